@@ -1,0 +1,8 @@
+"""`python -m reviewer`."""
+
+from __future__ import annotations
+
+from reviewer.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Run settings from flags and environment, and the repository config file (`.reviewer.toml` or
+`[tool.reviewer]` in `pyproject.toml`)."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reviewer.errors import ConfigError
+from reviewer.models import Severity
+
+TRUE_WORDS = frozenset({"1", "true", "yes"})
+
+
+def env_flag(value: str | None) -> bool:
+    """`LOCAL_LLM_OPTIONAL` and friends: true for 1/true/yes (any case), false otherwise."""
+    return value is not None and value.strip().lower() in TRUE_WORDS
+
+
+class Backend(str, Enum):
+    OLLAMA = "ollama"
+    OPENAI = "openai"
+
+
+class FilterMode(str, Enum):
+    """Which diff lines a finding may point at (reviewdog's names)."""
+
+    ADDED = "added"
+    DIFF_CONTEXT = "diff_context"
+
+
+DEFAULT_MAX_FILE_LINES = 20_000
+DEFAULT_NUM_CTX = 8192
+DEFAULT_NUM_PREDICT = 1024
+
+
+class RepoConfig(BaseModel):
+    """The repository's own review settings. Read from the base revision in CI."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_file_lines: int = Field(default=DEFAULT_MAX_FILE_LINES, ge=1)
+    skip_generated: bool = True
+    skip_vendored: bool = True
+    skip_lockfiles: bool = True
+    skip_minified: bool = True
+
+
+def parse_repo_config(text: str, source: str) -> RepoConfig:
+    """Parse `.reviewer.toml` (top level) or `pyproject.toml` (`[tool.reviewer]`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source} is not valid TOML: {e}") from e
+    if source.endswith("pyproject.toml"):
+        data = data.get("tool", {}).get("reviewer", {})
+    try:
+        return RepoConfig.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(
+            f"{source}: {where}: {first['msg']}",
+            hint="see the README section 'Configuration file' for the accepted keys",
+        ) from e
+
+
+class RunSettings(BaseModel):
+    """Everything `reviewer run` was told, after flags and environment are merged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # diff source: exactly one of a git range, --staged or --diff-file
+    repo: Path = Path(".")
+    base: str | None = None
+    head: str = "HEAD"
+    staged: bool = False
+    diff_file: str | None = None  # a path, or "-" for stdin
+
+    # filters
+    config_path: Path | None = None  # explicit config file; else found in the repository
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_file_lines: int | None = None  # overrides the config file
+
+    # model
+    backend: Backend = Backend.OLLAMA
+    model: str = "qwen2.5-coder:7b"
+    base_url: str = "http://localhost:11434"
+    model_digest: str | None = None
+    allow_remote_model: bool = False
+    num_ctx: int = DEFAULT_NUM_CTX
+    num_predict: int = DEFAULT_NUM_PREDICT
+    seed: int = 42
+    keep_alive: str = "30m"
+    timeout: float = 600.0
+    connect_timeout: float = 10.0
+    retries: int = 3
+    concurrency: int = 1
+    filter_mode: FilterMode = FilterMode.ADDED
+
+    # results
+    output: Path | None = None
+    format: str | None = None
+    fail_on: Severity | None = None
+    optional: bool = False  # LOCAL_LLM_OPTIONAL
+    dry_run: bool = False
+    show_prompts: Path | None = None
+    debug: bool = False
+
+    # response cache
+    cache_dir: Path | None = None
+    no_cache: bool = False

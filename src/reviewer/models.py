@@ -1,0 +1,220 @@
+"""The value types that flow through the pipeline: the parsed diff, chunks, findings and the
+findings document (the versioned contract between `reviewer run` and `reviewer post`)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    """Immutable internal value."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Strict(BaseModel):
+    """Immutable value parsed from outside the process: unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- the parsed diff -------------------------------------------------------------------------
+
+
+class LineKind(str, Enum):
+    ADDED = "added"
+    REMOVED = "removed"
+    CONTEXT = "context"
+
+
+class DiffLine(Frozen):
+    kind: LineKind
+    old_no: int | None  # None for added lines
+    new_no: int | None  # None for removed lines
+    text: str  # without the leading +/-/space and without the line ending
+
+
+class Hunk(Frozen):
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section: str = ""  # the text after the second @@, often a function name
+    lines: tuple[DiffLine, ...]
+
+
+class FileStatus(str, Enum):
+    ADDED = "added"
+    DELETED = "deleted"
+    MODIFIED = "modified"
+    RENAMED = "renamed"
+    COPIED = "copied"
+
+
+class FileDiff(Frozen):
+    path: str  # the path at head (for a deleted file, the old path)
+    old_path: str | None  # the path at base; None for an added file
+    status: FileStatus
+    is_binary: bool = False
+    is_submodule: bool = False
+    old_mode: str | None = None
+    new_mode: str | None = None
+    hunks: tuple[Hunk, ...] = ()
+    added: int = 0  # number of added lines, as `git diff --numstat` counts them
+    removed: int = 0
+
+
+class SkipReason(str, Enum):
+    BINARY = "binary"
+    DELETED = "deleted"
+    RENAME_ONLY = "rename_only"
+    MODE_ONLY = "mode_only"
+    SUBMODULE = "submodule"
+    LOCKFILE = "lockfile"
+    MINIFIED = "minified"
+    VENDORED = "vendored"
+    GENERATED = "generated"
+    EXCLUDED = "excluded"
+    NOT_INCLUDED = "not_included"
+    TOO_LARGE = "too_large"
+    NO_ADDED_LINES = "no_added_lines"
+
+
+class SkippedFile(Strict):
+    path: str
+    reason: str  # a SkipReason value; a plain string in the document so it can grow
+
+
+# --- chunks ----------------------------------------------------------------------------------
+
+
+class ChunkFile(Frozen):
+    """One file's part of a chunk and the new-file line numbers the chunk shows for it."""
+
+    path: str
+    added_lines: frozenset[int]  # new-file numbers of added lines shown in this chunk
+    context_lines: frozenset[int]  # new-file numbers of context lines shown in this chunk
+
+
+class Chunk(Frozen):
+    index: int  # 0-based, in sending order
+    files: tuple[ChunkFile, ...]
+    text: str  # the rendered diff section, exactly as it goes between the prompt delimiters
+    estimated_tokens: int
+
+
+# --- findings --------------------------------------------------------------------------------
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+class Category(str, Enum):
+    SECURITY = "security"
+    BUG = "bug"
+    PERFORMANCE = "performance"
+    MAINTAINABILITY = "maintainability"
+    STYLE = "style"
+
+
+class Finding(Strict):
+    path: str
+    line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    side: Literal["RIGHT"] = "RIGHT"
+    severity: Severity
+    category: Category
+    title: str
+    message: str
+    suggestion: str | None = None
+    fingerprint: str
+
+
+# --- the findings document -------------------------------------------------------------------
+
+
+class Status(str, Enum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class ToolInfo(Strict):
+    name: Literal["reviewer"] = "reviewer"
+    version: str
+
+
+class ModelInfo(Strict):
+    backend: str
+    name: str
+    digest: str | None = None
+
+
+class Stats(Strict):
+    files_reviewed: int = 0
+    chunks: int = 0
+    chunks_failed: int = 0
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    findings_dropped: int = 0
+    duration_s: float = 0.0
+    # Filled from issue 6 on: the response cache and the token estimate.
+    cache_hits: int = 0
+    cache_misses: int = 0
+    cached_prompt_tokens: int = 0
+    estimated_prompt_tokens: int = 0
+
+
+class ErrorEntry(Strict):
+    kind: str
+    message: str
+
+
+class FindingsDocument(Strict):
+    schema_version: Literal[1] = 1
+    status: Status
+    tool: ToolInfo
+    model: ModelInfo
+    base: str | None = None
+    head: str | None = None
+    findings: tuple[Finding, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    stats: Stats = Stats()
+    errors: tuple[ErrorEntry, ...] = ()
+
+
+# --- the plan: what a run will send ----------------------------------------------------------
+
+
+class ReviewPlan(Frozen):
+    """The diff after parsing, filtering and chunking: everything decided before the model."""
+
+    base: str | None = None  # resolved commit sha, when the diff came from git
+    head: str | None = None
+    files: tuple[FileDiff, ...] = ()  # the files to review
+    skipped: tuple[SkippedFile, ...] = ()
+    chunks: tuple[Chunk, ...] = ()
