@@ -6,12 +6,8 @@ from __future__ import annotations
 import sys
 
 from reviewer.config import RunSettings
-from reviewer.document import exit_code_for, write_document
-from reviewer.dryrun import show_dry_run
 from reviewer.errors import ExitCode
-from reviewer.formats import render
 from reviewer.plan import build_plan
-from reviewer.review import review
 from reviewer.security import check_model_url
 
 
@@ -19,8 +15,15 @@ def run_command(settings: RunSettings) -> ExitCode:
     check_model_url(settings.base_url, allow_remote=settings.allow_remote_model)
     plan = build_plan(settings)
     if settings.dry_run:
+        from reviewer.dryrun import show_dry_run
+
         show_dry_run(plan, settings)
         return ExitCode.OK
+
+    from reviewer.document import exit_code_for, write_document
+    from reviewer.formats import render
+    from reviewer.review import review
+
     document = review(settings, plan)
     if settings.output is not None:
         write_document(document, settings.output)
