@@ -1,0 +1,187 @@
+"""HTTP plumbing shared by the backends: clients with a short connect timeout, a total deadline
+per request, bounded reads, NDJSON framing that survives lines split across reads, and the
+translation of transport failures into `ModelError`s."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from reviewer.backends.interface import (
+    MAX_ANSWER_BYTES,
+    ChunkFailedError,
+    TransientModelError,
+)
+from reviewer.errors import ModelError
+
+# A streamed answer carries a JSON envelope per token; allow generous overhead on top of the
+# answer bound before calling the stream runaway.
+MAX_STREAM_BYTES = 16 * MAX_ANSWER_BYTES
+MAX_ERROR_TEXT = 300
+
+
+def display_url(url: str) -> str:
+    """The URL without user info, for messages: never print a password from a URL."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def make_client(base_url: str, connect_timeout: float, timeout: float) -> httpx.Client:
+    """A client that never follows redirects (the URL policy checked this host, not another)
+    and ignores proxy settings from the environment (the model server is local)."""
+    return httpx.Client(
+        base_url=base_url.rstrip("/"),
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+class Deadline:
+    """A total time budget for one request: httpx's timeouts are per read, so a server that
+    trickles a byte at a time could otherwise hold a request forever."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise ModelError(
+                f"the model server did not finish answering within {self.seconds:g} s",
+                "raise --timeout for slow (CPU) inference, or use a smaller model",
+                kind="timeout",
+            )
+
+
+@contextmanager
+def transport_errors(url: str, timeout: float) -> Iterator[None]:
+    """Translate httpx failures: connection problems are transient (retried), a read timeout
+    is not (the same request would take as long again)."""
+    shown = display_url(url)
+    try:
+        yield
+    except httpx.ConnectTimeout as e:
+        raise TransientModelError(
+            f"could not connect to the model server at {shown} (connect timeout)",
+            "check the server is running and the URL is right",
+        ) from e
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
+        raise TransientModelError(
+            f"could not reach the model server at {shown}: {type(e).__name__}",
+            "start the server (for Ollama: `ollama serve`) and check the URL",
+        ) from e
+    except httpx.TimeoutException as e:
+        raise ModelError(
+            f"the model server at {shown} did not answer within {timeout:g} s",
+            "raise --timeout for slow (CPU) inference, or use a smaller model",
+            kind="timeout",
+        ) from e
+    except httpx.HTTPError as e:
+        raise TransientModelError(f"HTTP error talking to {shown}: {type(e).__name__}") from e
+
+
+def read_bounded(response: httpx.Response, deadline: Deadline, limit: int) -> bytes:
+    """The whole body, refusing more than `limit` bytes."""
+    body = bytearray()
+    for piece in response.iter_raw():
+        deadline.check()
+        body += piece
+        if len(body) > limit:
+            raise ModelError(
+                f"the model server sent more than {limit} bytes", kind="answer_too_large"
+            )
+    return bytes(body)
+
+
+def iter_ndjson(response: httpx.Response, deadline: Deadline) -> Iterator[dict[str, Any]]:
+    """Objects from a newline-delimited JSON stream. Bytes are buffered until a newline, so a
+    line split across network reads (or a UTF-8 character split in two) is parsed whole."""
+    pending = bytearray()
+    total = 0
+    for piece in response.iter_raw():
+        deadline.check()
+        total += len(piece)
+        if total > MAX_STREAM_BYTES:
+            raise ModelError("the model server's stream is too large", kind="answer_too_large")
+        pending += piece
+        *lines, rest = pending.split(b"\n")
+        pending = bytearray(rest)
+        for line in lines:
+            if line.strip():
+                yield _parse_line(bytes(line))
+    if pending.strip():
+        yield _parse_line(bytes(pending))
+
+
+def _parse_line(line: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError as e:
+        raise TransientModelError(
+            "the model server sent a malformed stream line", kind="protocol"
+        ) from e
+    if not isinstance(value, dict):
+        raise TransientModelError("the model server sent a non-object stream line", kind="protocol")
+    return value
+
+
+def error_text(body: bytes) -> str:
+    """The server's error message from a JSON error body ({"error": "..."} or OpenAI's
+    {"error": {"message": "..."}}), else the start of the body."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:MAX_ERROR_TEXT].decode("utf-8", "replace").strip()
+    err = data.get("error") if isinstance(data, dict) else None
+    if isinstance(err, dict):
+        err = err.get("message")
+    text = err if isinstance(err, str) else json.dumps(data)
+    return text[:MAX_ERROR_TEXT]
+
+
+def check_status(response: httpx.Response, deadline: Deadline, url: str) -> None:
+    """Raise for an HTTP error status: 5xx is transient, 4xx final."""
+    if response.status_code < 400:
+        return
+    text = error_text(read_bounded(response, deadline, 64_000))
+    where = display_url(url)
+    if response.status_code >= 500:
+        raise TransientModelError(
+            f"the model server at {where} answered HTTP {response.status_code}: {text}",
+            "the server is overloaded or failing; check its logs",
+            kind="server_error",
+            retry_after=_retry_after(response),
+        )
+    if "context" in text.lower() and response.status_code == 400:
+        raise _prompt_too_long(text)
+    raise ModelError(
+        f"the model server at {where} refused the request (HTTP {response.status_code}): {text}",
+        "check the model name and the server's API (--backend)",
+        kind="http_error",
+    )
+
+
+def _prompt_too_long(text: str) -> ModelError:
+    return ChunkFailedError(
+        f"the server refused a prompt longer than its context: {text}",
+        "raise --num-ctx (within the model's limit) or review a smaller diff",
+        kind="prompt_too_long",
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after", "")
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None

@@ -1,0 +1,91 @@
+"""The model-backend stage: the `ModelBackend` Protocol every server API implements, the values
+it returns and the errors it raises (all below `ModelError`, so a failure fails closed)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from reviewer.errors import ModelError
+from reviewer.models import Frozen
+
+# An answer is a few KB of JSON; anything near this is a runaway model or a hostile server.
+MAX_ANSWER_BYTES = 1_000_000
+
+
+class ServerInfo(Frozen):
+    """What preflight learned about the server and the model."""
+
+    version: str | None = None
+    model: str
+    digest: str | None = None  # the model's content digest, when the server reports it
+    context_length: int | None = None  # the model's maximum context, when reported
+
+
+class ModelReply(Frozen):
+    """One answer and what it cost."""
+
+    content: str
+    prompt_tokens: int = 0  # as the server reports them (Ollama may count only uncached ones)
+    completion_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens the server reused from its cache, when reported
+    finish_reason: str | None = None
+    duration_s: float = 0.0
+
+
+class ModelBackend(Protocol):
+    """One model server API. Implementations: `OllamaBackend`, `OpenAICompatibleBackend`."""
+
+    @property
+    def name(self) -> str:
+        """The backend's name in the findings document: "ollama" or "openai"."""
+        ...
+
+    def preflight(self) -> ServerInfo:
+        """Check the server answers and the model exists (and matches its digest)."""
+        ...
+
+    def chat(self, system: str, user: str, *, estimated_prompt_tokens: int) -> ModelReply:
+        """Send one request and return the whole answer. Raises a `ModelError` subclass."""
+        ...
+
+    def generation_options(self) -> dict[str, Any]:
+        """The options sent with every request (part of the response-cache key)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class TransientModelError(ModelError):
+    """A failure worth retrying: connection refused or reset, 5xx, 503 queue full, a stream
+    that broke off. Carries an optional server-requested delay (Retry-After)."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        kind: str = "unreachable",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint, kind=kind)
+        self.retry_after = retry_after
+
+
+class InvalidAnswerError(ModelError):
+    """The answer cannot be used (not the findings JSON, or cut off at the token cap). The
+    review loop retries the chunk once, then counts it as failed."""
+
+    def __init__(self, message: str, *, kind: str = "invalid_answer") -> None:
+        super().__init__(
+            message,
+            "a model or server that ignores the JSON schema; try another model, "
+            "or raise --num-predict if the answer was cut off",
+            kind=kind,
+        )
+
+
+class ChunkFailedError(ModelError):
+    """This chunk cannot be reviewed (its prompt was truncated or is too long), but the server
+    works: the review goes on with the next chunk."""

@@ -1,0 +1,247 @@
+"""The Ollama native API: preflight through /api/version, /api/show and /api/tags, and one
+streamed /api/chat request per chunk with the findings schema as `format`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from reviewer.backends.digest import verify_digest
+from reviewer.backends.http import (
+    Deadline,
+    check_status,
+    display_url,
+    iter_ndjson,
+    make_client,
+    read_bounded,
+    transport_errors,
+)
+from reviewer.backends.interface import (
+    MAX_ANSWER_BYTES,
+    InvalidAnswerError,
+    ModelReply,
+    ServerInfo,
+    TransientModelError,
+)
+from reviewer.backends.lock import request_slot
+from reviewer.backends.retry import RetryPolicy, call_with_retry
+from reviewer.backends.truncation import check_fits, check_not_truncated
+from reviewer.config import RunSettings
+from reviewer.errors import ConfigError, ModelError
+from reviewer.prompt import findings_schema
+
+MAX_JSON_BYTES = 4_000_000  # /api/show can be large (templates, licences)
+
+
+def with_default_tag(model: str) -> str:
+    """Ollama's name rule: a model without a tag means `:latest`."""
+    return model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
+
+
+class OllamaBackend:
+    """Ollama's native API. Requests are strictly one at a time (see lock.py)."""
+
+    def __init__(self, settings: RunSettings, policy: RetryPolicy) -> None:
+        self._settings = settings
+        self._policy = policy
+        self._url = settings.base_url
+        self._client = make_client(settings.base_url, settings.connect_timeout, settings.timeout)
+
+    @property
+    def name(self) -> str:
+        return "ollama"
+
+    def generation_options(self) -> dict[str, Any]:
+        s = self._settings
+        # Identical for every request of a run: a change of num_ctx makes Ollama reload.
+        return {
+            "temperature": 0,
+            "seed": s.seed,
+            "num_ctx": s.num_ctx,
+            "num_predict": s.num_predict,
+        }
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- preflight ------------------------------------------------------------------------
+
+    def preflight(self) -> ServerInfo:
+        version = call_with_retry(self._version, self._policy)
+        show = call_with_retry(self._show, self._policy)
+        digest = call_with_retry(self._tags_digest, self._policy)
+        if self._settings.model_digest:
+            verify_digest(self._settings.model, self._settings.model_digest, digest)
+        context = _context_length(show)
+        if context is not None and self._settings.num_ctx > context:
+            raise ConfigError(
+                f"--num-ctx {self._settings.num_ctx} is above {self._settings.model}'s context "
+                f"length {context}",
+                f"use --num-ctx {context} or less",
+            )
+        return ServerInfo(
+            version=version, model=self._settings.model, digest=digest, context_length=context
+        )
+
+    def _get_json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        deadline = Deadline(self._settings.timeout)
+        with (
+            transport_errors(self._url, self._settings.timeout),
+            self._client.stream(method, path, json=body) as response,
+        ):
+            if response.status_code >= 500 or response.status_code == 429:
+                check_status(response, deadline, self._url)
+            raw = read_bounded(response, deadline, MAX_JSON_BYTES)
+        try:
+            return response.status_code, json.loads(raw)
+        except ValueError:
+            return response.status_code, None
+
+    def _version(self) -> str | None:
+        status, data = self._get_json("GET", "/api/version")
+        if status != 200 or not isinstance(data, dict):
+            raise ModelError(
+                f"{display_url(self._url)} does not look like an Ollama server "
+                f"(/api/version answered HTTP {status})",
+                "check OLLAMA_BASE_URL, or use --backend openai for an OpenAI-compatible server",
+                kind="not_ollama",
+            )
+        version = data.get("version")
+        return version if isinstance(version, str) else None
+
+    def _show(self) -> dict[str, Any]:
+        status, data = self._get_json("POST", "/api/show", {"model": self._settings.model})
+        if status == 404:
+            raise ModelError(
+                f"model {self._settings.model} is not on the Ollama server at "
+                f"{display_url(self._url)}",
+                f"run `ollama pull {self._settings.model}`",
+                kind="model_missing",
+            )
+        if status != 200 or not isinstance(data, dict):
+            raise ModelError(
+                f"/api/show for {self._settings.model} answered HTTP {status}",
+                "check the model name",
+                kind="http_error",
+            )
+        return data
+
+    def _tags_digest(self) -> str | None:
+        status, data = self._get_json("GET", "/api/tags")
+        if status != 200 or not isinstance(data, dict):
+            return None
+        want = with_default_tag(self._settings.model)
+        for entry in data.get("models") or []:
+            if not isinstance(entry, dict):
+                continue
+            names = {entry.get("name"), entry.get("model")}
+            digest = entry.get("digest")
+            if want in names and isinstance(digest, str):
+                return digest
+        return None
+
+    # --- chat -----------------------------------------------------------------------------
+
+    def chat(self, system: str, user: str, *, estimated_prompt_tokens: int) -> ModelReply:
+        check_fits(estimated_prompt_tokens, self._settings.num_ctx)
+        body = {
+            "model": self._settings.model,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ],
+            "stream": True,
+            "format": findings_schema(),
+            "options": self.generation_options(),
+            "keep_alive": self._settings.keep_alive,
+            # Newer servers then refuse an over-long prompt instead of cutting it.
+            "truncate": False,
+        }
+
+        def attempt() -> ModelReply:
+            with request_slot(self._url, exclusive=True):
+                return self._stream_chat(body)
+
+        return call_with_retry(attempt, self._policy)
+
+    def _stream_chat(self, body: dict[str, Any]) -> ModelReply:
+        started = time.monotonic()
+        deadline = Deadline(self._settings.timeout)
+        with (
+            transport_errors(self._url, self._settings.timeout),
+            self._client.stream("POST", "/api/chat", json=body) as response,
+        ):
+            check_status(response, deadline, self._url)
+            parts, final = _collect(iter_ndjson(response, deadline))
+        return self._reply("".join(parts), final, time.monotonic() - started)
+
+    def _reply(self, content: str, final: dict[str, Any], duration: float) -> ModelReply:
+        if final.get("done_reason") == "length":
+            raise InvalidAnswerError(
+                f"the answer was cut off at --num-predict {self._settings.num_predict} tokens",
+                kind="answer_cut_off",
+            )
+        prompt_tokens = _count(final, "prompt_eval_count")
+        check_not_truncated(prompt_tokens, self._settings.num_ctx)
+        return ModelReply(
+            content=content,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=_count(final, "eval_count"),
+            finish_reason=_text(final, "done_reason"),
+            duration_s=duration,
+        )
+
+
+def _collect(lines: Iterator[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+    """Accumulate the streamed message content up to the `done` line."""
+    parts: list[str] = []
+    size = 0
+    for obj in lines:
+        if "error" in obj:
+            # Ollama reports failures after the 200 header as an {"error": ...} line (a runner
+            # crash, out of memory): transient, so retried.
+            raise TransientModelError(
+                f"the model server failed mid-answer: {str(obj['error'])[:300]}",
+                "check the Ollama server's log",
+                kind="server_error",
+            )
+        message = obj.get("message")
+        piece = message.get("content") if isinstance(message, dict) else None
+        if isinstance(piece, str):
+            parts.append(piece)
+            size += len(piece)
+            if size > MAX_ANSWER_BYTES:
+                raise InvalidAnswerError("the answer is too large", kind="answer_too_large")
+        if obj.get("done") is True:
+            return parts, obj
+    raise TransientModelError(
+        "the model server's stream ended before the answer was done", kind="protocol"
+    )
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _context_length(show: dict[str, Any]) -> int | None:
+    """`<architecture>.context_length` from /api/show's model_info, when reported."""
+    info = show.get("model_info")
+    if not isinstance(info, dict):
+        return None
+    arch = info.get("general.architecture")
+    keys = [f"{arch}.context_length"] if isinstance(arch, str) else []
+    keys += [k for k in info if isinstance(k, str) and k.endswith(".context_length")]
+    for key in keys:
+        value = info.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+

@@ -1,0 +1,204 @@
+"""OpenAI-compatible chat completions (llama.cpp's server, vLLM, LocalAI, LM Studio): preflight
+through GET /v1/models, then one non-streamed POST /v1/chat/completions per chunk with the
+findings schema as a strict `json_schema` response format.
+
+Not streamed on purpose: the answer is small, every server implements the plain response the
+same way, and the total deadline and byte bound apply to the body just as well."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from reviewer.backends.http import (
+    Deadline,
+    check_status,
+    display_url,
+    make_client,
+    read_bounded,
+    transport_errors,
+)
+from reviewer.backends.interface import (
+    MAX_ANSWER_BYTES,
+    InvalidAnswerError,
+    ModelReply,
+    ServerInfo,
+    TransientModelError,
+)
+from reviewer.backends.lock import request_slot
+from reviewer.backends.retry import RetryPolicy, call_with_retry
+from reviewer.backends.truncation import check_fits, check_not_truncated
+from reviewer.config import RunSettings
+from reviewer.errors import ConfigError, ModelError
+from reviewer.prompt import findings_schema
+
+MAX_BODY_BYTES = 4 * MAX_ANSWER_BYTES
+
+
+class OpenAICompatibleBackend:
+    """An OpenAI-compatible server. With --concurrency 1 (the default) requests are one at a
+    time across processes too; with N > 1 the server is trusted to batch."""
+
+    def __init__(self, settings: RunSettings, policy: RetryPolicy) -> None:
+        self._settings = settings
+        self._policy = policy
+        self._url = settings.base_url
+        self._exclusive = settings.concurrency == 1
+        self._client = make_client(settings.base_url, settings.connect_timeout, settings.timeout)
+
+    @property
+    def name(self) -> str:
+        return "openai"
+
+    def generation_options(self) -> dict[str, Any]:
+        return {
+            "temperature": 0,
+            "seed": self._settings.seed,
+            "max_tokens": self._settings.num_predict,
+        }
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- preflight ------------------------------------------------------------------------
+
+    def preflight(self) -> ServerInfo:
+        models = call_with_retry(self._models, self._policy)
+        entry = next((m for m in models if m.get("id") == self._settings.model), None)
+        if entry is None:
+            ids = ", ".join(str(m.get("id")) for m in models[:10]) or "none"
+            raise ModelError(
+                f"model {self._settings.model} is not served by {display_url(self._url)}",
+                f"the server lists: {ids}; pass one of them with --model",
+                kind="model_missing",
+            )
+        context = _context_length(entry)
+        if context is not None and self._settings.num_ctx > context:
+            raise ConfigError(
+                f"--num-ctx {self._settings.num_ctx} is above {self._settings.model}'s context "
+                f"length {context}",
+                f"use --num-ctx {context} or less",
+            )
+        return ServerInfo(model=self._settings.model, context_length=context)
+
+    def _models(self) -> list[dict[str, Any]]:
+        deadline = Deadline(self._settings.timeout)
+        with (
+            transport_errors(self._url, self._settings.timeout),
+            self._client.stream("GET", "/v1/models") as response,
+        ):
+            check_status(response, deadline, self._url)
+            raw = read_bounded(response, deadline, MAX_BODY_BYTES)
+        data = _json_object(raw)
+        entries = data.get("data") if data is not None else None
+        if not isinstance(entries, list):
+            raise ModelError(
+                f"{display_url(self._url)}/v1/models is not an OpenAI-compatible model list",
+                "check --base-url, or use --backend ollama for an Ollama server",
+                kind="not_openai",
+            )
+        return [e for e in entries if isinstance(e, dict)]
+
+    # --- chat -----------------------------------------------------------------------------
+
+    def chat(self, system: str, user: str, *, estimated_prompt_tokens: int) -> ModelReply:
+        check_fits(estimated_prompt_tokens, self._settings.num_ctx)
+        body = {
+            "model": self._settings.model,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ],
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "findings", "strict": True, "schema": findings_schema()},
+            },
+            "stream": False,
+            **self.generation_options(),
+        }
+
+        def attempt() -> ModelReply:
+            with request_slot(self._url, exclusive=self._exclusive):
+                return self._complete(body)
+
+        return call_with_retry(attempt, self._policy)
+
+    def _complete(self, body: dict[str, Any]) -> ModelReply:
+        started = time.monotonic()
+        deadline = Deadline(self._settings.timeout)
+        with (
+            transport_errors(self._url, self._settings.timeout),
+            self._client.stream("POST", "/v1/chat/completions", json=body) as response,
+        ):
+            check_status(response, deadline, self._url)
+            raw = read_bounded(response, deadline, MAX_BODY_BYTES)
+        data = _json_object(raw)
+        if data is None:
+            raise TransientModelError(
+                "the model server sent a response that is not a JSON object", kind="protocol"
+            )
+        return self._reply(data, time.monotonic() - started)
+
+    def _reply(self, data: dict[str, Any], duration: float) -> ModelReply:
+        if "error" in data:
+            raise TransientModelError(
+                f"the model server failed: {str(data['error'])[:300]}", kind="server_error"
+            )
+        choice = _first_choice(data)
+        if choice.get("finish_reason") == "length":
+            raise InvalidAnswerError(
+                f"the answer was cut off at --num-predict {self._settings.num_predict} tokens",
+                kind="answer_cut_off",
+            )
+        message = choice.get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, str):
+            raise InvalidAnswerError("the answer has no message content")
+        raw_usage = data.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
+        prompt_tokens = _count(usage, "prompt_tokens")
+        check_not_truncated(prompt_tokens, self._settings.num_ctx)
+        finish = choice.get("finish_reason")
+        return ModelReply(
+            content=content,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=_count(usage, "completion_tokens"),
+            cached_tokens=_cached_tokens(data, usage),
+            finish_reason=finish if isinstance(finish, str) else None,
+            duration_s=duration,
+        )
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise InvalidAnswerError("the response has no choices")
+    return choices[0]
+
+
+def _count(data: Any, key: str) -> int:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _cached_tokens(data: dict[str, Any], usage: dict[str, Any]) -> int:
+    """OpenAI's usage.prompt_tokens_details.cached_tokens, else llama.cpp's timings.cache_n."""
+    cached = _count(usage.get("prompt_tokens_details"), "cached_tokens")
+    return cached or _count(data.get("timings"), "cache_n")
+
+
+def _context_length(entry: dict[str, Any]) -> int | None:
+    """vLLM's max_model_len, or llama.cpp's meta.n_ctx_train."""
+    for value in (entry.get("max_model_len"), (entry.get("meta") or {}).get("n_ctx_train")):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
