@@ -206,6 +206,12 @@ def run(
     raise typer.Exit(int(code))
 
 
+from reviewer.post.command import post, report  # noqa: E402 - registered after the app exists
+
+app.command("post")(post)
+app.command("report")(report)
+
+
 def main() -> NoReturn:
     """Console-script entry point."""
     try:

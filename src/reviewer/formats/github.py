@@ -1,0 +1,55 @@
+"""`github`: workflow commands (`::error file=...::message`) that annotate the job and the diff."""
+
+from __future__ import annotations
+
+from reviewer.formats.common import line_span, sorted_findings, status_sentence
+from reviewer.models import Finding, FindingsDocument, Severity, Status
+
+COMMANDS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "notice",
+    Severity.INFO: "notice",
+}
+
+
+def escape_data(text: str) -> str:
+    """The message part, escaped as @actions/core escapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A property value, escaped as @actions/core escapes it."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, properties: dict[str, str], message: str) -> str:
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return (
+        f"::{name} {props}::{escape_data(message)}"
+        if props
+        else f"::{name}::{escape_data(message)}"
+    )
+
+
+def annotation(finding: Finding) -> str:
+    first, last = line_span(finding)
+    properties = {
+        "file": finding.path,
+        "line": str(first),
+        "endLine": str(last),
+        "title": f"[{finding.severity.value}] {finding.title}",
+    }
+    return command(COMMANDS[finding.severity], properties, finding.message)
+
+
+class GithubFormat:
+    name = "github"
+
+    def render(self, document: FindingsDocument) -> str:
+        lines = []
+        if document.status is not Status.COMPLETE:
+            lines.append(command("warning", {"title": "reviewer"}, status_sentence(document)))
+        lines.extend(annotation(f) for f in sorted_findings(document.findings))
+        return "".join(line + "\n" for line in lines)

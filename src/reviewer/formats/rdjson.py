@@ -1,0 +1,62 @@
+"""`rdjson` and `rdjsonl`: reviewdog's Diagnostic Format, so reviewdog can post the findings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reviewer.formats.common import line_span, sorted_findings
+from reviewer.models import Finding, FindingsDocument, Severity
+
+SOURCE = {"name": "reviewer"}
+SEVERITIES = {
+    Severity.CRITICAL: "ERROR",
+    Severity.HIGH: "ERROR",
+    Severity.MEDIUM: "WARNING",
+    Severity.LOW: "INFO",
+    Severity.INFO: "INFO",
+}
+
+
+def _range(finding: Finding) -> dict[str, Any]:
+    # No columns: reviewdog then reads the range line-wise and inclusive of the end line.
+    first, last = line_span(finding)
+    return {"start": {"line": first}, "end": {"line": last}}
+
+
+def diagnostic(finding: Finding) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "message": f"[{finding.severity.value}] {finding.title}\n\n{finding.message}".strip(),
+        "location": {"path": finding.path, "range": _range(finding)},
+        "severity": SEVERITIES[finding.severity],
+        "source": SOURCE,
+        "code": {"value": f"reviewer/{finding.category.value}"},
+    }
+    if finding.suggestion is not None:
+        text = (
+            finding.suggestion if finding.suggestion.endswith("\n") else finding.suggestion + "\n"
+        )
+        item["suggestions"] = [{"range": _range(finding), "text": text}]
+    return item
+
+
+class RdjsonFormat:
+    name = "rdjson"
+
+    def render(self, document: FindingsDocument) -> str:
+        result = {
+            "source": SOURCE,
+            "diagnostics": [diagnostic(f) for f in sorted_findings(document.findings)],
+        }
+        return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+
+
+class RdjsonlFormat:
+    name = "rdjsonl"
+
+    def render(self, document: FindingsDocument) -> str:
+        lines = [
+            json.dumps(diagnostic(f), ensure_ascii=False)
+            for f in sorted_findings(document.findings)
+        ]
+        return "".join(line + "\n" for line in lines)

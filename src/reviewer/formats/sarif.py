@@ -1,0 +1,104 @@
+"""`sarif`: SARIF 2.1.0 as GitHub code scanning accepts it (one rule per category)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reviewer.formats.common import line_span, sorted_findings
+from reviewer.models import Category, Finding, FindingsDocument, Severity, Status
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/reviewer/"
+FINGERPRINT_KEY = "reviewer/v1"
+
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# code scanning sorts alerts by this number (0.0-10.0).
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+
+
+def rule_id(category: Category) -> str:
+    return f"reviewer/{category.value}"
+
+
+def _rule(category: Category) -> dict[str, Any]:
+    return {
+        "id": rule_id(category),
+        "name": category.value.title(),
+        "shortDescription": {"text": f"{category.value} issue found by a local model review"},
+        "properties": {"tags": [category.value]},
+    }
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    first, last = line_span(finding)
+    properties: dict[str, Any] = {"severity": finding.severity.value}
+    if finding.category is Category.SECURITY:
+        properties["security-severity"] = SECURITY_SEVERITY[finding.severity]
+    return {
+        "ruleId": rule_id(finding.category),
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": f"{finding.title}\n\n{finding.message}".strip()},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": first, "endLine": last},
+                }
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": properties,
+    }
+
+
+def _invocation(document: FindingsDocument) -> dict[str, Any]:
+    notes = [
+        {"level": "error", "message": {"text": f"{e.kind}: {e.message}"}} for e in document.errors
+    ]
+    return {
+        "executionSuccessful": document.status is Status.COMPLETE,
+        "toolExecutionNotifications": notes,
+        "properties": {"status": document.status.value},
+    }
+
+
+class SarifFormat:
+    name = "sarif"
+
+    def render(self, document: FindingsDocument) -> str:
+        categories = list(Category)
+        driver = {
+            "name": "reviewer",
+            "version": document.tool.version,
+            "informationUri": INFORMATION_URI,
+            "rules": [_rule(c) for c in categories],
+        }
+        results = [
+            _result(f, categories.index(f.category)) for f in sorted_findings(document.findings)
+        ]
+        log = {
+            "$schema": SCHEMA_URI,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": driver},
+                    "invocations": [_invocation(document)],
+                    "results": results,
+                }
+            ],
+        }
+        return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,60 @@
+"""`text`: a rich table for people reading a terminal or a job log (no colour unless a TTY)."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reviewer.formats.common import location, severity_counts, sorted_findings, status_sentence
+from reviewer.models import FindingsDocument
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+class TextFormat:
+    name = "text"
+
+    def render(self, document: FindingsDocument) -> str:
+        buffer = io.StringIO()
+        colour = _colour()
+        console = Console(
+            file=buffer,
+            width=120,
+            force_terminal=colour,
+            no_color=not colour,
+            color_system="auto" if colour else None,
+            highlight=False,
+            emoji=False,
+        )
+        # Text() so that model output is never read as rich markup.
+        console.print(Text(status_sentence(document)))
+        model = f"Model: {document.model.backend} {document.model.name}"
+        console.print(Text(model))
+        if document.findings:
+            console.print(_table(document))
+        counts = ", ".join(f"{n} {s.value}" for s, n in severity_counts(document.findings).items())
+        console.print(Text(f"{len(document.findings)} findings ({counts})"))
+        for skipped in document.skipped:
+            console.print(Text(f"skipped {skipped.path} ({skipped.reason})"))
+        return buffer.getvalue()
+
+
+def _table(document: FindingsDocument) -> Table:
+    table = Table(show_lines=False)
+    for column in ("Severity", "Location", "Category", "Title"):
+        table.add_column(column)
+    for finding in sorted_findings(document.findings):
+        table.add_row(
+            Text(finding.severity.value),
+            Text(location(finding)),
+            Text(finding.category.value),
+            Text(finding.title),
+        )
+    return table

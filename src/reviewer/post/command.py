@@ -1,0 +1,86 @@
+"""The `post` and `report` commands: parse options, then hand over. No GitHub logic here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reviewer.models import Severity
+
+FindingsOption = Annotated[
+    Path, typer.Option("--findings", help="The findings document written by `reviewer run -o`.")
+]
+
+
+def post(
+    findings: FindingsOption,
+    repo: Annotated[
+        str | None, typer.Option(help="OWNER/NAME. Default: GITHUB_REPOSITORY.")
+    ] = None,
+    pr: Annotated[
+        int | None, typer.Option(min=1, help="Pull request number. Default: from the event.")
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="GitHub API URL. Default: GITHUB_API_URL or https://api.github.com."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be posted; send no write request.")
+    ] = False,
+    annotations_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--annotations-fallback",
+            help="Without a usable token, print ::warning workflow commands instead of failing.",
+        ),
+    ] = False,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(help="After posting, exit 1 when findings at or above this exist."),
+    ] = None,
+    max_wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for rate limits and retries, in total.")
+    ] = 60.0,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")] = False,
+) -> None:
+    """Post a findings document on a pull request: one review, one summary comment."""
+    from reviewer.cli import error_handler
+    from reviewer.post.run import PostSettings, post_command
+
+    with error_handler(debug):
+        settings = PostSettings(
+            findings=findings,
+            repo=repo,
+            pr=pr,
+            api_url=api_url,
+            dry_run=dry_run,
+            annotations_fallback=annotations_fallback,
+            fail_on=fail_on,
+            max_wait=max_wait,
+        )
+        code = post_command(settings, dict(os.environ))
+    raise typer.Exit(int(code))
+
+
+def report(
+    findings: FindingsOption,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="text, json, sarif, rdjson, rdjsonl, markdown or github."
+        ),
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")] = False,
+) -> None:
+    """Convert a findings document to another format."""
+    from reviewer.cli import error_handler
+    from reviewer.post.run import report_command
+
+    with error_handler(debug):
+        report_command(findings, format, output)

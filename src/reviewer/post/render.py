@@ -1,0 +1,219 @@
+"""The Markdown GitHub shows: inline comment bodies, review bodies and the one summary comment,
+each with a hidden marker so a re-run recognises what it posted before."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from reviewer.formats.common import (
+    line_span,
+    location,
+    severity_counts,
+    sorted_findings,
+    status_sentence,
+)
+from reviewer.models import Finding, FindingsDocument
+from reviewer.post.placement import Placed, Where
+from reviewer.post.sanitize import (
+    BODY_LIMIT,
+    backtick_fence,
+    one_line,
+    redact_credentials,
+    safe_marker_value,
+    sanitize_markdown,
+    strip_controls,
+    truncate,
+)
+
+SUMMARY_MARKER = "<!-- reviewer:summary -->"
+MESSAGE_LIMIT = 8_000  # per finding; keeps one huge message from crowding out the others
+SUGGESTION_LIMIT = 10_000  # a cut suggestion would be wrong code: longer ones are not offered
+_FINGERPRINTS = re.compile(r"<!-- reviewer:fingerprints?=([A-Za-z0-9._:,-]+) -->\s*\Z")
+
+
+def fingerprint_marker(fingerprints: Iterable[str]) -> str:
+    values = ",".join(safe_marker_value(f) for f in fingerprints)
+    return f"<!-- reviewer:fingerprints={values} -->"
+
+
+def marked_fingerprints(body: str | None) -> list[str]:
+    """Fingerprints in the trailer we put at the very end of a body (only there: model text
+    inside a code block could contain a look-alike)."""
+    m = _FINGERPRINTS.search(body or "")
+    return m.group(1).split(",") if m else []
+
+
+def code_span(text: str) -> str:
+    flat = " ".join(strip_controls(text).split())
+    fence = backtick_fence(flat, minimum=1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}".replace("|", "\\|")
+
+
+def heading(finding: Finding) -> str:
+    return (
+        f"**{finding.severity.value}** · {finding.category.value} · "
+        f"{code_span(location(finding))} · **{one_line(finding.title)}**"
+    )
+
+
+def message_markdown(finding: Finding) -> str:
+    return sanitize_markdown(truncate(finding.message, MESSAGE_LIMIT, "message"))
+
+
+def suggestion_block(finding: Finding, *, applicable: bool) -> str:
+    """A ```suggestion block (inline) or a plain code block (summary) for the finding's lines."""
+    if finding.suggestion is None:
+        return ""
+    if len(finding.suggestion) > SUGGESTION_LIMIT:
+        return "*A suggested change was left out: it is too long to show.*"
+    code = redact_credentials(strip_controls(finding.suggestion)).rstrip("\n")
+    fence = backtick_fence(code)
+    if applicable:
+        return f"{fence}suggestion\n{code}\n{fence}"
+    first, last = line_span(finding)
+    lines = f"line {first}" if first == last else f"lines {first}-{last}"
+    return f"Suggested replacement for {lines}:\n\n{fence}\n{code}\n{fence}"
+
+
+def inline_body(finding: Finding) -> str:
+    parts = [
+        heading(finding),
+        message_markdown(finding),
+        suggestion_block(finding, applicable=True),
+    ]
+    body = "\n\n".join(p for p in parts if p)
+    return (
+        truncate(body, BODY_LIMIT - 200, "comment")
+        + "\n\n"
+        + fingerprint_marker([finding.fingerprint])
+    )
+
+
+def detail(finding: Finding, reason: str = "") -> str:
+    """A finding in full, for a review body or the summary."""
+    why = f"\n\n*Not commented inline: {sanitize_markdown(reason)}.*" if reason else ""
+    parts = [heading(finding) + why, message_markdown(finding)]
+    parts.append(suggestion_block(finding, applicable=False))
+    return "\n\n".join(p for p in parts if p)
+
+
+def pack(
+    header: str, blocks: Sequence[str], footer: str, limit: int = BODY_LIMIT
+) -> tuple[str, int]:
+    """header + as many blocks as fit + footer; returns the body and how many blocks fit."""
+    size = len(header) + len(footer) + 400  # room for the overflow note
+    kept: list[str] = []
+    for block in blocks:
+        if size + len(block) + 2 > limit:
+            break
+        kept.append(block)
+        size += len(block) + 2
+    note = ""
+    if len(kept) < len(blocks):
+        left = len(blocks) - len(kept)
+        note = (
+            f"\n\n*{left} more finding(s) did not fit in GitHub's comment size limit; "
+            "they are in the findings document (the job's artifact) and the job log.*"
+        )
+    body = "\n\n".join([header, *kept]) + note + footer
+    return truncate(body, limit, "comment"), len(kept)
+
+
+def review_body(count_inline: int) -> str:
+    return (
+        f"reviewer left {count_inline} inline comment(s) on lines of this pull request. "
+        "The summary comment lists every finding."
+    )
+
+
+def fallback_review_body(placed: Sequence[Placed]) -> tuple[str, list[Placed]]:
+    """GitHub refused the inline comments: the same findings in full, in the review body."""
+    header = (
+        "reviewer could not comment on these lines inline (GitHub refused the comments, "
+        "probably because the pull request changed), so here they are in full."
+    )
+    blocks = [detail(p.finding) for p in placed]
+    body, fitted = pack(header, blocks, "")
+    kept = list(placed[:fitted])
+    return body + "\n\n" + fingerprint_marker(p.finding.fingerprint for p in kept), kept
+
+
+def _counts_table(document: FindingsDocument) -> str:
+    counts = severity_counts(document.findings)
+    head = "| " + " | ".join(s.value for s in counts) + " |"
+    rule = "|" + "---|" * len(counts)
+    row = "| " + " | ".join(str(n) for n in counts.values()) + " |"
+    return "\n".join((head, rule, row))
+
+
+_WHERE_TEXT = {
+    Where.INLINE: "inline comment",
+    Where.REVIEW: "in the review",
+    Where.SUMMARY: "below",
+}
+
+
+def _findings_table(placed: Sequence[Placed], show_where: bool) -> str:
+    head = "| # | Severity | Location | Title |" + (" Posted |" if show_where else "")
+    rule = "|---|---|---|---|" + ("---|" if show_where else "")
+    rows = [head, rule]
+    for number, p in enumerate(placed, 1):
+        f = p.finding
+        row = f"| {number} | {f.severity.value} | {code_span(location(f))} | {one_line(f.title)} |"
+        rows.append(row + (f" {_WHERE_TEXT[p.where]} |" if show_where else ""))
+    return "\n".join(rows)
+
+
+def _skipped(document: FindingsDocument) -> str:
+    if not document.skipped:
+        return ""
+    items = [f"- {code_span(s.path)}: {one_line(s.reason, 80)}" for s in document.skipped]
+    return f"#### Skipped files ({len(items)})\n\n" + "\n".join(items)
+
+
+def _header(document: FindingsDocument, reviewed: str) -> list[str]:
+    model = document.model
+    meta = f"**Model:** {code_span(model.backend + ' ' + model.name)}"
+    if reviewed:
+        meta += f" · **Reviewed:** {code_span(reviewed)}"
+    total = len(document.findings)
+    return [
+        SUMMARY_MARKER,
+        f"### reviewer: {total} finding{'s' if total != 1 else ''}",
+        f"**Status:** {sanitize_markdown(status_sentence(document))}",
+        meta,
+        _counts_table(document),
+    ]
+
+
+def summary_body(
+    document: FindingsDocument,
+    placed: Sequence[Placed] | None = None,
+    *,
+    updated_at: str | None = None,
+    head_note: str = "",
+) -> str:
+    """The summary: status, counts, every finding in a table, in full those not inline.
+    Without `placed` (the `markdown` format) every finding is shown in full."""
+    show_where = placed is not None
+    if placed is None:
+        placed = [Placed(f, Where.SUMMARY) for f in sorted_findings(document.findings)]
+    reviewed = (document.head or "")[:12]
+    parts = _header(document, reviewed)
+    if head_note:
+        parts.append(f"*{sanitize_markdown(head_note)}*")
+    if placed:
+        parts.append("#### Findings\n\n" + _findings_table(placed, show_where))
+    skipped = _skipped(document)
+    footer = "\n\n<sub>reviewer " + document.tool.version
+    footer += f" · updated {updated_at}</sub>" if updated_at else "</sub>"
+    details = [detail(p.finding, p.reason) for p in placed if p.where is Where.SUMMARY]
+    if details:
+        title = "#### Not commented inline" if show_where else "#### Details"
+        parts.append(title)
+    header = "\n\n".join(parts)
+    tail = ("\n\n" + skipped if skipped else "") + footer
+    body, _ = pack(header, details, tail)
+    return body

@@ -1,0 +1,186 @@
+"""`reviewer post` and `reviewer report` as readable sequences: read the document, decide,
+write, report, exit code."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from reviewer.document import load_document
+from reviewer.errors import ExitCode, UsageError
+from reviewer.formats import get_format, render
+from reviewer.models import FindingsDocument, Severity
+from reviewer.post.github import GitHubClient, GitHubForbidden, RetryPolicy
+from reviewer.post.placement import Placed, Where, place
+from reviewer.post.poster import Outcome, Plan, Poster, describe
+from reviewer.post.render import summary_body
+from reviewer.post.target import resolve_target
+
+
+@dataclass(frozen=True)
+class PostSettings:
+    findings: Path
+    repo: str | None = None
+    pr: int | None = None
+    api_url: str | None = None
+    dry_run: bool = False
+    annotations_fallback: bool = False
+    fail_on: Severity | None = None
+    max_wait: float = 60.0
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def fail_code(document: FindingsDocument, fail_on: Severity | None) -> ExitCode:
+    if fail_on is not None and any(f.severity.rank >= fail_on.rank for f in document.findings):
+        return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+def post_command(
+    settings: PostSettings,
+    env: Mapping[str, str],
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], str] = utc_now,
+) -> ExitCode:
+    out, err = out or sys.stdout, err or sys.stderr
+    document = load_document(settings.findings)
+    token = env.get("GITHUB_TOKEN", "").strip()
+    if not token:
+        return _without_token(document, settings, env, out, err)
+    target = resolve_target(env, settings.repo, settings.pr, settings.api_url)
+    policy = RetryPolicy(max_wait_s=settings.max_wait)
+    client = GitHubClient(target.api_url, token, policy=policy, sleep=sleep)
+    try:
+        poster = Poster(client, target)
+        plan = poster.plan(document)
+        if settings.dry_run:
+            _show_plan(document, plan, env, out)
+            return fail_code(document, settings.fail_on)
+        outcome = poster.apply(document, plan, now())
+    except GitHubForbidden as e:
+        if not settings.annotations_fallback:
+            raise
+        err.write(f"reviewer: {e.message}; printing annotations instead\n")
+        out.write(render(document, "github"))
+        return fail_code(document, settings.fail_on)
+    finally:
+        client.close()
+    _append_step_summary(env, outcome.summary)
+    err.write(_report(outcome, target.repo, target.number) + "\n")
+    return fail_code(document, settings.fail_on)
+
+
+def _without_token(
+    document: FindingsDocument,
+    settings: PostSettings,
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+) -> ExitCode:
+    """No token (a fork's pull request gets none): dry run, annotations, or a clear error."""
+    if settings.dry_run:
+        placed = place(document.findings, None, {})
+        _guarded(env, out, lambda: _dry_run_text(document, placed, None, None, ""))
+        return fail_code(document, settings.fail_on)
+    if not settings.annotations_fallback:
+        raise UsageError(
+            "GITHUB_TOKEN is not set: nothing can be posted",
+            hint="pass `GITHUB_TOKEN: ${{ github.token }}` with `pull-requests: write` and "
+            "`issues: write` permissions, or use --annotations-fallback (forks)",
+        )
+    err.write("reviewer: GITHUB_TOKEN is not set; printing annotations instead of comments\n")
+    out.write(render(document, "github"))
+    _append_step_summary(env, summary_body(document))
+    return fail_code(document, settings.fail_on)
+
+
+def _guarded(env: Mapping[str, str], out: TextIO, text: Callable[[], str]) -> None:
+    """Print untrusted text with workflow commands switched off, so model output in the log
+    cannot issue `::` commands to the runner."""
+    if env.get("GITHUB_ACTIONS") != "true":
+        out.write(text())
+        return
+    stop = secrets.token_hex(16)
+    out.write(f"::stop-commands::{stop}\n{text()}::{stop}::\n")
+
+
+def _show_plan(document: FindingsDocument, plan: Plan, env: Mapping[str, str], out: TextIO) -> None:
+    body = summary_body(document, plan.placed, updated_at=utc_now(), head_note=plan.head_note)
+    _guarded(
+        env,
+        out,
+        lambda: _dry_run_text(document, plan.placed, plan.head_sha, plan.summary_id, body),
+    )
+
+
+def _dry_run_text(
+    document: FindingsDocument,
+    placed: Sequence[Placed],
+    head_sha: str | None,
+    summary_id: int | None,
+    body: str,
+) -> str:
+    from reviewer.security import neutralise_lines
+
+    new_inline = sum(1 for p in placed if p.where is Where.INLINE and not p.already_posted)
+    lines = ["dry run: nothing is posted."]
+    if head_sha is None:
+        lines.append("no GITHUB_TOKEN: the pull request was not read, so every finding is shown")
+        lines.append("as it would appear in the summary.")
+    else:
+        lines.append(f"would post a review with {new_inline} inline comment(s) on {head_sha[:12]}")
+    lines.append(describe(placed) if placed else "  (no findings)")
+    action = "would create" if summary_id is None else f"would update comment {summary_id}"
+    lines.append(f"summary comment ({action}):")
+    lines.append(neutralise_lines(body or summary_body(document)))
+    return "\n".join(lines) + "\n"
+
+
+def _append_step_summary(env: Mapping[str, str], body: str) -> None:
+    path = env.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(body + "\n")
+    except OSError as e:
+        sys.stderr.write(f"reviewer: warning: cannot write GITHUB_STEP_SUMMARY: {e.strerror}\n")
+
+
+def _report(outcome: Outcome, repo: str, number: int) -> str:
+    inline = outcome.count(Where.INLINE)
+    review = outcome.count(Where.REVIEW)
+    summary = outcome.count(Where.SUMMARY)
+    already = sum(1 for p in outcome.placed if p.already_posted)
+    verb = "created" if outcome.summary_created else "updated"
+    text = (
+        f"reviewer: {repo}#{number}: {inline} inline comment(s) posted, "
+        f"{summary} finding(s) only in the summary, {already} already present"
+    )
+    if review:
+        text += f", {review} in the review body (GitHub refused them inline)"
+    return text + f"; summary comment {verb}"
+
+
+def report_command(findings: Path, format_name: str, output: Path | None) -> None:
+    formatter = get_format(format_name)  # an unknown name fails before reading anything
+    text = formatter.render(load_document(findings))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {output}: {e.strerror or e}") from e

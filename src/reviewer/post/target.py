@@ -1,0 +1,96 @@
+"""Where to post: repository, pull request and API URL from flags or the GitHub Actions
+environment (GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from reviewer.errors import UsageError
+
+DEFAULT_API_URL = "https://api.github.com"
+_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class Target:
+    api_url: str
+    repo: str  # owner/name
+    number: int
+    head_sha: str | None = None  # from the event; the API's current head wins when posting
+
+    @property
+    def pull(self) -> str:
+        return f"/repos/{self.repo}/pulls/{self.number}"
+
+    @property
+    def issue(self) -> str:
+        return f"/repos/{self.repo}/issues/{self.number}"
+
+
+def _read_event(path: str | None) -> Mapping[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot read the event file GITHUB_EVENT_PATH={path}: {e}") from e
+    return data if isinstance(data, dict) else {}
+
+
+def _event_pull(event: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    pull = event.get("pull_request")
+    if not isinstance(pull, dict):
+        return None, None
+    number = pull.get("number", event.get("number"))
+    head = pull.get("head")
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return (number if isinstance(number, int) else None), (sha if isinstance(sha, str) else None)
+
+
+def check_api_url(url: str) -> str:
+    """https, or plain http only to this machine: the token must not cross a network in clear."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url.rstrip("/")
+    if parts.scheme == "http" and (host == "localhost" or _is_loopback(host)):
+        return url.rstrip("/")
+    raise UsageError(
+        f"refusing GitHub API URL {url!r}: the token would travel unencrypted",
+        hint="use an https:// URL (GITHUB_API_URL or --api-url)",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_target(
+    env: Mapping[str, str], repo: str | None, pr: int | None, api_url: str | None
+) -> Target:
+    event = _read_event(env.get("GITHUB_EVENT_PATH"))
+    number, sha = _event_pull(event)
+    repo = repo or env.get("GITHUB_REPOSITORY")
+    if not repo or not _REPO.fullmatch(repo):
+        raise UsageError(
+            f"no repository to post to (got {repo!r})",
+            hint="pass --repo OWNER/NAME or set GITHUB_REPOSITORY",
+        )
+    number = pr or number
+    if number is None:
+        raise UsageError(
+            "no pull request to post to: this is not a pull_request event",
+            hint="pass --pr N, or run on a pull_request event (GITHUB_EVENT_PATH)",
+        )
+    url = check_api_url(api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    return Target(api_url=url, repo=repo, number=number, head_sha=sha if not pr else None)
