@@ -1,0 +1,113 @@
+"""An instant Ollama-compatible server on 127.0.0.1 for measuring the tool's per-call overhead:
+it answers every /api/chat with `{"findings": []}` at once and records how long it spent."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAKE_DIGEST = "0" * 64
+ANSWER = '{"findings": []}'
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.chat_calls = 0
+        self.server_s = 0.0  # time spent inside /api/chat handlers, reading to last byte sent
+
+    def add(self, seconds: float) -> None:
+        with self.lock:
+            self.chat_calls += 1
+            self.server_s += seconds
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real server: no reconnect per call
+    counters: Counters
+    model: str
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # a benchmark's stderr should show results, not access logs
+
+    def do_GET(self) -> None:
+        if self.path == "/api/version":
+            self._send({"version": "0.0.0-bench"})
+        elif self.path == "/api/tags":
+            self._send(
+                {"models": [{"name": self.model, "model": self.model, "digest": FAKE_DIGEST}]}
+            )
+        else:
+            self._send({"error": "not found"}, 404)
+
+    def do_POST(self) -> None:
+        started = time.perf_counter()
+        body = self._read_json()
+        if self.path == "/api/show":
+            self._send(
+                {"model_info": {"general.architecture": "bench", "bench.context_length": 32768}}
+            )
+        elif self.path == "/api/chat":
+            self._chat(body)
+            self.counters.add(time.perf_counter() - started)
+        else:
+            self._send({"error": "not found"}, 404)
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        messages = body.get("messages") or []
+        prompt_chars = sum(len(m.get("content", "")) for m in messages if isinstance(m, dict))
+        final = {
+            "model": self.model,
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+            "prompt_eval_count": max(1, prompt_chars // 4),
+            "eval_count": 6,
+        }
+        if body.get("stream", True):
+            piece = {"model": self.model, "message": {"role": "assistant", "content": ANSWER}}
+            lines = [json.dumps(piece), json.dumps(final)]
+            self._send_raw("\n".join(lines).encode() + b"\n", "application/x-ndjson")
+        else:
+            final["message"] = {"role": "assistant", "content": ANSWER}
+            self._send(final)
+
+    def _read_json(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _send(self, data: dict[str, Any], status: int = 200) -> None:
+        self._send_raw(json.dumps(data).encode(), "application/json", status)
+
+    def _send_raw(self, payload: bytes, content_type: str, status: int = 200) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@contextmanager
+def fake_ollama(model: str = "bench-model") -> Iterator[tuple[str, Counters]]:
+    """Serve on an ephemeral 127.0.0.1 port; yields (base URL, counters)."""
+    counters = Counters()
+    handler = type("Handler", (_Handler,), {"counters": counters, "model": model})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host!s}:{port}", counters
+    finally:
+        server.shutdown()
+        server.server_close()

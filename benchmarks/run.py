@@ -1,0 +1,165 @@
+"""The reviewer benchmark: the tool's own cost, per-call overhead, a real small model with the
+response cache, and prompt tokens per changed line. See docs/performance.md.
+
+    python benchmarks/run.py                 # everything, default sizes, 3 runs each
+    python benchmarks/run.py --quick         # small sizes, one run: a smoke test
+    python benchmarks/run.py --sizes 1,1000,200000 --repeat 5 --parts tool,calls
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the helpers beside this script, also when imported by a test
+
+import bench_calls  # noqa: E402
+import bench_tokens  # noqa: E402
+import bench_tool  # noqa: E402
+import report  # noqa: E402
+from genrepo import GeneratedPR, generate_pr  # noqa: E402
+
+PARTS = ("tool", "calls", "model", "tokens")
+DEFAULT_SIZES = [1, 1_000, 10_000, 50_000, 200_000]
+QUICK_SIZES = [1, 100, 1_000]
+DEFAULT_CALLS = [1, 10, 50, 200]
+QUICK_CALLS = [1, 5]
+TOKEN_SIZES = [30, 300, 3_000, 30_000]  # over files of about 400 lines, 30 changed lines each
+QUICK_TOKEN_SIZES = [30, 300]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small sizes and one run (smoke test)")
+    p.add_argument("--sizes", type=_ints, help="changed lines per generated PR (part 1)")
+    p.add_argument("--calls", type=_ints, help="model calls per run (part 2)")
+    p.add_argument("--repeat", type=int, help="runs per measurement; the median is reported")
+    p.add_argument(
+        "--parts", type=_parts, default=list(PARTS), help="comma list of " + ",".join(PARTS)
+    )
+    p.add_argument("--out", type=Path, default=HERE / "results", help="results directory")
+    p.add_argument("--keep", action="store_true", help="keep the generated repositories")
+    return p.parse_args(argv)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v.replace("_", "")) for v in text.split(",") if v.strip()]
+
+
+def _parts(text: str) -> list[str]:
+    parts = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s): {', '.join(sorted(unknown))}")
+    return parts
+
+
+def fixed_pr(root: Path) -> GeneratedPR:
+    """The small, fixed pull request parts 3 and 4 share: 4 files of 150+ lines, 120 changed."""
+    return generate_pr(root, 120, files=4, base_lines=150, seed=7, name="fixed")
+
+
+def machine(repeat: int) -> dict[str, Any]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "git": _out(["git", "--version"]),
+        "commit": _out(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"]),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "repeat": repeat,
+    }
+
+
+def _out(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run_parts(args: argparse.Namespace, root: Path, results: dict[str, Any]) -> None:
+    quick = args.quick
+    repeat = args.repeat or (1 if quick else 3)
+    results["machine"] = machine(repeat)
+    missing: dict[str, str] = results.setdefault("missing", {})
+    if "tool" in args.parts:
+        print("part 1: the tool's own cost", flush=True)
+        sizes = args.sizes or (QUICK_SIZES if quick else DEFAULT_SIZES)
+        results["tool"] = bench_tool.run_part(root / "tool", sizes, repeat)
+    if "calls" in args.parts:
+        print("part 2: overhead per model call", flush=True)
+        counts = args.calls or (QUICK_CALLS if quick else DEFAULT_CALLS)
+        _guard(missing, "calls", lambda: results.__setitem__(
+            "calls", bench_calls.run_part(root / "calls", counts, repeat)))  # fmt: skip
+    if "model" in args.parts:
+        print("part 3: a real model", flush=True)
+        _guard(missing, "model", lambda: _model(root, results))
+    if "tokens" in args.parts:
+        print("part 4: tokens per changed line, chunking stability", flush=True)
+        _guard(missing, "tokens", lambda: _tokens(root, quick, results))
+
+
+def _model(root: Path, results: dict[str, Any]) -> None:
+    import bench_model
+
+    results["model"] = bench_model.run_part(fixed_pr(root / "model"), results["machine"]["repeat"])
+
+
+def _tokens(root: Path, quick: bool, results: dict[str, Any]) -> None:
+    sizes = QUICK_TOKEN_SIZES if quick else TOKEN_SIZES
+    prs = [fixed_pr(root / "tokens")] + [
+        generate_pr(root / "tokens", n, files=max(1, n // 30), base_lines=400) for n in sizes
+    ]
+    results["tokens"] = bench_tokens.run_part(prs)
+    stable_prs = [fixed_pr(root / "stability"), generate_pr(root / "stability", 3_000)]
+    results["stability"] = [{"files": pr.files, **bench_tokens.stability(pr)} for pr in stable_prs]
+
+
+def _guard(missing: dict[str, str], part: str, fn: Any) -> None:
+    """A part whose pipeline piece is missing or broken is reported, not fatal to the rest."""
+    try:
+        fn()
+    except (ImportError, RuntimeError, FileNotFoundError) as e:
+        missing[part] = f"{type(e).__name__}: {str(e).strip()[-500:]}"
+        print(f"  skipped: {missing[part]}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="reviewer-bench-"))
+    results: dict[str, Any] = {}
+    try:
+        run_parts(args, root, results)
+    finally:
+        if args.keep:
+            print(f"repositories kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    report.write_json(results, args.out)
+    print(report.write_tables(results, args.out))
+    plots = report.write_plots(results, args.out)
+    print(f"wrote {args.out}/results.json, table.md" + "".join(f", {p}" for p in plots))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
