@@ -1,0 +1,34 @@
+# reviewer in a container: built in one stage, run from a slim image with no compilers or
+# build tools, as an unprivileged user. Used by compose/ (docs/deploy.md).
+#
+#   docker build -t reviewer:local .
+#   docker run --rm -v "$PWD:/work/repo:ro" reviewer:local run --repo /work/repo --dry-run
+
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY src ./src
+# Every dependency ships a wheel, so no compiler is needed even here. pip itself is removed from
+# the virtualenv: the final image installs nothing.
+RUN python -m venv /opt/reviewer \
+ && /opt/reviewer/bin/python -m pip install . \
+ && /opt/reviewer/bin/python -m pip uninstall -y pip
+
+FROM ${PYTHON_IMAGE}
+# git is the one system tool reviewer runs (to read the diff).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --uid 10001 --user-group --no-create-home --home-dir /tmp --shell /usr/sbin/nologin reviewer
+COPY --from=build /opt/reviewer /opt/reviewer
+ENV PATH=/opt/reviewer/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HOME=/tmp
+USER 10001:10001
+WORKDIR /work/repo
+ENTRYPOINT ["reviewer"]
+CMD ["--help"]
