@@ -1,0 +1,221 @@
+"""Bounded chunks: every added line of every reviewed file in exactly one chunk, no chunk over
+the token budget, byte-identical output for the same diff.
+
+A file's rendering depends only on that file's diff, and files are grouped by a content-defined
+rule (sorted paths; a group starts at a file whose path hash is a boundary), so a change to one
+file changes only its own group's chunks: the response cache keeps hitting for the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from reviewer.diff.render import file_header, hunk_header, render_line
+from reviewer.errors import UsageError
+from reviewer.models import Chunk, ChunkFile, DiffLine, FileDiff, Hunk, LineKind
+from reviewer.prompt import estimate_tokens, prompt_overhead_tokens
+
+CONTEXT_LINES = 3  # context shown around each part of a split hunk
+BOUNDARY_MODULUS = 4  # about one group per 4 files
+MIN_CHUNK_TOKENS = 64  # a file header, a hunk header and one short line
+
+
+def chunk_budget(num_ctx: int, num_predict: int) -> int:
+    """Tokens a chunk's text may use: the context minus the answer and the fixed prompt."""
+    budget = num_ctx - num_predict - prompt_overhead_tokens()
+    if budget < MIN_CHUNK_TOKENS:
+        raise UsageError(
+            f"--num-ctx {num_ctx} leaves {budget} tokens for the diff after the prompt and the "
+            f"{num_predict}-token answer; at least {MIN_CHUNK_TOKENS} are needed",
+            hint="raise --num-ctx (default 8192) or lower --num-predict",
+        )
+    return budget
+
+
+def _weights(text: str) -> tuple[int, int]:
+    """(characters + 1 for the newline, extra UTF-8 bytes) as estimate_tokens counts them."""
+    if text.isascii():
+        return len(text) + 1, 0
+    return len(text) + 1, len(text.encode("utf-8", "surrogatepass")) - len(text)
+
+
+def _cost(chars: int, extra: int) -> int:
+    # Summing weights before rounding makes this an upper bound of estimate_tokens(joined text).
+    return math.ceil(chars / 3) + math.ceil(extra / 2)
+
+
+@dataclass
+class _Block:
+    """Rendered lines with their weights and the new-file numbers they show."""
+
+    lines: list[str] = field(default_factory=list)
+    chars: int = 0
+    extra: int = 0
+    added: set[int] = field(default_factory=set)
+    context: set[int] = field(default_factory=set)
+
+    def add_text(self, text: str) -> None:
+        chars, extra = _weights(text)
+        self.lines.append(text)
+        self.chars += chars
+        self.extra += extra
+
+    def extend(self, other: _Block) -> None:
+        self.lines += other.lines
+        self.chars += other.chars
+        self.extra += other.extra
+        self.added |= other.added
+        self.context |= other.context
+
+    def cost_with(self, other: _Block) -> int:
+        return _cost(self.chars + other.chars, self.extra + other.extra)
+
+
+class _TooLarge(Exception):
+    """A single line (with its headers) does not fit in a chunk."""
+
+
+# --- one hunk -> parts that each fit ---------------------------------------------------------
+
+
+def _part(hunk: Hunk, lines: Sequence[DiffLine], first: int, start: int, end: int) -> _Block:
+    """Lines [first, last) rendered; only [start, end) own their added lines."""
+    last = min(len(lines), end + CONTEXT_LINES)
+    shown = lines[first:last]
+    olds = [ln.old_no for ln in shown if ln.kind is not LineKind.ADDED]
+    news = [ln.new_no for ln in shown if ln.kind is not LineKind.REMOVED]
+    old_start = olds[0] if olds else _position(hunk, lines, first, old=True)
+    new_start = news[0] if news else _position(hunk, lines, first, old=False)
+    block = _Block()
+    block.add_text(hunk_header(old_start or 0, len(olds), new_start or 0, len(news), hunk.section))
+    for i in range(first, last):
+        line = lines[i]
+        owned = start <= i < end
+        block.add_text(render_line(line, as_context=not owned))
+        if line.new_no is not None:
+            (block.added if owned and line.kind is LineKind.ADDED else block.context).add(
+                line.new_no
+            )
+    return block
+
+
+def _position(hunk: Hunk, lines: Sequence[DiffLine], index: int, *, old: bool) -> int:
+    """The line number before `index` on one side (a part with no line on that side)."""
+    before = [ln.old_no if old else ln.new_no for ln in lines[:index]]
+    known = [n for n in before if n is not None]
+    return known[-1] if known else (hunk.old_start if old else hunk.new_start) - 1
+
+
+def _hunk_parts(hunk: Hunk, room: int) -> list[_Block]:
+    """The hunk as one block if it fits in `room`, else split at line boundaries."""
+    lines = hunk.lines
+    whole = _part(hunk, lines, 0, 0, len(lines))
+    if _cost(whole.chars, whole.extra) <= room:
+        return [whole] if whole.added else []
+    widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
+    header = _Block()
+    header.add_text(hunk_header(widest, widest, widest, widest, hunk.section))
+    own = [_weights(render_line(ln)) for ln in lines]
+    ctx = [_weights(render_line(ln, as_context=True)) for ln in lines]
+    parts, start = [], 0
+    while start < len(lines):
+        end = _part_end(own, ctx, start, room - _cost(header.chars, header.extra))
+        first = max(0, start - CONTEXT_LINES)
+        if any(ln.kind is LineKind.ADDED for ln in lines[start:end]):
+            parts.append(_part(hunk, lines, first, start, end))
+        start = end
+    return parts
+
+
+def _part_end(
+    own: Sequence[tuple[int, int]], ctx: Sequence[tuple[int, int]], start: int, room: int
+) -> int:
+    """The largest end so that context before, lines [start, end) and context after fit."""
+    pre = ctx[max(0, start - CONTEXT_LINES) : start]
+    chars, extra = sum(c for c, _ in pre), sum(e for _, e in pre)
+    end = start
+    while end < len(own):
+        c, e = own[end]
+        post = ctx[end + 1 : end + 1 + CONTEXT_LINES]
+        post_c, post_e = sum(x for x, _ in post), sum(x for _, x in post)
+        if _cost(chars + c + post_c, extra + e + post_e) > room:
+            break
+        chars, extra, end = chars + c, extra + e, end + 1
+    if end == start:
+        raise _TooLarge
+    return end
+
+
+# --- one file -> pieces; files -> chunks -----------------------------------------------------
+
+
+def _file_pieces(f: FileDiff, budget: int) -> list[_Block]:
+    header = _Block()
+    header.add_text(file_header(f))
+    room = budget - _cost(header.chars, header.extra)
+    pieces: list[_Block] = []
+    current: _Block | None = None
+    for hunk in f.hunks:
+        for part in _hunk_parts(hunk, room):
+            if current is None or current.cost_with(part) > budget:
+                current = _Block()
+                current.extend(header)
+                pieces.append(current)
+            current.extend(part)
+    return pieces
+
+
+def is_group_boundary(path: str) -> bool:
+    """Content-defined grouping: whether a new chunk group starts at this file."""
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % BOUNDARY_MODULUS == 0
+
+
+@dataclass
+class _Open:
+    block: _Block
+    files: list[tuple[str, _Block]]
+
+
+def _to_chunk(index: int, group: _Open) -> Chunk:
+    merged: dict[str, tuple[set[int], set[int]]] = {}
+    for path, piece in group.files:
+        added, context = merged.setdefault(path, (set(), set()))
+        added |= piece.added
+        context |= piece.context
+    files = tuple(
+        ChunkFile.model_construct(path=p, added_lines=frozenset(a), context_lines=frozenset(c))
+        for p, (a, c) in merged.items()
+    )
+    text = "\n".join(group.block.lines)
+    return Chunk.model_construct(
+        index=index, files=files, text=text, estimated_tokens=estimate_tokens(text)
+    )
+
+
+@dataclass
+class ChunkingResult:
+    chunks: tuple[Chunk, ...]
+    too_large: tuple[str, ...]  # files with a line too long for any chunk: skipped, not cut
+
+
+def build_chunks(files: Sequence[FileDiff], budget: int) -> ChunkingResult:
+    """Pack the files' pieces into chunks in sorted path order."""
+    groups: list[_Open] = []
+    too_large: list[str] = []
+    for f in sorted(files, key=lambda f: f.path):
+        try:
+            pieces = _file_pieces(f, budget)
+        except _TooLarge:
+            too_large.append(f.path)
+            continue
+        for n, piece in enumerate(pieces):
+            starts_group = n == 0 and (not groups or is_group_boundary(f.path))
+            if starts_group or groups[-1].block.cost_with(piece) > budget:
+                groups.append(_Open(_Block(), []))
+            groups[-1].block.extend(piece)
+            groups[-1].files.append((f.path, piece))
+    chunks = tuple(_to_chunk(i, g) for i, g in enumerate(groups))
+    return ChunkingResult(chunks=chunks, too_large=tuple(too_large))

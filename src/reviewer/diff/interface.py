@@ -1,0 +1,36 @@
+"""The diff-source contract: every source yields the raw diff text plus what the filters and
+the config loader need to know about the repository it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from reviewer.models import Frozen
+
+
+class RawDiff(Frozen):
+    """A unified diff as text, and the commits it is between when it came from git."""
+
+    text: str
+    base: str | None = None  # the commit the diff starts from (the merge base for a range)
+    head: str | None = None  # the head commit; None for the index or a patch file
+    label: str = ""  # what was diffed, for messages ("origin/main...HEAD", "staged changes")
+
+
+class DiffSource(Protocol):
+    """Where a diff comes from: a git range, the index, or a patch file."""
+
+    def read(self) -> RawDiff:
+        """The diff. Raises DiffError when it cannot be obtained."""
+        ...
+
+    def config_text(self, name: str) -> str | None:
+        """The text of the repository config file `name` (`.reviewer.toml`, `pyproject.toml`)
+        from the trusted revision (the base, for a git range), or None when it has none."""
+        ...
+
+    def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        """The first `lines` lines of each file as it is after the change, or None when the
+        source has no files to read (a patch file: only the diff is known)."""
+        ...

@@ -1,0 +1,172 @@
+"""Unified diff text -> frozen FileDiff models. git's per-file headers are read here (paths,
+modes, renames, copies, binary, submodules); hunk bodies are parsed by unidiff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import Hunk as UnidiffHunk
+from unidiff.patch import PatchSet
+
+from reviewer.diff.headers import DEV_NULL, FileHeader, header_path
+from reviewer.errors import DiffError
+from reviewer.models import DiffLine, FileDiff, FileStatus, Hunk, LineKind
+
+SUBMODULE_MODE = "160000"
+_KINDS = {"+": LineKind.ADDED, "-": LineKind.REMOVED, " ": LineKind.CONTEXT}
+# Stands in for the real names when unidiff parses a file's hunks: the names come from
+# FileHeader, which handles quoting and spaces that unidiff's header regexes do not.
+_PLACEHOLDER = ("--- a/f\n", "+++ b/f\n")
+
+
+def decode_diff(data: bytes) -> str:
+    """Bytes from git or a patch file -> text. Invalid UTF-8 becomes U+FFFD; a newline byte is
+    never part of a multi-byte sequence, so line counts cannot change."""
+    return data.decode("utf-8", "replace")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their "\\n" kept. Splits at "\\n" only: \\r, \\f, \\x1c or U+2028 inside a line
+    are content (str.splitlines would break them and shift every line number after them)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def parse_diff(text: str) -> tuple[FileDiff, ...]:
+    """Parse a whole unified diff (`git diff`, GitHub's `.diff`, or plain `diff -u`)."""
+    lines = split_lines(text)
+    try:
+        if any(line.startswith("diff --git ") for line in lines):
+            return tuple(_parse_git_file(section) for section in _git_sections(lines))
+        return _parse_plain(lines)
+    except UnidiffParseError as e:
+        raise DiffError(
+            f"the diff is not a valid unified diff: {e}",
+            hint="pass the output of `git diff` or a pull request's .diff",
+        ) from e
+
+
+def _git_sections(lines: list[str]) -> Iterator[list[str]]:
+    """One list of lines per `diff --git` section; text before the first one is preamble."""
+    start: int | None = None
+    for i, line in enumerate(lines):
+        # A hunk line starts with " ", "+", "-" or "\\", so this cannot match inside a hunk.
+        if line.startswith("diff --git "):
+            if start is not None:
+                yield lines[start:i]
+            start = i
+    if start is not None:
+        yield lines[start:]
+
+
+def _parse_git_file(section: list[str]) -> FileDiff:
+    header = FileHeader()
+    header.feed_git_line(section[0])
+    body_at = len(section)
+    for i in range(1, len(section)):
+        if section[i].startswith("@@ "):
+            body_at = i
+            break
+        header.feed(section[i])
+    hunks = _parse_hunks(section[body_at:]) if body_at < len(section) else ()
+    return _file_diff(header, hunks)
+
+
+def _status(header: FileHeader) -> FileStatus:
+    if header.new_file:
+        return FileStatus.ADDED
+    if header.deleted:
+        return FileStatus.DELETED
+    if header.renamed:
+        return FileStatus.RENAMED
+    if header.copied:
+        return FileStatus.COPIED
+    return FileStatus.MODIFIED
+
+
+def _file_diff(header: FileHeader, hunks: tuple[Hunk, ...]) -> FileDiff:
+    status = _status(header)
+    new_path = header.new_path or header.old_path or ""
+    old_path = header.old_path or new_path
+    added, removed = _count(hunks)
+    return FileDiff.model_construct(
+        path=old_path if status is FileStatus.DELETED else new_path,
+        old_path=None if status is FileStatus.ADDED else old_path,
+        status=status,
+        is_binary=header.binary,
+        is_submodule=SUBMODULE_MODE in (header.old_mode, header.new_mode),
+        old_mode=header.old_mode,
+        new_mode=header.new_mode,
+        hunks=hunks,
+        added=added,
+        removed=removed,
+    )
+
+
+def _count(hunks: tuple[Hunk, ...]) -> tuple[int, int]:
+    added = removed = 0
+    for hunk in hunks:
+        for line in hunk.lines:
+            if line.kind is LineKind.ADDED:
+                added += 1
+            elif line.kind is LineKind.REMOVED:
+                removed += 1
+    return added, removed
+
+
+def _parse_hunks(body: list[str]) -> tuple[Hunk, ...]:
+    patch = PatchSet([*_PLACEHOLDER, *body])
+    if not patch:
+        return ()
+    return tuple(_convert_hunk(hunk) for hunk in patch[0])
+
+
+def _line_text(value: str) -> str:
+    """Drop the line ending, CRLF included: the model sees the code, not its line ending."""
+    if value.endswith("\n"):
+        value = value[:-1]
+    if value.endswith("\r"):
+        value = value[:-1]
+    return value
+
+
+def _convert_hunk(hunk: UnidiffHunk) -> Hunk:
+    construct = DiffLine.model_construct
+    lines = tuple(
+        construct(
+            kind=_KINDS[line.line_type],
+            old_no=line.source_line_no,
+            new_no=line.target_line_no,
+            text=_line_text(line.value),
+        )
+        for line in hunk
+        if line.line_type in _KINDS  # skips "\ No newline at end of file" markers
+    )
+    return Hunk.model_construct(
+        old_start=hunk.source_start,
+        old_len=hunk.source_length,
+        new_start=hunk.target_start,
+        new_len=hunk.target_length,
+        section=_line_text(hunk.section_header or ""),
+        lines=lines,
+    )
+
+
+# --- plain `diff -u` output (no git headers) -------------------------------------------------
+
+
+def _parse_plain(lines: list[str]) -> tuple[FileDiff, ...]:
+    files = []
+    for patched in PatchSet(lines):
+        header = FileHeader(binary=bool(patched.is_binary_file))
+        source, target = patched.source_file or "", patched.target_file or ""
+        header.new_file = source == DEV_NULL
+        header.deleted = target == DEV_NULL
+        header.old_path = None if header.new_file else header_path(source)
+        header.new_path = None if header.deleted else header_path(target)
+        files.append(_file_diff(header, tuple(_convert_hunk(h) for h in patched)))
+    return tuple(files)

@@ -1,0 +1,56 @@
+"""How a file's diff is shown to the model. Every rendered line starts with a fixed prefix
+(`=== FILE `, `@@ `, or a line-number gutter), so diff content can never stand at the start of a
+line and forge the prompt's delimiters; control characters inside the text are escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from reviewer.models import DiffLine, FileDiff, FileStatus, LineKind
+
+GUTTER = 6  # digits right-aligned; wider numbers simply widen the gutter
+_BLANK = " " * GUTTER
+# Controls other than tab, DEL, C1, Unicode line/paragraph separators and bidi overrides.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: str) -> str:
+    """`text` with unsafe characters shown as escapes (a cheap scan first: most lines are clean)."""
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
+def quote_path(path: str) -> str:
+    """A path as a JSON string: quotes, backslashes and newlines cannot break the header."""
+    return clean(json.dumps(path, ensure_ascii=False))
+
+
+def file_header(f: FileDiff) -> str:
+    header = f"=== FILE {quote_path(f.path)}"
+    if f.status is FileStatus.ADDED:
+        return header + " (new file)"
+    if f.status is FileStatus.RENAMED and f.old_path is not None:
+        return header + f" (renamed from {quote_path(f.old_path)})"
+    if f.status is FileStatus.COPIED and f.old_path is not None:
+        return header + f" (copied from {quote_path(f.old_path)})"
+    return header
+
+
+def hunk_header(old_start: int, old_len: int, new_start: int, new_len: int, section: str) -> str:
+    tail = f" {clean(section)}" if section else ""
+    return f"@@ -{old_start},{old_len} +{new_start},{new_len} @@{tail}"
+
+
+def render_line(line: DiffLine, *, as_context: bool = False) -> str:
+    """One diff line with its gutter. `as_context` shows an added line of a neighbouring chunk
+    part as context: it is reviewed in the part that owns it."""
+    text = clean(line.text)
+    if line.kind is LineKind.REMOVED:
+        return f"{_BLANK} -|{text}"
+    marker = "+" if line.kind is LineKind.ADDED and not as_context else " "
+    return f"{line.new_no:>{GUTTER}} {marker}|{text}"

@@ -1,0 +1,74 @@
+"""Choosing the one diff source a run uses, and the default base of a git range (the pull
+request's base in GitHub Actions, else the remote's default branch)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from reviewer.config import RunSettings
+from reviewer.diff.gitcmd import run_git
+from reviewer.diff.interface import DiffSource
+from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource, ensure_repo
+from reviewer.errors import UsageError
+
+
+def _event_base_sha(environ: Mapping[str, str]) -> str | None:
+    """`pull_request.base.sha` from the Actions event file, when there is one."""
+    path = environ.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        event = json.loads(Path(path).read_text(encoding="utf-8"))
+        sha = event["pull_request"]["base"]["sha"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not a pull_request event: fall back to GITHUB_BASE_REF
+    return sha if isinstance(sha, str) and sha else None
+
+
+def default_base(repo: Path, environ: Mapping[str, str]) -> str:
+    """The base when --base is not given."""
+    sha = _event_base_sha(environ)
+    if sha:
+        return sha
+    base_ref = environ.get("GITHUB_BASE_REF", "")
+    if base_ref:
+        return f"origin/{base_ref}"
+    ensure_repo(repo)
+    proc = run_git(
+        repo, ["rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD"], check=False
+    )
+    if proc.returncode == 0:
+        return "origin/HEAD"
+    raise UsageError(
+        "no base to diff against: --base not given, not a pull request in GitHub Actions, "
+        "and origin has no default branch (refs/remotes/origin/HEAD)",
+        hint="pass --base REF (for example --base main), or use --staged or --diff-file",
+    )
+
+
+def _check_one_source(settings: RunSettings) -> None:
+    chosen = []
+    if settings.staged:
+        chosen.append("--staged")
+    if settings.diff_file is not None:
+        chosen.append("--diff-file")
+    if settings.base is not None or settings.head != "HEAD":
+        chosen.append("--base/--head")
+    if len(chosen) > 1:
+        raise UsageError(
+            f"choose one diff source, not {' and '.join(chosen)}",
+            hint="a git range (--base/--head), --staged, or --diff-file PATH|-",
+        )
+
+
+def select_source(settings: RunSettings, environ: Mapping[str, str]) -> DiffSource:
+    """The diff source the settings ask for; UsageError for conflicting flags."""
+    _check_one_source(settings)
+    if settings.staged:
+        return StagedSource(settings.repo)
+    if settings.diff_file is not None:
+        return PatchFileSource(settings.diff_file, settings.repo)
+    base = settings.base or default_base(settings.repo, environ)
+    return GitRangeSource(settings.repo, base, settings.head)

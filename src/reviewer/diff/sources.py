@@ -1,0 +1,173 @@
+"""The three diff sources: a git range (like a pull request, `base...head`), the index
+(`--staged`) and a patch file or stdin (`--diff-file`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from reviewer.diff.gitcmd import run_git
+from reviewer.diff.interface import RawDiff
+from reviewer.diff.parse import decode_diff
+from reviewer.errors import DiffError
+
+# How `git diff` is asked for the diff: stable, machine-readable, no configured programs.
+DIFF_OPTIONS = (
+    "diff",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--find-renames",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--submodule=short",
+    "--ignore-submodules=none",
+    "--unified=3",
+    "--inter-hunk-context=0",
+    "--no-relative",
+)
+
+
+def ensure_repo(repo: Path) -> None:
+    """DiffError unless `repo` is inside a git repository."""
+    if not repo.is_dir():
+        raise DiffError(f"{repo} is not a directory", hint="pass --repo PATH, or use --diff-file")
+    proc = run_git(repo, ["rev-parse", "--git-dir"], check=False)
+    if proc.returncode != 0:
+        raise DiffError(
+            f"{repo} is not a git repository",
+            hint="pass --repo PATH of a git checkout, or use --diff-file",
+        )
+
+
+def resolve_commit(repo: Path, ref: str) -> str:
+    """The commit sha `ref` names, or a DiffError naming the unknown ref."""
+    proc = run_git(
+        repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise DiffError(
+            f"unknown ref {ref!r} in {repo}",
+            hint="check the name; in CI fetch it (actions/checkout with fetch-depth: 0)",
+        )
+    return proc.stdout.decode("ascii").strip()
+
+
+def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[str, str]:
+    """First lines of the blobs `<prefix><path>` in one `git cat-file --batch` call."""
+    wanted = [p for p in paths if "\n" not in p]  # the batch protocol is line-based
+    if not wanted:
+        return {}
+    request = "".join(f"{prefix}{p}\n" for p in wanted).encode("utf-8", "surrogateescape")
+    batch = ["cat-file", "--batch=%(objecttype) %(objectsize)"]
+    out = run_git(repo, batch, stdin=request).stdout
+    result: dict[str, str] = {}
+    pos = 0
+    for path in wanted:
+        eol = out.index(b"\n", pos)
+        fields = out[pos:eol].split(b" ")
+        pos = eol + 1
+        if len(fields) != 2 or not fields[1].isdigit():  # "<name> missing" or "ambiguous"
+            continue
+        size = int(fields[1])
+        if fields[0] == b"blob":
+            blob = out[pos : pos + min(size, 64 * 1024)]
+            result[path] = "\n".join(decode_diff(blob).split("\n")[:lines])
+        pos += size + 1
+    return result
+
+
+class GitRangeSource:
+    """The diff from the merge base of `base` and `head` to `head`, as a pull request shows."""
+
+    def __init__(self, repo: Path, base: str, head: str) -> None:
+        self.repo, self.base, self.head = repo, base, head
+        self._base_sha: str | None = None
+        self._head_sha: str | None = None
+
+    def read(self) -> RawDiff:
+        ensure_repo(self.repo)
+        base_sha = resolve_commit(self.repo, self.base)
+        head_sha = resolve_commit(self.repo, self.head)
+        self._base_sha, self._head_sha = base_sha, head_sha
+        proc = run_git(self.repo, ["merge-base", base_sha, head_sha], check=False)
+        if proc.returncode != 0:
+            raise DiffError(
+                f"{self.base!r} and {self.head!r} have no common ancestor",
+                hint="fetch the full history (actions/checkout with fetch-depth: 0)",
+            )
+        merge_base = proc.stdout.decode("ascii").strip()
+        text = decode_diff(run_git(self.repo, [*DIFF_OPTIONS, merge_base, head_sha]).stdout)
+        return RawDiff(
+            text=text, base=merge_base, head=head_sha, label=f"{self.base}...{self.head}"
+        )
+
+    def config_text(self, name: str) -> str | None:
+        # From the base branch's tip: a pull request cannot change how it is itself reviewed.
+        base = self._base_sha or resolve_commit(self.repo, self.base)
+        proc = run_git(self.repo, ["cat-file", "blob", f"{base}:{name}"], check=False)
+        return decode_diff(proc.stdout) if proc.returncode == 0 else None
+
+    def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        head = self._head_sha or resolve_commit(self.repo, self.head)
+        return _heads(self.repo, f"{head}:", paths, lines)
+
+
+def _worktree_config(root: Path, name: str) -> str | None:
+    path = root / name
+    try:
+        return decode_diff(path.read_bytes()) if path.is_file() else None
+    except OSError:
+        return None
+
+
+class StagedSource:
+    """The index against HEAD: what `git commit` would record."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+
+    def read(self) -> RawDiff:
+        ensure_repo(self.repo)
+        proc = run_git(self.repo, ["rev-parse", "--verify", "--quiet", "HEAD"], check=False)
+        base = proc.stdout.decode("ascii").strip() if proc.returncode == 0 else None
+        # Without a HEAD (the first commit) git diffs the index against the empty tree.
+        text = decode_diff(run_git(self.repo, [*DIFF_OPTIONS, "--cached"]).stdout)
+        return RawDiff(text=text, base=base, head=None, label="staged changes")
+
+    def _root(self) -> Path:
+        out = run_git(self.repo, ["rev-parse", "--show-toplevel"]).stdout
+        return Path(out.decode("utf-8", "surrogateescape").strip())
+
+    def config_text(self, name: str) -> str | None:
+        return _worktree_config(self._root(), name)
+
+    def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        return _heads(self.repo, ":", paths, lines)  # ":path" is the staged blob
+
+
+class PatchFileSource:
+    """A unified diff from a file or stdin ("-"). No repository needed."""
+
+    def __init__(self, path: str, config_dir: Path) -> None:
+        self.path, self.config_dir = path, config_dir
+
+    def read(self) -> RawDiff:
+        label = "stdin" if self.path == "-" else self.path
+        try:
+            data = sys.stdin.buffer.read() if self.path == "-" else Path(self.path).read_bytes()
+        except OSError as e:
+            reason = e.strerror or type(e).__name__
+            raise DiffError(
+                f"cannot read --diff-file {label}: {reason}",
+                hint="pass a readable file, or - to read the diff from stdin",
+            ) from e
+        return RawDiff(text=decode_diff(data), label=label)
+
+    def config_text(self, name: str) -> str | None:
+        return _worktree_config(self.config_dir, name)
+
+    def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        return None

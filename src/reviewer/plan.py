@@ -1,0 +1,67 @@
+"""Everything decided before the model: the diff source, parsing, the repository config (from
+the base revision for a git range), filters and chunks, as one ReviewPlan."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from reviewer.chunking import build_chunks, chunk_budget
+from reviewer.config import RepoConfig, RunSettings, parse_repo_config
+from reviewer.diff.filters import filter_files
+from reviewer.diff.interface import DiffSource
+from reviewer.diff.parse import parse_diff
+from reviewer.diff.select import select_source
+from reviewer.errors import ConfigError
+from reviewer.models import ReviewPlan, SkippedFile, SkipReason
+
+CONFIG_FILES = (".reviewer.toml", "pyproject.toml")
+
+
+def _repo_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
+    """--config PATH if given; else the source's config file (a git range: from the base)."""
+    if settings.config_path is not None:
+        path = settings.config_path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read --config {path}: {e}") from e
+        return parse_repo_config(text, str(path))
+    for name in CONFIG_FILES:
+        found = source.config_text(name)
+        if found is not None:
+            return parse_repo_config(found, name)
+    return RepoConfig()
+
+
+def effective_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
+    """The config file's values, with the flags' globs added and --max-file-lines on top."""
+    config = _repo_config(settings, source)
+    return RepoConfig.model_validate(
+        {
+            **config.model_dump(),
+            "include": (*config.include, *settings.include),
+            "exclude": (*config.exclude, *settings.exclude),
+            "max_file_lines": settings.max_file_lines or config.max_file_lines,
+        }
+    )
+
+
+def build_plan(settings: RunSettings, environ: Mapping[str, str] | None = None) -> ReviewPlan:
+    """Read, parse, filter and chunk the diff the settings name. Nothing is sent anywhere."""
+    budget = chunk_budget(settings.num_ctx, settings.num_predict)  # fail fast on a bad budget
+    source = select_source(settings, os.environ if environ is None else environ)
+    raw = source.read()
+    files = parse_diff(raw.text)
+    config = effective_config(settings, source)
+    kept, skipped = filter_files(files, config, source.file_heads)
+    result = build_chunks(kept, budget)
+    too_large = set(result.too_large)
+    skipped += tuple(SkippedFile(path=p, reason=SkipReason.TOO_LARGE.value) for p in too_large)
+    return ReviewPlan(
+        base=raw.base,
+        head=raw.head,
+        files=tuple(sorted((f for f in kept if f.path not in too_large), key=lambda f: f.path)),
+        skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
+        chunks=result.chunks,
+    )
