@@ -1,0 +1,111 @@
+"""The findings document on disk: atomic writing, reading back, its published JSON Schema
+(`reviewer schema`) and the exit code a document means."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reviewer.config import RunSettings
+from reviewer.errors import ExitCode, FindingsDocumentError, ReviewerError
+from reviewer.models import FindingsDocument, Status
+
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+class DocumentWriteError(ReviewerError):
+    """The findings document could not be written (read-only directory, full disk)."""
+
+
+def write_document(doc: FindingsDocument, path: Path) -> None:
+    """Write atomically: a temporary file in the same directory, fsync, then rename over the
+    target. A crash or a full disk never leaves half a document at `path`."""
+    data = (doc.model_dump_json(indent=2) + "\n").encode("utf-8")
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise _write_error(path, e) from e
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _write_error(path, e) from e
+    _fsync_dir(directory)
+
+
+def _write_error(path: Path, e: OSError) -> DocumentWriteError:
+    return DocumentWriteError(
+        f"cannot write the findings document {path}: {e.strerror or e}",
+        "check the directory exists, is writable and the disk is not full",
+    )
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable; not every file system allows it, and that is fine."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def load_document(path: Path) -> FindingsDocument:
+    """Read and validate a findings document."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as e:
+        raise FindingsDocumentError(f"cannot read {path}: {e.strerror or e}") from e
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise FindingsDocumentError(f"{path} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        return FindingsDocument.model_validate_json(raw)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise FindingsDocumentError(
+            f"{path} is not a findings document: {where}: {first['msg']}",
+            "produce it with `reviewer run --output`; `reviewer schema` prints its schema",
+        ) from None
+
+
+def document_schema() -> dict[str, Any]:
+    """The findings document's JSON Schema (draft 2020-12), as `reviewer schema` prints it."""
+    schema = FindingsDocument.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+    }
+
+
+def schema() -> None:
+    """Print the JSON Schema of the findings document (`--output`) and exit."""
+    sys.stdout.write(json.dumps(document_schema(), indent=2, sort_keys=True) + "\n")
+
+
+def exit_code_for(doc: FindingsDocument, settings: RunSettings) -> ExitCode:
+    """0 complete (or skipped/partial under LOCAL_LLM_OPTIONAL) with nothing at or above
+    --fail-on; 1 findings at or above --fail-on; 3 review not completed (fail closed)."""
+    if doc.status in (Status.PARTIAL, Status.FAILED) and not settings.optional:
+        return ExitCode.NOT_REVIEWED
+    if doc.status is Status.FAILED:
+        # Only reachable under LOCAL_LLM_OPTIONAL; review() reports that as skipped anyway.
+        return ExitCode.OK
+    threshold = settings.fail_on
+    if threshold is not None and any(f.severity.rank >= threshold.rank for f in doc.findings):
+        return ExitCode.FINDINGS
+    return ExitCode.OK

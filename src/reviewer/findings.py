@@ -1,0 +1,190 @@
+"""Strict parsing of the model's answer and validation of each finding against its chunk.
+
+An answer that is not exactly `{"findings": [...]}` of the published shape is invalid (the
+review loop retries it once). A well-formed finding that points outside the chunk (a path the
+chunk does not show, a line it did not show as added) is dropped and counted, never fatal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from pydantic import ConfigDict, Field, ValidationError
+
+from reviewer.backends.interface import InvalidAnswerError
+from reviewer.config import FilterMode
+from reviewer.models import Category, Chunk, Finding, Severity, Strict
+from reviewer.prompt import (
+    MAX_FINDINGS_PER_CHUNK,
+    MAX_MESSAGE_CHARS,
+    MAX_SUGGESTION_CHARS,
+    MAX_TITLE_CHARS,
+)
+
+_FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n(?P<body>.*)\n```\Z", re.DOTALL)
+# A rendered chunk line: new-file number, `+` (added) or space (context), then `|`.
+_GUTTER = re.compile(r"\A\s*(?P<no>\d+)\s?(?P<mark>[+ ])\|(?P<text>.*)\Z")
+_FILE_HEADER = re.compile(r'\A=== FILE (?P<path>".*")')
+_SPACE = re.compile(r"\s+")
+
+
+class RawFinding(Strict):
+    """One finding exactly as the model must write it. Strict: "6" is not a line number."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    path: str = Field(min_length=1, max_length=1024)
+    line: int = Field(ge=1)
+    end_line: int | None = Field(ge=1)
+    severity: Severity
+    category: Category
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    suggestion: str | None = Field(max_length=MAX_SUGGESTION_CHARS)
+
+
+class RawAnswer(Strict):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    findings: tuple[RawFinding, ...] = Field(max_length=MAX_FINDINGS_PER_CHUNK)
+
+
+def strip_fence(text: str) -> str:
+    """Trim, then remove one surrounding ``` fence (``` or ```json) if there is one."""
+    text = text.strip()
+    match = _FENCE.match(text)
+    return match.group("body").strip() if match else text
+
+
+def parse_answer(content: str) -> tuple[RawFinding, ...]:
+    """The findings of an answer, or InvalidAnswerError for anything but the exact shape."""
+    body = strip_fence(content)
+    if not body.startswith("{"):
+        raise InvalidAnswerError("the answer is not a JSON object")
+    try:
+        # Every field is required (no defaults): a missing `end_line` is an invalid answer.
+        answer = RawAnswer.model_validate_json(body)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InvalidAnswerError(f"invalid answer at {where}: {first['msg']}") from None
+    return answer.findings
+
+
+@dataclass(frozen=True)
+class Validated:
+    findings: tuple[Finding, ...]
+    dropped: int
+
+
+def validate(
+    raw: tuple[RawFinding, ...], chunk: Chunk, mode: FilterMode = FilterMode.ADDED
+) -> Validated:
+    """Keep the findings that point at lines this chunk showed; count the rest."""
+    texts = chunk_line_texts(chunk.text)
+    kept = [f for f in (_check(r, chunk, mode, texts) for r in raw) if f is not None]
+    return Validated(findings=tuple(kept), dropped=len(raw) - len(kept))
+
+
+def _check(
+    raw: RawFinding, chunk: Chunk, mode: FilterMode, texts: dict[tuple[str, int], str]
+) -> Finding | None:
+    if not _safe_path(raw.path):
+        return None
+    file = next((f for f in chunk.files if f.path == raw.path), None)
+    if file is None:
+        return None
+    end = raw.line if raw.end_line is None else raw.end_line
+    allowed = file.added_lines
+    if mode is FilterMode.DIFF_CONTEXT:
+        allowed = allowed | file.context_lines
+    if end < raw.line or end - raw.line >= len(allowed):
+        return None
+    if any(n not in allowed for n in range(raw.line, end + 1)):
+        return None
+    flagged = [texts.get((raw.path, n), "") for n in range(raw.line, end + 1)]
+    return Finding(
+        path=raw.path,
+        line=raw.line,
+        end_line=end,
+        severity=raw.severity,
+        category=raw.category,
+        title=_one_line(raw.title),
+        message=raw.message.strip(),
+        suggestion=raw.suggestion,
+        fingerprint=fingerprint(raw.path, raw.category, raw.title, flagged),
+    )
+
+
+def _safe_path(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    return not path.startswith("/") and ".." not in parts and "\x00" not in path
+
+
+def _one_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def fingerprint(path: str, category: Category, title: str, flagged: list[str]) -> str:
+    """A stable id for "this problem at this code": the path, the category, the title and the
+    flagged lines' text, all whitespace-normalised. No line numbers, so the id survives lines
+    added or removed above it; the poster uses it to avoid posting a finding twice."""
+    code = "\n".join(_one_line(t) for t in flagged)
+    basis = "\x1f".join(["v1", path, category.value, _one_line(title).lower(), code])
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def chunk_line_texts(chunk_text: str) -> dict[tuple[str, int], str]:
+    """(path, new-file line) -> the line's text, read back from the rendered chunk's gutter."""
+    texts: dict[tuple[str, int], str] = {}
+    path: str | None = None
+    for line in chunk_text.split("\n"):
+        header = _FILE_HEADER.match(line)
+        if header:
+            path = _header_path(header.group("path"))
+            continue
+        gutter = _GUTTER.match(line)
+        if gutter and path is not None:
+            texts[(path, int(gutter.group("no")))] = gutter.group("text")
+    return texts
+
+
+def _header_path(quoted: str) -> str | None:
+    try:
+        value = json.loads(quoted)
+    except ValueError:
+        return quoted.strip('"')
+    return value if isinstance(value, str) else None
+
+
+def merge(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Deduplicate (the same finding from overlapping chunks appears once, the most severe copy
+    kept), make fingerprints unique within the document, and sort deterministically."""
+    best: dict[tuple[str, int, int, str], Finding] = {}
+    for f in findings:
+        key = (f.path, f.line, f.end_line, f.fingerprint)
+        if key not in best or f.severity.rank > best[key].severity.rank:
+            best[key] = f
+    ordered = sorted(best.values(), key=_sort_key)
+    return tuple(_unique_fingerprints(ordered))
+
+
+def _sort_key(f: Finding) -> tuple[str, int, int, int, str, str]:
+    return (f.path, f.line, -f.severity.rank, f.end_line, f.title, f.fingerprint)
+
+
+def _unique_fingerprints(ordered: list[Finding]) -> list[Finding]:
+    """The same text flagged for the same reason in two places (two identical lines) would
+    share a fingerprint; the second and later ones get an occurrence number mixed in."""
+    seen: dict[str, int] = {}
+    out: list[Finding] = []
+    for f in ordered:
+        n = seen.get(f.fingerprint, 0)
+        seen[f.fingerprint] = n + 1
+        if n:
+            again = hashlib.sha256(f"{f.fingerprint}#{n}".encode()).hexdigest()[:32]
+            f = f.model_copy(update={"fingerprint": again})
+        out.append(f)
+    return out

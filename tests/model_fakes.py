@@ -1,0 +1,225 @@
+"""Test helpers shared by the backend, review and CLI tests: faithful fake Ollama and
+OpenAI-compatible servers on pytest-httpserver, answers in the findings shape, and chunks."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from reviewer.models import Chunk, ChunkFile
+
+MODEL = "qwen2.5-coder:7b"
+DIGEST = "9f438cb9cd581fc025612d27f7c1a6669ff83a8bb0ed86c94fcf4c5440555697"
+
+
+def finding(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "path": "src/app.py",
+        "line": 2,
+        "end_line": None,
+        "severity": "high",
+        "category": "bug",
+        "title": "Division by zero",
+        "message": "b can be zero; check it first.",
+        "suggestion": None,
+    }
+    base.update(over)
+    return base
+
+
+def answer(*findings: dict[str, Any]) -> str:
+    return json.dumps({"findings": list(findings)})
+
+
+APP_CHUNK_TEXT = (
+    '=== FILE "src/app.py"\n'
+    "@@ -1,2 +1,4 @@\n"
+    "   1  |def div(a, b):\n"
+    "   2 +|    return a / b\n"
+    "   3 +|\n"
+    "   4 +|password = 'x'\n"
+    "     -|    return 0\n"
+    "   5  |# end\n"
+)
+
+
+def app_chunk(index: int = 0, text: str = APP_CHUNK_TEXT) -> Chunk:
+    return Chunk(
+        index=index,
+        files=(
+            ChunkFile(
+                path="src/app.py",
+                added_lines=frozenset({2, 3, 4}),
+                context_lines=frozenset({1, 5}),
+            ),
+        ),
+        text=text,
+        estimated_tokens=60,
+    )
+
+
+# --- Ollama --------------------------------------------------------------------------------
+
+
+def ollama_stream(
+    content: str,
+    *,
+    pieces: int = 3,
+    done_reason: str = "stop",
+    prompt_eval_count: int = 400,
+    eval_count: int = 25,
+) -> list[dict[str, Any]]:
+    """The NDJSON objects Ollama streams for one chat answer (docs/api.md)."""
+    size = max(1, -(-len(content) // pieces))
+    parts = [content[i : i + size] for i in range(0, len(content), size)] or [""]
+    lines: list[dict[str, Any]] = [
+        {
+            "model": MODEL,
+            "created_at": "2024-12-06T00:46:58.265747Z",
+            "message": {"role": "assistant", "content": part},
+            "done": False,
+        }
+        for part in parts
+    ]
+    lines.append(
+        {
+            "model": MODEL,
+            "created_at": "2024-12-06T00:46:59.265747Z",
+            "message": {"role": "assistant", "content": ""},
+            "done_reason": done_reason,
+            "done": True,
+            "total_duration": 2254970291,
+            "load_duration": 574751416,
+            "prompt_eval_count": prompt_eval_count,
+            "prompt_eval_duration": 1502000000,
+            "eval_count": eval_count,
+            "eval_duration": 175000000,
+        }
+    )
+    return lines
+
+
+def ndjson_bytes(objs: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(o).encode() + b"\n" for o in objs)
+
+
+def split_response(data: bytes, piece: int = 7, pause: float = 0.002) -> Response:
+    """A streamed response whose bytes arrive in small pieces that cut JSON lines (and UTF-8
+    characters) in two; the pause makes the pieces separate network reads."""
+
+    def gen() -> Iterator[bytes]:
+        for i in range(0, len(data), piece):
+            yield data[i : i + piece]
+            time.sleep(pause)
+
+    return Response(gen(), mimetype="application/x-ndjson")
+
+
+def serve_ollama_preflight(
+    server: HTTPServer,
+    *,
+    model: str = MODEL,
+    digest: str = DIGEST,
+    context_length: int | None = 32768,
+) -> None:
+    server.expect_request("/api/version", method="GET").respond_with_json({"version": "0.5.1"})
+    info: dict[str, Any] = {"general.architecture": "qwen2"}
+    if context_length is not None:
+        info["qwen2.context_length"] = context_length
+    show = {"details": {"format": "gguf", "family": "qwen2"}, "model_info": info}
+
+    def show_handler(request: Request) -> Response:
+        if (request.get_json(silent=True) or {}).get("model") != model:
+            body = json.dumps({"error": f"model '{model}' not found"})
+            return Response(body, status=404, mimetype="application/json")
+        return Response(json.dumps(show), mimetype="application/json")
+
+    server.expect_request("/api/show", method="POST").respond_with_handler(show_handler)
+    tags = {"models": [{"name": model, "model": model, "digest": digest, "size": 1}]}
+    server.expect_request("/api/tags", method="GET").respond_with_json(tags)
+
+
+def serve_ollama_chat(server: HTTPServer, contents: list[str] | str, **kw: Any) -> None:
+    """/api/chat answering with the given contents in turn (the last one repeats)."""
+    queue = [contents] if isinstance(contents, str) else list(contents)
+    lock = threading.Lock()
+
+    def handler(_: Request) -> Response:
+        with lock:
+            content = queue.pop(0) if len(queue) > 1 else queue[0]
+        return split_response(ndjson_bytes(ollama_stream(content, **kw)), piece=64, pause=0)
+
+    server.expect_request("/api/chat", method="POST").respond_with_handler(handler)
+
+
+def requests_to(server: HTTPServer, path: str) -> list[Request]:
+    return [req for req, _ in server.log if req.path == path]
+
+
+class InFlight:
+    """Counts concurrent requests at a handler; `peak` is the most seen at once."""
+
+    def __init__(self, inner: Callable[[Request], Response], hold: float = 0.05) -> None:
+        self.inner = inner
+        self.hold = hold
+        self.now = 0
+        self.peak = 0
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Response:
+        with self._lock:
+            self.now += 1
+            self.total += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            time.sleep(self.hold)  # keep the request open so an overlap would be seen
+            return self.inner(request)
+        finally:
+            with self._lock:
+                self.now -= 1
+
+
+# --- OpenAI-compatible ---------------------------------------------------------------------
+
+
+def openai_completion(
+    content: str | None,
+    *,
+    finish_reason: str = "stop",
+    prompt_tokens: int = 400,
+    completion_tokens: int = 25,
+    cached_tokens: int = 0,
+) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cached_tokens},
+        },
+    }
+
+
+def serve_openai_models(server: HTTPServer, ids: tuple[str, ...] = (MODEL,), **extra: Any) -> None:
+    data = [{"id": i, "object": "model", "owned_by": "llamacpp", **extra} for i in ids]
+    server.expect_request("/v1/models", method="GET").respond_with_json(
+        {"object": "list", "data": data}
+    )
