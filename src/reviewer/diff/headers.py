@@ -47,7 +47,9 @@ def unquote_c(text: str) -> str:
 def header_path(value: str) -> str:
     """The path on a `---`/`+++` line, without git's trailing tab and without the a/ b/ prefix."""
     value = value.rstrip("\n")
-    if not value.startswith('"'):
+    if value.startswith('"'):
+        value = value[: _closing_quote(value) + 1]  # git may add a tab after the name
+    else:
         value = value.split("\t", 1)[0]  # a name with a real tab is always quoted
     path = unquote_c(value)
     return strip_prefix(path)
@@ -59,13 +61,19 @@ def strip_prefix(path: str) -> str:
     return path
 
 
+def _closing_quote(text: str) -> int:
+    """Index of the quote that closes the C-quoted string at the start of `text`."""
+    i = 1
+    while i < len(text) and text[i] != '"':
+        i += 2 if text[i] == "\\" else 1
+    return i
+
+
 def _split_git_line(rest: str) -> tuple[str, str] | None:
     """`a/X b/Y` from a `diff --git` line. Ambiguous when names contain " b/"; git itself only
     relies on it when both names are the same, which is also the case we need it for."""
     if rest.startswith('"'):
-        i = 1
-        while i < len(rest) and rest[i] != '"':
-            i += 2 if rest[i] == "\\" else 1
+        i = _closing_quote(rest)
         if rest[i + 1 : i + 2] != " ":
             return None
         return unquote_c(rest[: i + 1]), unquote_c(rest[i + 2 :])

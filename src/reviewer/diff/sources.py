@@ -74,7 +74,7 @@ def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[st
         size = int(fields[1])
         if fields[0] == b"blob":
             blob = out[pos : pos + min(size, 64 * 1024)]
-            result[path] = "\n".join(decode_diff(blob).split("\n")[:lines])
+            result[path] = "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
         pos += size + 1
     return result
 
