@@ -18,10 +18,13 @@ RUN python -m venv /opt/reviewer \
  && /opt/reviewer/bin/python -m pip uninstall -y pip
 
 FROM ${PYTHON_IMAGE}
-# git is the one system tool reviewer runs (to read the diff).
+# git is the one system tool reviewer runs (to read the diff). The repository is mounted at
+# /work/repo from the host and owned by another user, so git is told to trust that one path
+# (reviewer passes git only an allow-listed environment, so this lives in the system config).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
+ && git config --system --add safe.directory /work/repo \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /tmp --shell /usr/sbin/nologin reviewer
 COPY --from=build /opt/reviewer /opt/reviewer
 ENV PATH=/opt/reviewer/bin:$PATH \

@@ -1,0 +1,83 @@
+"""scripts/check-ci-files.sh passes on the shipped files and fails on a bad one (real zizmor and
+check-jsonschema, offline)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from tests.deploy.shipfiles import ROOT
+
+TOOLS = ROOT / ".venv" / "bin"
+pytestmark = pytest.mark.skipif(
+    not (TOOLS / "zizmor").exists() or not (TOOLS / "check-jsonschema").exists(),
+    reason="zizmor and check-jsonschema are installed in .venv by scripts/check-ci-files.sh",
+)
+
+INJECTABLE = """\
+name: bad
+on: pull_request
+permissions: {}
+jobs:
+  echo:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    permissions: {}
+    steps:
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def copy_tree(dest: Path) -> Path:
+    """The files the script checks, in a fresh directory that shares the real .venv."""
+    for name in ("action.yml",):
+        shutil.copy(ROOT / name, dest / name)
+    for name in (".github", "examples", "compose", "scripts"):
+        shutil.copytree(ROOT / name, dest / name)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    return dest
+
+
+def check(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(tree / "scripts" / "check-ci-files.sh")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_shipped_files_pass(tmp_path: Path) -> None:
+    done = check(copy_tree(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "check-ci-files: ok" in done.stdout
+
+
+def test_template_injection_in_a_workflow_fails(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    (tree / ".github" / "workflows" / "bad.yml").write_text(INJECTABLE, encoding="utf-8")
+    done = check(tree)
+    assert done.returncode != 0
+    assert "template-injection" in done.stdout + done.stderr
+
+
+def test_invalid_compose_file_fails(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    (tree / "compose" / "broken.override.yml").write_text(
+        "services:\n  ollama:\n    read_only: maybe\n    cap_drop: ALL\n", encoding="utf-8"
+    )
+    done = check(tree)
+    assert done.returncode != 0
+    assert "broken.override.yml" in done.stdout + done.stderr
+
+
+def test_action_that_breaks_the_action_schema_fails(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    text = (tree / "action.yml").read_text(encoding="utf-8")
+    (tree / "action.yml").write_text(
+        text.replace("using: composite", "using: nonsense"), encoding="utf-8"
+    )
+    done = check(tree)
+    assert done.returncode != 0

@@ -1,0 +1,166 @@
+"""The action, workflows, pre-commit hook and Dockerfile keep their security properties."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.deploy.shipfiles import ROOT, WORKFLOW_FILES, load, triggers
+
+ACTION = load(ROOT / "action.yml")
+STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
+SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+PLACEHOLDER = "OWNER/reviewer@"
+
+
+def reviewer_steps(subcommand: str) -> list[dict[str, Any]]:
+    pattern = re.compile(
+        rf"reviewer-venv/bin/reviewer\"?\)? *{subcommand}\b|reviewer\" {subcommand}"
+    )
+    return [s for s in STEPS if "run" in s and pattern.search(s["run"])]
+
+
+def all_uses() -> list[tuple[Path, str]]:
+    found = [(ROOT / "action.yml", s["uses"]) for s in STEPS if "uses" in s]
+    for path in WORKFLOW_FILES:
+        for job in load(path)["jobs"].values():
+            found += [(path, s["uses"]) for s in job.get("steps", []) if "uses" in s]
+    return found
+
+
+def test_action_reviews_and_posts_in_two_separate_steps_with_the_token_only_on_post() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    (review,) = reviewer_steps("run")
+    (post,) = reviewer_steps("post")
+    assert review is not post
+    assert post["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
+    for step in STEPS:
+        if step is post:
+            continue
+        text = repr(step.get("env", {})) + repr(step.get("with", {}))
+        assert "token" not in text.lower(), step.get("name")
+    # Defence in depth: even a job-level GITHUB_TOKEN is removed before reviewer starts.
+    assert "-u GITHUB_TOKEN" in review["run"]
+
+
+def test_action_passes_no_expression_into_a_shell_script() -> None:
+    scripts = [s["run"] for s in STEPS if "run" in s]
+    assert scripts
+    for script in scripts:
+        assert "${{" not in script
+
+
+def test_action_interface() -> None:
+    assert {"model", "ollama-url", "backend", "fail-on", "config", "post", "args", "cache"} <= set(
+        ACTION["inputs"]
+    )
+    assert ACTION["inputs"]["ollama-url"]["default"] == "http://localhost:11434"
+    assert {"findings", "status", "total", "critical", "high", "medium", "low", "info"} <= set(
+        ACTION["outputs"]
+    )
+    installs = [s["run"] for s in STEPS if "pip install" in s.get("run", "")]
+    assert installs and '"$GITHUB_ACTION_PATH"' in installs[0]
+    cached = [s for s in STEPS if s.get("uses", "").startswith("actions/cache")]
+    assert len(cached) >= 2, "pip cache and the response cache"
+
+
+def test_every_action_is_pinned_to_a_commit_sha_with_its_version_noted() -> None:
+    uses = all_uses()
+    assert len(uses) >= 10
+    for path, ref in uses:
+        if ref.startswith(PLACEHOLDER):
+            assert path.parent.name == "examples", "the placeholder is for users' copies only"
+            continue
+        assert SHA_PIN.match(ref), f"{path.name}: {ref}"
+    for path in [ROOT / "action.yml", *WORKFLOW_FILES]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if re.search(r"uses: [\w.-]+/[\w.-]+.*@[0-9a-f]{40}", line):
+                assert re.search(r"# v\d", line), f"{path.name}: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_workflow_has_no_default_permissions_and_bounded_jobs(path: Path) -> None:
+    workflow = load(path)
+    assert workflow["permissions"] == {}
+    assert "pull_request_target" not in triggers(workflow)
+    for name, job in workflow["jobs"].items():
+        assert isinstance(job["timeout-minutes"], int), name
+        assert "permissions" in job, name
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+            assert "${{" not in step.get("run", ""), f"{name}: expression inside a script"
+
+
+def test_fork_safe_review_has_no_write_access_and_uploads_the_findings() -> None:
+    workflow = load(ROOT / "examples" / "review-fork-safe.yml")
+    assert set(triggers(workflow)) == {"pull_request"}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    text = (ROOT / "examples" / "review-fork-safe.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text
+    review = next(s for s in job["steps"] if s.get("uses", "").startswith(PLACEHOLDER))
+    assert review["with"]["post"] == "false"
+    upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["name"] == "reviewer-findings"
+
+
+def test_workflow_run_poster_runs_no_pull_request_code() -> None:
+    workflow = load(ROOT / "examples" / "post-review.yml")
+    on = triggers(workflow)
+    assert set(on) == {"workflow_run"}
+    assert on["workflow_run"]["workflows"] == [
+        load(ROOT / "examples" / "review-fork-safe.yml")["name"]
+    ]
+    (job,) = workflow["jobs"].values()
+    uses = [s.get("uses", "") for s in job["steps"]]
+    assert not any(u.startswith("actions/checkout") for u in uses)
+    assert any("download-artifact" in u for u in uses)
+    post = next(s for s in job["steps"] if s.get("uses", "").startswith(PLACEHOLDER))
+    assert post["with"]["mode"] == "post-only"
+    assert "contents" not in job["permissions"]
+
+
+def test_example_review_caches_the_model_keyed_by_name_and_digest() -> None:
+    workflow = load(ROOT / "examples" / "review.yml")
+    services = [job["services"]["ollama"] for job in workflow["jobs"].values()]
+    assert all(s["image"].startswith("ollama/ollama:") for s in services)
+    keys = [
+        s["with"]["key"]
+        for job in workflow["jobs"].values()
+        for s in job["steps"]
+        if s.get("uses", "").startswith("actions/cache")
+    ]
+    assert keys and all("env.MODEL }}" in k and "env.MODEL_DIGEST }}" in k for k in keys)
+
+
+def test_ci_runs_lint_tests_on_three_pythons_e2e_and_the_file_checks() -> None:
+    jobs = load(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
+    assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    scripts = {name: " ".join(s.get("run", "") for s in job["steps"]) for name, job in jobs.items()}
+    assert "ruff check" in scripts["lint"] and "mypy" in scripts["lint"]
+    assert "scripts/test.sh" in scripts["test"] and "-m e2e" in scripts["e2e"]
+    assert "scripts/check-ci-files.sh" in scripts["ci-files"]
+
+
+def test_pre_commit_hook_reviews_the_staged_diff_and_leaves_optional_to_the_user() -> None:
+    (hook,) = load(ROOT / ".pre-commit-hooks.yaml")
+    assert hook["entry"] == "reviewer run --staged"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    assert "LOCAL_LLM_OPTIONAL" not in repr(hook)
+
+
+def test_dockerfile_is_multi_stage_slim_and_runs_unprivileged() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.split(r"^FROM ", text, flags=re.M)[1:]
+    assert len(stages) >= 2
+    assert "slim" in re.search(r"PYTHON_IMAGE=(\S+)", text).group(1)  # type: ignore[union-attr]
+    final = stages[-1]
+    assert "COPY --from=build" in final
+    for tool in ("build-essential", "gcc", "pip install"):
+        assert tool not in final
+    user = re.findall(r"^USER (\S+)", final, flags=re.M)
+    assert user and not user[-1].startswith(("root", "0"))
