@@ -129,24 +129,33 @@ class GitHubClient:
     def _request(self, method: str, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
         last = "no attempt made"
         for attempt in range(self.policy.max_attempts):
-            try:
-                response = self._http.request(method, url, json=body)
-            except httpx.TransportError as e:
-                last = f"could not reach GitHub: {type(e).__name__}: {e}"
-                self._wait(self.policy.backoff_s * 2**attempt, last)
-                continue
-            wait = _rate_limit_wait(response, time.time())
-            if wait is not None:
-                last = f"rate limited by GitHub ({response.status_code} {_message(response)})"
+            outcome = self._attempt(method, url, body, attempt)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            wait, last = outcome
+            if attempt + 1 < self.policy.max_attempts:  # no pointless wait after the last try
                 self._wait(wait, last)
-                continue
-            if response.status_code >= 500:
-                last = f"GitHub answered {response.status_code} to {method} {urlsplit(url).path}"
-                self._wait(self.policy.backoff_s * 2**attempt, last)
-                continue
-            _raise_for_status(response, method, url)
-            return response
         raise PostError(last, hint=f"gave up after {self.policy.max_attempts} attempts")
+
+    def _attempt(
+        self, method: str, url: str, body: dict[str, Any] | None, attempt: int
+    ) -> httpx.Response | tuple[float, str]:
+        """One request: the response, or (seconds to wait, why) when it is worth a retry."""
+        backoff = self.policy.backoff_s * 2**attempt
+        try:
+            response = self._http.request(method, url, json=body)
+        except httpx.TransportError as e:
+            return backoff, f"could not reach GitHub: {type(e).__name__}: {e}"
+        wait = _rate_limit_wait(response, time.time())
+        if wait is not None:
+            return wait, f"rate limited by GitHub ({response.status_code} {_message(response)})"
+        if response.status_code >= 500:
+            return (
+                backoff,
+                f"GitHub answered {response.status_code} to {method} {urlsplit(url).path}",
+            )
+        _raise_for_status(response, method, url)
+        return response
 
     def _wait(self, seconds: float, why: str) -> None:
         """Wait as told, within the total budget; past it, give up with the reason."""

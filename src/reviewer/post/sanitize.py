@@ -31,7 +31,8 @@ _ASSIGNMENT = re.compile(
 )
 # An @ that GitHub would turn into a ping: not part of an e-mail address or a word.
 _MENTION = re.compile(r"(?<![\w@./`-])@(?=[A-Za-z0-9])")
-_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(([^)\n]*)\)")
+# One level of nested parentheses, as in `javascript:alert(1)`.
+_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(((?:[^()\n]|\([^()\n]*\))*)\)")
 _REF_LINK = re.compile(r"(?im)^( {0,3}\[[^\]\n]+\]:)\s*(\S+)")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:", "file:")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")

@@ -1,0 +1,270 @@
+"""A fake GitHub REST API on pytest-httpserver that behaves like GitHub where the poster
+depends on it: token auth, Link pagination, 422 for a review comment off the diff (computed
+from the patches it serves), rate limits, stored state between runs. Every request body is
+validated against GitHub's own OpenAPI description, and responses are built from its shapes."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jsonschema
+from pytest_httpserver import HTTPServer
+from unidiff import PatchSet
+from werkzeug import Request, Response
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "github-rest-subset.json"
+TOKEN = "ghs_faketoken0000000000000000000000000"
+BODY_LIMIT = 65_536
+
+ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)$"), "/repos/{owner}/{repo}/pulls/{pull_number}"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)/files$"), "/repos/{owner}/{repo}/pulls/{pull_number}/files"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)/comments$"), "/repos/{owner}/{repo}/pulls/{pull_number}/comments"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)/reviews$"), "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"),
+    ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)/reviews$"), "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"), "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
+    ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"), "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
+    ("PATCH", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$"), "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
+]
+
+
+def load_spec() -> dict[str, Any] | None:
+    return json.loads(SPEC_PATH.read_text()) if SPEC_PATH.is_file() else None
+
+
+def example(schema: dict[str, Any]) -> Any:
+    """A minimal value of the schema's shape: required properties only."""
+    for key in ("oneOf", "anyOf", "allOf"):
+        if key in schema:
+            return example(schema[key][0])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if schema.get("nullable") and kind != "object":
+        return None
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        return {name: example(props.get(name, {})) for name in schema.get("required", [])}
+    return {
+        "string": _string(schema),
+        "integer": 1,
+        "number": 1,
+        "boolean": False,
+        "array": [],
+        "null": None,
+    }.get(kind, None)
+
+
+def _string(schema: dict[str, Any]) -> str:
+    fmt = schema.get("format")
+    if fmt == "date-time":
+        return "2024-01-01T00:00:00Z"
+    if fmt == "uri":
+        return "https://github.example/x"
+    return "x"
+
+
+def commentable(patch: str) -> list[set[int]]:
+    """RIGHT-side lines per hunk, computed with unidiff (independently of the poster)."""
+    parsed = PatchSet("--- a/f\n+++ b/f\n" + patch + "\n")
+    return [
+        {line.target_line_no for line in hunk if line.is_added or line.is_context}
+        for hunk in parsed[0]
+    ]
+
+
+@dataclass
+class FakeGitHub:
+    server: HTTPServer
+    repo: str = "octo/app"
+    number: int = 7
+    head_sha: str = "c0ffee" * 6 + "beef"
+    files: list[dict[str, Any]] = field(default_factory=list)
+    files_at_post: list[dict[str, Any]] | None = None  # the PR moved between read and write
+    review_comments: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    issue_comments: list[dict[str, Any]] = field(default_factory=list)
+    log: list[tuple[str, str, Any, int]] = field(default_factory=list)
+    schema_errors: list[str] = field(default_factory=list)
+    rate_limit_writes: int = 0  # that many writes answered with a secondary rate limit
+    retry_after: str = "1"
+    server_errors: int = 0  # that many requests answered 502
+    read_only: bool = False  # writes answered 403 like a fork's token
+    max_per_page: int = 100
+    spec: dict[str, Any] | None = None
+    _next_id: int = 1000
+
+    def __post_init__(self) -> None:
+        self.spec = load_spec()
+        self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    # --- helpers for tests ----------------------------------------------------------------
+
+    def writes(self) -> list[tuple[str, str, Any, int]]:
+        return [entry for entry in self.log if entry[0] != "GET"]
+
+    def add_file(self, filename: str, patch: str | None, status: str = "modified") -> None:
+        item = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/files", "get", "200")
+        item.update(filename=filename, status=status, additions=1, deletions=0, changes=1)
+        if patch is not None:
+            item["patch"] = patch
+        self.files.append(item)
+
+    def add_issue_comment(self, body: str) -> dict[str, Any]:
+        comment = self._shaped("/repos/{owner}/{repo}/issues/{issue_number}/comments", "get", "200")
+        comment.update(id=self._id(), body=body)
+        self.issue_comments.append(comment)
+        return comment
+
+    def add_review_comment(self, body: str, path: str = "src/app.py", line: int = 1) -> None:
+        comment = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/comments", "get", "200")
+        comment.update(id=self._id(), body=body, path=path, line=line, side="RIGHT")
+        self.review_comments.append(comment)
+
+    def summaries(self) -> list[dict[str, Any]]:
+        return [c for c in self.issue_comments if c["body"].startswith("<!-- reviewer:summary -->")]
+
+    # --- the fake API ----------------------------------------------------------------------
+
+    def _id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _shaped(self, path: str, method: str, status: str) -> dict[str, Any]:
+        if self.spec is None:
+            return {}
+        schema = self.spec["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        return example(schema.get("items", schema))
+
+    def _validate(self, template: str, method: str, body: Any) -> None:
+        if self.spec is None:
+            return
+        op = self.spec["paths"][template][method.lower()]
+        schema = op["requestBody"]["content"]["application/json"]["schema"]
+        for error in jsonschema.Draft202012Validator(schema).iter_errors(body):
+            self.schema_errors.append(f"{method} {template}: {error.message}")
+
+    def handle(self, request: Request) -> Response:
+        body = request.get_json(silent=True) if request.data else None
+        response = self._respond(request, body)
+        self.log.append((request.method, request.path, body, response.status_code))
+        return response
+
+    def _respond(self, request: Request, body: Any) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return _json({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}, 401)
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return Response("bad gateway", status=502)
+        if request.method != "GET":
+            if self.read_only:
+                return _json({"message": "Resource not accessible by integration", "documentation_url": "x"}, 403)
+            if self.rate_limit_writes > 0:
+                self.rate_limit_writes -= 1
+                return _json(
+                    {"message": "You have exceeded a secondary rate limit", "documentation_url": "x"},
+                    403,
+                    {"retry-after": self.retry_after},
+                )
+        for method, pattern, template in ROUTES:
+            m = pattern.match(request.path)
+            if m and method == request.method:
+                if m.group(1) + "/" + m.group(2) != self.repo:
+                    return _json({"message": "Not Found", "documentation_url": "x"}, 404)
+                if body is not None:
+                    self._validate(template, method, body)
+                return self._route(template, method, request, body, int(m.group(3)))
+        return _json({"message": "Not Found", "documentation_url": "x"}, 404)
+
+    def _route(self, template: str, method: str, request: Request, body: Any, number: int) -> Response:
+        if template.endswith("comments/{comment_id}"):
+            return self._edit_issue_comment(number, body)
+        if number != self.number:
+            return _json({"message": "Not Found", "documentation_url": "x"}, 404)
+        if template.endswith("{pull_number}"):
+            pull = self._shaped(template, "get", "200")
+            pull["number"] = self.number
+            pull["head"] = {**pull.get("head", {}), "sha": self.head_sha}
+            return _json(pull)
+        if method == "GET":
+            table = {
+                "files": self.files,
+                "comments": self.issue_comments if "/issues/" in template else self.review_comments,
+                "reviews": self.reviews,
+            }
+            return self._page(request, table[template.rsplit("/", 1)[1]])
+        if template.endswith("/reviews"):
+            return self._create_review(body)
+        return self._create_issue_comment(body)
+
+    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
+        per_page = min(int(request.args.get("per_page", 30)), self.max_per_page)
+        page = int(request.args.get("page", 1))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        links = []
+        last = max(1, -(-len(items) // per_page))
+        base = self.url + request.path + "?"
+        if page < last:
+            links.append(f'<{base}{urlencode({"per_page": per_page, "page": page + 1})}>; rel="next"')
+            links.append(f'<{base}{urlencode({"per_page": per_page, "page": last})}>; rel="last"')
+        return _json(chunk, 200, {"Link": ", ".join(links)} if links else {})
+
+    def _too_long(self, text: str | None) -> bool:
+        return text is not None and len(text) > BODY_LIMIT
+
+    def _off_diff(self, comment: dict[str, Any]) -> bool:
+        files = {f["filename"]: f for f in (self.files_at_post or self.files)}
+        item = files.get(comment["path"])
+        if item is None or "patch" not in item or comment.get("side", "RIGHT") != "RIGHT":
+            return True
+        wanted = set(range(comment.get("start_line", comment["line"]), comment["line"] + 1))
+        if comment.get("start_line", 0) >= comment["line"] and "start_line" in comment:
+            return True
+        return not any(wanted <= hunk for hunk in commentable(item["patch"]))
+
+    def _create_review(self, body: dict[str, Any]) -> Response:
+        comments = body.get("comments", [])
+        problems = [c for c in comments if self._off_diff(c) or self._too_long(c["body"])]
+        if problems or self._too_long(body.get("body")) or body.get("event") != "COMMENT":
+            return _json(
+                {"message": "Unprocessable Entity", "errors": ["Line could not be resolved"], "documentation_url": "x"},
+                422,
+            )
+        review = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "post", "200")
+        review.update(id=self._id(), body=body.get("body", ""), state="COMMENTED", commit_id=body.get("commit_id", self.head_sha))
+        self.reviews.append(review)
+        for c in comments:
+            stored = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/comments", "get", "200")
+            stored.update({k: v for k, v in c.items()}, id=self._id(), pull_request_review_id=review["id"])
+            self.review_comments.append(stored)
+        return _json(review)
+
+    def _create_issue_comment(self, body: dict[str, Any]) -> Response:
+        if self._too_long(body.get("body")):
+            return _json({"message": "Validation Failed", "documentation_url": "x"}, 422)
+        comment = self.add_issue_comment(body["body"])
+        return _json(comment, 201)
+
+    def _edit_issue_comment(self, comment_id: int, body: dict[str, Any]) -> Response:
+        if self._too_long(body.get("body")):
+            return _json({"message": "Validation Failed", "documentation_url": "x"}, 422)
+        for comment in self.issue_comments:
+            if comment["id"] == comment_id:
+                comment["body"] = body["body"]
+                return _json(comment)
+        return _json({"message": "Not Found", "documentation_url": "x"}, 404)
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(data), status=status, headers=headers or {}, content_type="application/json")

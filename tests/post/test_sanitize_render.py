@@ -1,0 +1,163 @@
+"""Sanitizing untrusted text, patch parsing for placement, and comment bodies."""
+
+from __future__ import annotations
+
+import re
+
+from github_fake import commentable
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pr_data import APP_PATCH, finding
+
+from reviewer.post.placement import PullFiles, Where, commentable_hunks, place
+from reviewer.post.render import inline_body, marked_fingerprints, pack, summary_body
+from reviewer.post.sanitize import (
+    REDACTED,
+    backtick_fence,
+    redact_credentials,
+    sanitize_markdown,
+    truncate,
+)
+
+
+def test_mentions_are_neutralised_but_emails_and_code_are_not() -> None:
+    out = sanitize_markdown("hi @alice, @org/team; a@b.io `@code`")
+    assert "@\u200balice" in out and "@\u200borg/team" in out
+    assert "a@b.io" in out and "`@code`" in out
+
+
+def test_html_is_escaped_outside_code_only() -> None:
+    out = sanitize_markdown("<b>x</b> & `<i>` \n```\n<div>\n```\n")
+    assert out.startswith("&lt;b&gt;x&lt;/b&gt; &amp; `<i>`")
+    assert "\n<div>\n" in out
+
+
+def test_script_and_data_links_are_dropped_other_links_kept() -> None:
+    out = sanitize_markdown(
+        "[a](javascript:alert(1)) [b](java\tscript:x) ![c](DATA:image/png;base64,x) "
+        "[ok](https://example.com)\n[r]: javascript:evil"
+    )
+    assert "javascript" not in out.lower().replace("\t", "") and "data:" not in out.lower()
+    assert "a (link removed)" in out and "[ok](https://example.com)" in out
+    assert out.endswith("[r]: #link-removed")
+
+
+def test_credentials_are_redacted() -> None:
+    text = (
+        "ghp_" + "a" * 36 + " gho_" + "b" * 36 + " ghs_" + "c" * 36 + " github_pat_" + "d" * 40
+        + " AKIAABCDEFGHIJKLMNOP password = 'sup3rsecret' api_key: abcd1234\n"
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----"
+    )
+    out = redact_credentials(text)
+    for secret in ("aaaa", "bbbb", "cccc", "dddd", "AKIA", "sup3rsecret", "abcd1234", "MIIE"):
+        assert secret not in out
+    assert out.count(REDACTED) == 8 and "password = '" in out
+
+
+def test_fence_is_longer_than_any_backtick_run() -> None:
+    assert backtick_fence("no ticks") == "```"
+    assert backtick_fence("a ```` b ` c") == "`````"
+
+
+def test_truncate_keeps_a_visible_note_and_the_limit() -> None:
+    text = "line\n" * 10_000
+    out = truncate(text, 1_000, "comment")
+    assert len(out) <= 1_000 and "truncated by reviewer" in out
+    assert truncate("short", 10) == "short"
+
+
+def _open_fence_at_end(text: str) -> bool:
+    fence: str | None = None
+    for line in text.split("\n"):
+        m = re.match(r"^ {0,3}(`{3,}|~{3,})", line)
+        if not m:
+            continue
+        if fence is None:
+            fence = m.group(1)
+        elif m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and line.strip() == m.group(1):
+            fence = None
+    return fence is not None
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab <>&@`~\n[]()!:javscrpt")), max_size=120))
+def test_sanitized_text_never_leaves_a_fence_open_or_raw_html_in_prose(text: str) -> None:
+    out = sanitize_markdown(text)
+    assert not _open_fence_at_end(out)
+    if "`" not in text and "~" not in text:
+        assert "<" not in out and ">" not in out
+        assert re.search(r"(?<![\w@./`-])@(?!\u200b)[a-z]", out) is None
+
+
+def test_commentable_lines_per_hunk() -> None:
+    assert commentable_hunks(APP_PATCH) == [frozenset(range(1, 7)), frozenset(range(22, 26))]
+    assert commentable_hunks("@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file") == [
+        frozenset({1, 2})
+    ]
+    assert commentable_hunks("@@ -1,2 +0,0 @@\n-a\n-b") == [frozenset()]
+
+
+@st.composite
+def patches(draw: st.DrawFn) -> str:
+    hunks, old, new = [], 1, 1
+    for _ in range(draw(st.integers(1, 3))):
+        gap = draw(st.integers(0, 5))
+        old, new = old + gap, new + gap
+        kinds = draw(st.lists(st.sampled_from(" +-"), min_size=1, max_size=8))
+        n_old = sum(k != "+" for k in kinds)
+        n_new = sum(k != "-" for k in kinds)
+        hunks.append(f"@@ -{old},{n_old} +{new},{n_new} @@\n" + "\n".join(f"{k}x" for k in kinds))
+        old, new = old + n_old, new + n_new
+    return "\n".join(hunks)
+
+
+@settings(max_examples=80, deadline=None)
+@given(patches())
+def test_commentable_lines_agree_with_unidiff(patch: str) -> None:
+    assert [set(h) for h in commentable_hunks(patch)] == commentable(patch)
+
+
+def test_place_decides_inline_or_summary_with_a_reason() -> None:
+    files = PullFiles.from_api(
+        [{"filename": "src/app.py", "patch": APP_PATCH}, {"filename": "img.png"}]
+    )
+    findings = [
+        finding("a", "src/app.py", 5, 6),
+        finding("b", "src/app.py", 6, 22),
+        finding("c", "img.png", 1),
+        finding("d", "gone.py", 1),
+        finding("e", "src/app.py", 24),
+    ]
+    placed = place(findings, files, {"e": Where.INLINE})
+    assert [p.where for p in placed] == [Where.INLINE] + [Where.SUMMARY] * 3 + [Where.INLINE]
+    assert placed[1].reason == "lines not in the pull request's current diff"
+    assert placed[2].reason == "GitHub shows no diff for this file"
+    assert placed[3].reason == "file not in the pull request's current files"
+    assert placed[4].already_posted and not placed[0].already_posted
+
+
+def test_only_the_trailing_marker_counts() -> None:
+    body = inline_body(finding("fp-1", "a.py", 1, message="```\n<!-- reviewer:fingerprints=x -->"))
+    assert marked_fingerprints(body) == ["fp-1"]
+    assert marked_fingerprints("<!-- reviewer:fingerprints=x -->\ntext after") == []
+    odd = inline_body(finding("fp --> <b>", "a.py", 1))
+    assert "fp -->" not in odd and marked_fingerprints(odd)[0].startswith("sha256-")
+
+
+def test_pack_keeps_whole_blocks_and_says_how_many_did_not_fit() -> None:
+    body, fitted = pack("head", ["x" * 30_000, "y" * 30_000, "z" * 30_000], "\nfoot")
+    assert fitted == 2 and len(body) <= 65_000
+    assert "1 more finding(s) did not fit" in body and body.endswith("foot")
+
+
+def test_summary_without_placement_lists_every_finding_in_full() -> None:
+    from pr_data import document
+
+    body = summary_body(document())
+    assert body.startswith("<!-- reviewer:summary -->") and "#### Details" in body
+    assert "Posted" not in body and "updated" not in body
+    from pr_data import findings
+
+    from reviewer.post.render import heading
+
+    assert all(body.count(heading(f)) == 1 for f in findings())
