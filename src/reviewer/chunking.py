@@ -102,10 +102,14 @@ def _part(hunk: Hunk, lines: Sequence[DiffLine], first: int, start: int, end: in
 
 
 def _position(hunk: Hunk, lines: Sequence[DiffLine], index: int, *, old: bool) -> int:
-    """The line number before `index` on one side (a part with no line on that side)."""
-    before = [ln.old_no if old else ln.new_no for ln in lines[:index]]
-    known = [n for n in before if n is not None]
-    return known[-1] if known else (hunk.old_start if old else hunk.new_start) - 1
+    """The number of the last line before `index` on one side, for a part that has no line on
+    that side (unified diff's convention for an empty range: the line it follows)."""
+    for line in reversed(lines[:index]):
+        number = line.old_no if old else line.new_no
+        if number is not None:
+            return number
+    start, length = (hunk.old_start, hunk.old_len) if old else (hunk.new_start, hunk.new_len)
+    return start - 1 if length else start
 
 
 def _hunk_parts(hunk: Hunk, room: int) -> list[_Block]:
