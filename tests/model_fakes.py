@@ -39,13 +39,13 @@ def answer(*findings: dict[str, Any]) -> str:
 
 APP_CHUNK_TEXT = (
     '=== FILE "src/app.py"\n'
-    "@@ -1,2 +1,4 @@\n"
-    "   1  |def div(a, b):\n"
-    "   2 +|    return a / b\n"
-    "   3 +|\n"
-    "   4 +|password = 'x'\n"
-    "     -|    return 0\n"
-    "   5  |# end\n"
+    "@@ -1,2 +1,5 @@ def div\n"
+    "     1  |def div(a, b):\n"
+    "     2 +|    return a / b\n"
+    "     3 +|\n"
+    "     4 +|password = 'x'\n"
+    "       -|    return 0\n"
+    "     5  |# end"
 )
 
 

@@ -26,7 +26,7 @@ from reviewer.prompt import (
 _FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n(?P<body>.*)\n```\Z", re.DOTALL)
 # A rendered chunk line: new-file number, `+` (added) or space (context), then `|`.
 _GUTTER = re.compile(r"\A\s*(?P<no>\d+)\s?(?P<mark>[+ ])\|(?P<text>.*)\Z")
-_FILE_HEADER = re.compile(r'\A=== FILE (?P<path>".*")')
+_FILE_HEADER = "=== FILE "
 _SPACE = re.compile(r"\s+")
 
 
@@ -141,9 +141,8 @@ def chunk_line_texts(chunk_text: str) -> dict[tuple[str, int], str]:
     texts: dict[tuple[str, int], str] = {}
     path: str | None = None
     for line in chunk_text.split("\n"):
-        header = _FILE_HEADER.match(line)
-        if header:
-            path = _header_path(header.group("path"))
+        if line.startswith(_FILE_HEADER):
+            path = _header_path(line[len(_FILE_HEADER) :])
             continue
         gutter = _GUTTER.match(line)
         if gutter and path is not None:
@@ -151,11 +150,12 @@ def chunk_line_texts(chunk_text: str) -> dict[tuple[str, int], str]:
     return texts
 
 
-def _header_path(quoted: str) -> str | None:
+def _header_path(rest: str) -> str | None:
+    """The JSON-quoted path at the start of a file header (a rename note may follow it)."""
     try:
-        value = json.loads(quoted)
+        value, _ = json.JSONDecoder().raw_decode(rest)
     except ValueError:
-        return quoted.strip('"')
+        return None
     return value if isinstance(value, str) else None
 
 
