@@ -206,10 +206,12 @@ def run(
     raise typer.Exit(int(code))
 
 
+from reviewer.document import schema  # noqa: E402 - registered after the app exists
 from reviewer.post.command import post, report  # noqa: E402 - registered after the app exists
 
 app.command("post")(post)
 app.command("report")(report)
+app.command("schema")(schema)
 
 
 def main() -> NoReturn:
