@@ -246,7 +246,7 @@ class FakeGitHub:
         self.reviews.append(review)
         for c in comments:
             stored = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/comments", "get", "200")
-            stored.update({k: v for k, v in c.items()}, id=self._id(), pull_request_review_id=review["id"])
+            stored.update(c, id=self._id(), pull_request_review_id=review["id"])
             self.review_comments.append(stored)
         return _json(review)
 

@@ -16,10 +16,11 @@ from reviewer.models import (
     ToolInfo,
 )
 
+# The third line is a context line for an empty source line: a single space.
 APP_PATCH = """@@ -1,4 +1,6 @@
  import os
 +import subprocess
- 
+\x20
  def run(cmd):
 -    os.system(cmd)
 +    subprocess.call(cmd, shell=True)

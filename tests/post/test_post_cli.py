@@ -17,7 +17,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     runner = CliRunner()
-    full_env = {k: "" for k in ("GITHUB_TOKEN", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS")}
+    full_env = dict.fromkeys(("GITHUB_TOKEN", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"), "")
     full_env.update(env)
     result = runner.invoke(app, args, env=full_env)
     return result.exit_code, result.stdout, result.stderr

@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from github_fake import FakeGitHub
 from pr_data import INLINE, SUMMARY_ONLY, document, findings
 
@@ -14,8 +15,6 @@ from reviewer.errors import ExitCode, PostError
 from reviewer.models import Severity
 from reviewer.post.render import heading
 from reviewer.post.run import PostSettings, post_command
-
-import pytest
 
 STAMP = re.compile(r"updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
 
@@ -108,6 +107,7 @@ def test_a_422_falls_back_to_the_review_body_and_reruns_add_nothing(fake: FakeGi
     assert [s for *_, s in fake.log if s == 422] == [422]
     assert len(fake.reviews) == 1 and fake.review_comments[-1]["body"] == "review comment 34"
     review = fake.reviews[0]["body"]
+    assert review.rstrip().endswith(" -->") and "fp-hostile" in review.splitlines()[-1]
     for f in findings():
         where = [b for b in bodies(fake) if heading(f) in b]
         assert len(where) == 1, f.fingerprint
