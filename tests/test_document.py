@@ -1,0 +1,182 @@
+"""The findings document: atomic writes, reading back, the published schema, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from reviewer.cli import app
+from reviewer.document import (
+    DocumentWriteError,
+    document_schema,
+    exit_code_for,
+    load_document,
+    write_document,
+)
+from reviewer.config import RunSettings
+from reviewer.errors import ExitCode, FindingsDocumentError
+from reviewer.models import (
+    Category,
+    ErrorEntry,
+    Finding,
+    FindingsDocument,
+    ModelInfo,
+    Severity,
+    Status,
+    ToolInfo,
+)
+
+
+def doc(status: Status = Status.COMPLETE, *severities: Severity) -> FindingsDocument:
+    findings = tuple(
+        Finding(
+            path="a.py",
+            line=i + 1,
+            end_line=i + 1,
+            severity=sev,
+            category=Category.BUG,
+            title="t",
+            message="m",
+            fingerprint=f"{i:032x}",
+        )
+        for i, sev in enumerate(severities)
+    )
+    return FindingsDocument(
+        status=status,
+        tool=ToolInfo(version="0.1.0"),
+        model=ModelInfo(backend="ollama", name="m"),
+        findings=findings,
+        errors=(ErrorEntry(kind="timeout", message="x"),) if status is not Status.COMPLETE else (),
+    )
+
+
+def test_write_then_load_round_trips(tmp_path: Path) -> None:
+    target = tmp_path / "findings.json"
+    original = doc(Status.PARTIAL, Severity.HIGH)
+    write_document(original, target)
+    assert load_document(target) == original
+    assert json.loads(target.read_text())["schema_version"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]  # no temp file left
+
+
+def test_overwrite_replaces_whole_file(tmp_path: Path) -> None:
+    target = tmp_path / "findings.json"
+    target.write_text("x" * 100_000)
+    write_document(doc(), target)
+    assert load_document(target).status is Status.COMPLETE
+
+
+def test_read_only_directory_is_a_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(DocumentWriteError) as e:
+            write_document(doc(), ro / "findings.json")
+        assert "cannot write the findings document" in e.value.message
+        assert e.value.hint
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o700)
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DocumentWriteError):
+        write_document(doc(), tmp_path / "nope" / "findings.json")
+
+
+def test_failed_rename_cleans_up_its_temp_file(tmp_path: Path) -> None:
+    # The target is a directory: the rename fails after the data was written (as it would
+    # after a full disk), and neither the target nor a temp file is left changed behind.
+    (tmp_path / "findings.json").mkdir()
+    with pytest.raises(DocumentWriteError):
+        write_document(doc(), tmp_path / "findings.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
+    assert (tmp_path / "findings.json").is_dir()
+
+
+def test_crash_before_rename_leaves_the_old_document_untouched(tmp_path: Path) -> None:
+    # A child process dies right before the rename: the old document is still whole.
+    target = tmp_path / "findings.json"
+    write_document(doc(Status.COMPLETE, Severity.LOW), target)
+    before = target.read_bytes()
+    child = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "import reviewer.document as d\n"
+        "def boom(*a, **k): os._exit(9)\n"
+        "d.os.replace = boom\n"
+        "from reviewer.models import *\n"
+        f"d.write_document(FindingsDocument(status=Status.FAILED, tool=ToolInfo(version='x'),"
+        f" model=ModelInfo(backend='o', name='m')), Path({str(target)!r}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", child], check=False)
+    assert proc.returncode == 9
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"schema_version": 2}'])
+def test_load_rejects_non_documents(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(content)
+    with pytest.raises(FindingsDocumentError):
+        load_document(path)
+
+
+def test_load_rejects_extra_fields(tmp_path: Path) -> None:
+    data = json.loads(doc().model_dump_json())
+    data["surprise"] = 1
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(FindingsDocumentError):
+        load_document(path)
+
+
+def test_schema_validates_real_documents_and_rejects_bad_ones() -> None:
+    schema = document_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    good = json.loads(doc(Status.PARTIAL, Severity.CRITICAL, Severity.INFO).model_dump_json())
+    jsonschema.validate(good, schema)
+    bad = {**good, "status": "done"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+def test_schema_command_prints_the_schema() -> None:
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json.loads(json.dumps(document_schema()))
+
+
+@pytest.mark.parametrize(
+    ("status", "optional", "fail_on", "severities", "expected"),
+    [
+        (Status.COMPLETE, False, None, (Severity.CRITICAL,), ExitCode.OK),
+        (Status.COMPLETE, False, Severity.HIGH, (Severity.MEDIUM,), ExitCode.OK),
+        (Status.COMPLETE, False, Severity.HIGH, (Severity.HIGH,), ExitCode.FINDINGS),
+        (Status.COMPLETE, False, Severity.INFO, (Severity.INFO,), ExitCode.FINDINGS),
+        (Status.PARTIAL, False, Severity.HIGH, (Severity.CRITICAL,), ExitCode.NOT_REVIEWED),
+        (Status.FAILED, False, None, (), ExitCode.NOT_REVIEWED),
+        (Status.PARTIAL, True, None, (Severity.CRITICAL,), ExitCode.OK),
+        (Status.PARTIAL, True, Severity.LOW, (Severity.CRITICAL,), ExitCode.FINDINGS),
+        (Status.SKIPPED, True, Severity.LOW, (), ExitCode.OK),
+    ],
+)
+def test_exit_codes(
+    status: Status,
+    optional: bool,
+    fail_on: Severity | None,
+    severities: tuple[Severity, ...],
+    expected: ExitCode,
+) -> None:
+    settings = RunSettings(optional=optional, fail_on=fail_on)
+    assert exit_code_for(doc(status, *severities), settings) is expected
