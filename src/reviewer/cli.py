@@ -12,9 +12,30 @@ from typing import Annotated, NoReturn
 import typer
 
 from reviewer import __version__
-from reviewer.config import Backend, FilterMode, RunSettings, env_flag
+from reviewer.config import (
+    DEFAULT_MODEL,
+    DEFAULT_NUM_CTX,
+    Backend,
+    FilterMode,
+    RunSettings,
+    env_flag,
+)
 from reviewer.errors import ExitCode, ReviewerError
 from reviewer.models import Severity
+from reviewer.options import (
+    AllowRemoteOption,
+    BackendOption,
+    BaseUrlOption,
+    ConfigOption,
+    DebugOption,
+    ModelDigestOption,
+    ModelOption,
+    NumCtxOption,
+    OllamaUrlOption,
+    RepoOption,
+    TimeoutOption,
+    model_url,
+)
 
 app = typer.Typer(
     name="reviewer",
@@ -79,19 +100,20 @@ def _root(
 
 @app.command()
 def run(
-    repo: Annotated[Path, typer.Option(help="The git repository.")] = Path("."),
+    repo: RepoOption = Path("."),
     base: Annotated[
         str | None,
         typer.Option(help="Base ref. Default: the pull request's base in CI, else origin's HEAD."),
     ] = None,
     head: Annotated[str, typer.Option(help="Head ref.")] = "HEAD",
-    staged: Annotated[bool, typer.Option("--staged", help="Review the index against HEAD.")] = False,
+    staged: Annotated[
+        bool, typer.Option("--staged", help="Review the index against HEAD.")
+    ] = False,
     diff_file: Annotated[
-        str | None, typer.Option("--diff-file", help="Read a unified diff from PATH, or - for stdin.")
+        str | None,
+        typer.Option("--diff-file", help="Read a unified diff from PATH, or - for stdin."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Config file (default: .reviewer.toml).")
-    ] = None,
+    config: ConfigOption = None,
     include: Annotated[
         list[str] | None, typer.Option("--include", help="Only review paths matching this glob.")
     ] = None,
@@ -101,34 +123,15 @@ def run(
     max_file_lines: Annotated[
         int | None, typer.Option(min=1, help="Skip files with more changed lines (too_large).")
     ] = None,
-    backend: Annotated[
-        Backend, typer.Option(envvar="REVIEWER_BACKEND", help="Model server API.")
-    ] = Backend.OLLAMA,
-    model: Annotated[
-        str, typer.Option(envvar="OLLAMA_MODEL", help="Model name.")
-    ] = "qwen2.5-coder:7b",
-    ollama_url: Annotated[
-        str | None, typer.Option(envvar="OLLAMA_BASE_URL", help="Ollama server URL.")
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(envvar="REVIEWER_BASE_URL", help="OpenAI-compatible server URL."),
-    ] = None,
-    model_digest: Annotated[
-        str | None,
-        typer.Option(envvar="OLLAMA_MODEL_DIGEST", help="Refuse a model with another digest."),
-    ] = None,
-    allow_remote_model: Annotated[
-        bool,
-        typer.Option(
-            "--allow-remote-model",
-            envvar="REVIEWER_ALLOW_REMOTE_MODEL",
-            help="Allow a model URL outside loopback and private networks.",
-        ),
-    ] = False,
-    num_ctx: Annotated[int, typer.Option(min=512, help="Context size to ask for (tokens).")] = 8192,
+    backend: BackendOption = Backend.OLLAMA,
+    model: ModelOption = DEFAULT_MODEL,
+    ollama_url: OllamaUrlOption = None,
+    base_url: BaseUrlOption = None,
+    model_digest: ModelDigestOption = None,
+    allow_remote_model: AllowRemoteOption = False,
+    num_ctx: NumCtxOption = DEFAULT_NUM_CTX,
     num_predict: Annotated[int, typer.Option(min=16, help="Cap on answer tokens.")] = 1024,
-    timeout: Annotated[float, typer.Option(min=1, help="Per-request timeout, seconds.")] = 600.0,
+    timeout: TimeoutOption = 600.0,
     retries: Annotated[int, typer.Option(min=0, max=10, help="Retries after a failure.")] = 3,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight (OpenAI backend only).")
@@ -156,7 +159,7 @@ def run(
         Path | None, typer.Option(envvar="REVIEWER_CACHE_DIR", help="Response cache directory.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Review a diff with a local model and write the findings document."""
     from reviewer.security import scrub_environment
@@ -166,9 +169,7 @@ def run(
     with error_handler(debug):
         if debug and removed:
             sys.stderr.write(f"debug: removed from the environment: {', '.join(removed)}\n")
-        url = base_url if backend is Backend.OPENAI else ollama_url
-        if url is None:
-            url = base_url or ollama_url or "http://localhost:11434"
+        url = model_url(backend, ollama_url, base_url)
         settings = RunSettings(
             repo=repo,
             base=base,
@@ -212,6 +213,43 @@ from reviewer.post.command import post, report  # noqa: E402 - registered after 
 app.command("post")(post)
 app.command("report")(report)
 app.command("schema")(schema)
+
+
+@app.command()
+def doctor(
+    repo: RepoOption = Path("."),
+    config: ConfigOption = None,
+    backend: BackendOption = Backend.OLLAMA,
+    model: ModelOption = DEFAULT_MODEL,
+    ollama_url: OllamaUrlOption = None,
+    base_url: BaseUrlOption = None,
+    model_digest: ModelDigestOption = None,
+    allow_remote_model: AllowRemoteOption = False,
+    num_ctx: NumCtxOption = DEFAULT_NUM_CTX,
+    timeout: TimeoutOption = 120.0,
+    debug: DebugOption = False,
+) -> None:
+    """Check the server, model, egress policy, config, git and credentials before a review.
+
+    Exit 0 when a review can run, 3 otherwise."""
+    with error_handler(debug):
+        from reviewer.doctor import doctor as run_doctor
+
+        settings = RunSettings(
+            repo=repo,
+            config_path=config,
+            backend=backend,
+            model=model,
+            base_url=model_url(backend, ollama_url, base_url),
+            model_digest=model_digest or None,
+            allow_remote_model=allow_remote_model,
+            num_ctx=num_ctx,
+            timeout=timeout,
+            retries=0,
+            debug=debug,
+        )
+        code = run_doctor(settings)
+    raise typer.Exit(int(code))
 
 
 def main() -> NoReturn:

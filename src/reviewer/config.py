@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import tomllib
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,12 +20,12 @@ def env_flag(value: str | None) -> bool:
     return value is not None and value.strip().lower() in TRUE_WORDS
 
 
-class Backend(str, Enum):
+class Backend(StrEnum):
     OLLAMA = "ollama"
     OPENAI = "openai"
 
 
-class FilterMode(str, Enum):
+class FilterMode(StrEnum):
     """Which diff lines a finding may point at (reviewdog's names)."""
 
     ADDED = "added"
@@ -33,6 +33,7 @@ class FilterMode(str, Enum):
 
 
 DEFAULT_MAX_FILE_LINES = 20_000
+DEFAULT_MODEL = "qwen2.5-coder:7b"
 DEFAULT_NUM_CTX = 8192
 DEFAULT_NUM_PREDICT = 1024
 
@@ -90,7 +91,7 @@ class RunSettings(BaseModel):
 
     # model
     backend: Backend = Backend.OLLAMA
-    model: str = "qwen2.5-coder:7b"
+    model: str = DEFAULT_MODEL
     base_url: str = "http://localhost:11434"
     model_digest: str | None = None
     allow_remote_model: bool = False

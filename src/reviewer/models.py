@@ -3,7 +3,7 @@ findings document (the versioned contract between `reviewer run` and `reviewer p
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +24,7 @@ class Strict(BaseModel):
 # --- the parsed diff -------------------------------------------------------------------------
 
 
-class LineKind(str, Enum):
+class LineKind(StrEnum):
     ADDED = "added"
     REMOVED = "removed"
     CONTEXT = "context"
@@ -46,7 +46,7 @@ class Hunk(Frozen):
     lines: tuple[DiffLine, ...]
 
 
-class FileStatus(str, Enum):
+class FileStatus(StrEnum):
     ADDED = "added"
     DELETED = "deleted"
     MODIFIED = "modified"
@@ -67,7 +67,7 @@ class FileDiff(Frozen):
     removed: int = 0
 
 
-class SkipReason(str, Enum):
+class SkipReason(StrEnum):
     BINARY = "binary"
     DELETED = "deleted"
     RENAME_ONLY = "rename_only"
@@ -109,7 +109,7 @@ class Chunk(Frozen):
 # --- findings --------------------------------------------------------------------------------
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -131,7 +131,7 @@ _SEVERITY_RANK = {
 }
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     SECURITY = "security"
     BUG = "bug"
     PERFORMANCE = "performance"
@@ -155,7 +155,7 @@ class Finding(Strict):
 # --- the findings document -------------------------------------------------------------------
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     COMPLETE = "complete"
     PARTIAL = "partial"
     SKIPPED = "skipped"

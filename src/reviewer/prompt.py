@@ -96,7 +96,7 @@ def estimate_tokens(text: str) -> int:
     if not text:
         return 0
     chars = len(text)
-    non_ascii_bytes = len(text.encode("utf-8", "surrogatepass")) - chars if not text.isascii() else 0
+    non_ascii_bytes = 0 if text.isascii() else len(text.encode("utf-8", "surrogatepass")) - chars
     return math.ceil(chars / 3) + math.ceil(non_ascii_bytes / 2)
 
 
