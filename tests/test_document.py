@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reviewer.cli import app
+from reviewer.config import RunSettings
 from reviewer.document import (
     DocumentWriteError,
     document_schema,
@@ -20,7 +21,6 @@ from reviewer.document import (
     load_document,
     write_document,
 )
-from reviewer.config import RunSettings
 from reviewer.errors import ExitCode, FindingsDocumentError
 from reviewer.models import (
     Category,

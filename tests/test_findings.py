@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_fakes import APP_CHUNK_TEXT, answer, app_chunk, finding  # noqa: E402
-
 from reviewer.backends.interface import InvalidAnswerError  # noqa: E402
 from reviewer.config import FilterMode  # noqa: E402
 from reviewer.diff.render import render_line  # noqa: E402

@@ -28,7 +28,6 @@ from model_fakes import (  # noqa: E402
     serve_ollama_preflight,
     serve_openai_models,
 )
-
 from reviewer import prompt  # noqa: E402
 from reviewer.backends.interface import (  # noqa: E402
     ChunkFailedError,
@@ -386,3 +385,51 @@ def test_openai_concurrency_one_never_overlaps(server: HTTPServer) -> None:
     settings = http_settings(server, backend=Backend.OPENAI, model=MODEL)
     review(settings, plan(3), stream=io.StringIO())
     assert (counter.total, counter.peak) == (3, 1)
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+def test_plain_progress_lines_when_not_a_tty() -> None:
+    from reviewer.progress import ReviewProgress
+
+    out = io.StringIO()
+    with ReviewProgress(3, out, interval=0) as progress:
+        for _ in range(3):
+            progress.advance(10)
+    lines = out.getvalue().splitlines()
+    assert [ln.split(",")[0] for ln in lines] == [
+        "reviewer: chunk 1/3 done",
+        "reviewer: chunk 2/3 done",
+        "reviewer: chunk 3/3 done",
+    ]
+    assert "tokens/s" in lines[-1]
+    assert "left" in lines[0] and "left" not in lines[-1]
+
+
+def test_progress_lines_are_throttled_but_the_last_is_always_shown() -> None:
+    from reviewer.progress import ReviewProgress
+
+    out = io.StringIO()
+    with ReviewProgress(5, out, interval=3600) as progress:
+        for _ in range(5):
+            progress.advance(1)
+    lines = out.getvalue().splitlines()
+    assert [ln.split(",")[0] for ln in lines] == [
+        "reviewer: chunk 1/5 done",
+        "reviewer: chunk 5/5 done",
+    ]
+
+
+def test_bar_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.progress import use_bar
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    assert use_bar(Tty()) is True
+    assert use_bar(io.StringIO()) is False
+    monkeypatch.setenv("CI", "true")
+    assert use_bar(Tty()) is False

@@ -8,6 +8,9 @@ import time
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 from model_fakes import (
     DIGEST,
     MODEL,
@@ -20,9 +23,6 @@ from model_fakes import (
     serve_ollama_preflight,
     split_response,
 )
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
-
 from reviewer.backends import make_backend
 from reviewer.backends.interface import (
     ChunkFailedError,

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from model_fakes import MODEL, answer, finding, openai_completion, requests_to, serve_openai_models
 from pytest_httpserver import HTTPServer
 
+from model_fakes import MODEL, answer, finding, openai_completion, requests_to, serve_openai_models
 from reviewer.backends import make_backend
 from reviewer.backends.interface import ChunkFailedError, InvalidAnswerError, TransientModelError
 from reviewer.backends.openai import OpenAICompatibleBackend
