@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from reviewer.diff.render import file_header, hunk_header, render_line
 from reviewer.errors import UsageError
-from reviewer.models import Chunk, ChunkFile, DiffLine, FileDiff, Hunk, LineKind
+from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
 from reviewer.prompt import estimate_tokens, prompt_overhead_tokens
 
 CONTEXT_LINES = 3  # context shown around each part of a split hunk
@@ -56,8 +56,8 @@ class _Block:
     added: set[int] = field(default_factory=set)
     context: set[int] = field(default_factory=set)
 
-    def add_text(self, text: str) -> None:
-        chars, extra = _weights(text)
+    def add_text(self, text: str, weights: tuple[int, int] | None = None) -> None:
+        chars, extra = weights or _weights(text)
         self.lines.append(text)
         self.chars += chars
         self.extra += extra
@@ -80,31 +80,51 @@ class _TooLarge(Exception):
 # --- one hunk -> parts that each fit ---------------------------------------------------------
 
 
-def _part(hunk: Hunk, lines: Sequence[DiffLine], first: int, start: int, end: int) -> _Block:
-    """Lines [first, last) rendered; only [start, end) own their added lines."""
+@dataclass
+class _Rendered:
+    """A hunk's lines rendered once, with their weights (context rendering of an added line
+    has the same weight: only its marker differs)."""
+
+    hunk: Hunk
+    texts: list[str]
+    weights: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, hunk: Hunk) -> _Rendered:
+        texts = [render_line(ln) for ln in hunk.lines]
+        return cls(hunk, texts, [_weights(t) for t in texts])
+
+
+def _part(r: _Rendered, first: int, start: int, end: int) -> _Block:
+    """Lines [first, end + context) rendered; only [start, end) own their added lines."""
+    lines = r.hunk.lines
     last = min(len(lines), end + CONTEXT_LINES)
     shown = lines[first:last]
     olds = [ln.old_no for ln in shown if ln.kind is not LineKind.ADDED]
     news = [ln.new_no for ln in shown if ln.kind is not LineKind.REMOVED]
-    old_start = olds[0] if olds else _position(hunk, lines, first, old=True)
-    new_start = news[0] if news else _position(hunk, lines, first, old=False)
+    old_start = olds[0] if olds and olds[0] else _position(r.hunk, first, old=True)
+    new_start = news[0] if news and news[0] else _position(r.hunk, first, old=False)
     block = _Block()
-    block.add_text(hunk_header(old_start or 0, len(olds), new_start or 0, len(news), hunk.section))
+    header = hunk_header(old_start, len(olds), new_start, len(news), r.hunk.section)
+    block.add_text(header)
     for i in range(first, last):
         line = lines[i]
-        owned = start <= i < end
-        block.add_text(render_line(line, as_context=not owned))
+        if start <= i < end:
+            block.add_text(r.texts[i], r.weights[i])
+            if line.kind is LineKind.ADDED:
+                block.added.add(line.new_no)  # type: ignore[arg-type]
+                continue
+        else:
+            block.add_text(render_line(line, as_context=True), r.weights[i])
         if line.new_no is not None:
-            (block.added if owned and line.kind is LineKind.ADDED else block.context).add(
-                line.new_no
-            )
+            block.context.add(line.new_no)
     return block
 
 
-def _position(hunk: Hunk, lines: Sequence[DiffLine], index: int, *, old: bool) -> int:
+def _position(hunk: Hunk, index: int, *, old: bool) -> int:
     """The number of the last line before `index` on one side, for a part that has no line on
     that side (unified diff's convention for an empty range: the line it follows)."""
-    for line in reversed(lines[:index]):
+    for line in reversed(hunk.lines[:index]):
         number = line.old_no if old else line.new_no
         if number is not None:
             return number
@@ -114,35 +134,35 @@ def _position(hunk: Hunk, lines: Sequence[DiffLine], index: int, *, old: bool) -
 
 def _hunk_parts(hunk: Hunk, room: int) -> list[_Block]:
     """The hunk as one block if it fits in `room`, else split at line boundaries."""
-    lines = hunk.lines
-    whole = _part(hunk, lines, 0, 0, len(lines))
-    if _cost(whole.chars, whole.extra) <= room:
-        return [whole] if whole.added else []
+    if not any(ln.kind is LineKind.ADDED for ln in hunk.lines):
+        return []  # removals only: nothing to review
+    r = _Rendered.of(hunk)
     widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
-    header = _Block()
-    header.add_text(hunk_header(widest, widest, widest, widest, hunk.section))
-    own = [_weights(render_line(ln)) for ln in lines]
-    ctx = [_weights(render_line(ln, as_context=True)) for ln in lines]
+    header = _weights(hunk_header(widest, widest, widest, widest, hunk.section))
+    total = (sum(c for c, _ in r.weights) + header[0], sum(e for _, e in r.weights) + header[1])
+    if _cost(*total) <= room:
+        return [_part(r, 0, 0, len(hunk.lines))]
     parts, start = [], 0
-    while start < len(lines):
-        end = _part_end(own, ctx, start, room - _cost(header.chars, header.extra))
-        first = max(0, start - CONTEXT_LINES)
-        if any(ln.kind is LineKind.ADDED for ln in lines[start:end]):
-            parts.append(_part(hunk, lines, first, start, end))
+    while start < len(hunk.lines):
+        end = _part_end(r.weights, start, room, header)
+        if any(ln.kind is LineKind.ADDED for ln in hunk.lines[start:end]):
+            parts.append(_part(r, max(0, start - CONTEXT_LINES), start, end))
         start = end
     return parts
 
 
 def _part_end(
-    own: Sequence[tuple[int, int]], ctx: Sequence[tuple[int, int]], start: int, room: int
+    weights: Sequence[tuple[int, int]], start: int, room: int, header: tuple[int, int]
 ) -> int:
-    """The largest end so that context before, lines [start, end) and context after fit."""
-    pre = ctx[max(0, start - CONTEXT_LINES) : start]
-    chars, extra = sum(c for c, _ in pre), sum(e for _, e in pre)
+    """The largest end so that the header, context before, lines [start, end) and context
+    after fit in `room`."""
+    pre = weights[max(0, start - CONTEXT_LINES) : start]
+    chars = header[0] + sum(c for c, _ in pre)
+    extra = header[1] + sum(e for _, e in pre)
     end = start
-    while end < len(own):
-        c, e = own[end]
-        post = ctx[end + 1 : end + 1 + CONTEXT_LINES]
+    while end < len(weights):
+        c, e = weights[end]
+        post = weights[end + 1 : end + 1 + CONTEXT_LINES]
         post_c, post_e = sum(x for x, _ in post), sum(x for _, x in post)
         if _cost(chars + c + post_c, extra + e + post_e) > room:
             break
