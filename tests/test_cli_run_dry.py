@@ -206,3 +206,36 @@ def test_credentials_never_reach_git_or_output(repo: tuple[Path, str], tmp_path:
     debug_line = next(ln for ln in proc.stderr.splitlines() if "removed from the environment" in ln)
     for name in SECRETS:
         assert name in debug_line
+
+
+def test_hostile_file_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "commit", "-q", "--allow-empty", "-m", "base")
+    (root / "evil\x1b[2J\x1b]0;title\x07.py").write_text("x = 1\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "head")
+    proc = reviewer("--repo", str(root), "--base", "HEAD~1", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert "evil\\x1b[2J\\x1b]0;title\\x07.py" in proc.stdout
+
+
+def test_rich_tables_on_a_terminal(
+    repo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reviewer.config import RunSettings
+    from reviewer.dryrun import show_dry_run
+    from reviewer.plan import build_plan
+
+    root, base = repo
+    settings = RunSettings(repo=root, base=base, dry_run=True)
+    plan = build_plan(settings, {})
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    show_dry_run(plan, settings)
+    out = capsys.readouterr().out
+    for title in ("Files to review", "Skipped", "Chunks"):
+        assert title in out
+    assert "package-lock.json" in out and "lockfile" in out
+    assert "nothing was sent" in out

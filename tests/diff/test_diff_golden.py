@@ -16,6 +16,7 @@ from reviewer.chunking import build_chunks
 from reviewer.config import RepoConfig
 from reviewer.diff.filters import filter_files
 from reviewer.diff.parse import decode_diff, parse_diff
+from reviewer.errors import DiffError
 from reviewer.models import FileDiff
 
 DATA = Path(__file__).parent.parent / "data"
@@ -69,3 +70,22 @@ def test_golden(name: str) -> None:
     if os.environ.get("REVIEWER_UPDATE_GOLDEN") == "1":
         expected_path.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n")
     assert actual == json.loads(expected_path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("just some text\nnot a diff\n", "holds no unified diff"),
+        ("--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-only one line\n", "not a valid unified diff"),
+        ("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n?bad\n", "not a valid unified diff"),
+    ],
+)
+def test_not_a_diff_is_a_diff_error(text: str, message: str) -> None:
+    with pytest.raises(DiffError, match=message) as info:
+        parse_diff(text)
+    assert info.value.hint is not None
+
+
+def test_empty_and_whitespace_input_is_an_empty_diff() -> None:
+    assert parse_diff("") == ()
+    assert parse_diff("\n") == ()

@@ -41,13 +41,18 @@ def parse_diff(text: str) -> tuple[FileDiff, ...]:
     lines = split_lines(text)
     try:
         if any(line.startswith("diff --git ") for line in lines):
-            return tuple(_parse_git_file(section) for section in _git_sections(lines))
-        return _parse_plain(lines)
+            files = tuple(_parse_git_file(section) for section in _git_sections(lines))
+        else:
+            files = _parse_plain(lines)
     except UnidiffParseError as e:
-        raise DiffError(
-            f"the diff is not a valid unified diff: {e}",
-            hint="pass the output of `git diff` or a pull request's .diff",
-        ) from e
+        raise DiffError(f"the diff is not a valid unified diff: {e}", hint=_HINT) from e
+    if not files and text.strip():
+        # Text that holds no diff at all is a mistake (a wrong file), not an empty review.
+        raise DiffError("the input holds no unified diff", hint=_HINT)
+    return files
+
+
+_HINT = "pass the output of `git diff` or a pull request's .diff"
 
 
 def _git_sections(lines: list[str]) -> Iterator[list[str]]:
