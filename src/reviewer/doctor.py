@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 
 from reviewer.backends import make_backend
@@ -189,11 +188,11 @@ def run_checks(settings: RunSettings, environ: Mapping[str, str]) -> Iterator[Ch
 _MARK = {Outcome.OK: "ok", Outcome.WARNING: "warning", Outcome.FAILED: "FAILED"}
 
 
-def print_check(check: Check, write: Callable[[str], object] = sys.stdout.write) -> None:
+def print_check(check: Check) -> None:
     detail = neutralise_terminal(check.detail)
-    write(f"{_MARK[check.outcome]:<8} {check.name:<15} {detail}\n")
+    sys.stdout.write(f"{_MARK[check.outcome]:<8} {check.name:<15} {detail}\n")
     if check.fix and check.outcome is not Outcome.OK:
-        write(f"{'':<8} {'':<15} fix: {neutralise_terminal(check.fix)}\n")
+        sys.stdout.write(f"{'':<8} {'':<15} fix: {neutralise_terminal(check.fix)}\n")
 
 
 def doctor(settings: RunSettings, environ: Mapping[str, str] | None = None) -> ExitCode:
@@ -202,7 +201,5 @@ def doctor(settings: RunSettings, environ: Mapping[str, str] | None = None) -> E
     for check in run_checks(settings, os.environ if environ is None else environ):
         print_check(check)
         failed = failed or check.outcome is Outcome.FAILED
-    with suppress(OSError):
-        sys.stdout.flush()
     sys.stdout.write("not ready: fix the failed checks above\n" if failed else "ready\n")
     return ExitCode.NOT_REVIEWED if failed else ExitCode.OK
