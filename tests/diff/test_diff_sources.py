@@ -13,7 +13,7 @@ from gitrepo_helpers import GitRepo
 
 from reviewer.config import RunSettings
 from reviewer.diff.parse import parse_diff
-from reviewer.diff.select import default_base, select_source
+from reviewer.diff.select import default_base, default_head, select_source
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource
 from reviewer.errors import DiffError, UsageError
 
@@ -78,6 +78,24 @@ def test_default_base_from_the_event_then_base_ref(
     push_event.write_text(json.dumps({"ref": "refs/heads/main"}))
     env = {"GITHUB_EVENT_PATH": str(push_event), "GITHUB_BASE_REF": "main"}
     assert default_base(repo.root, env) == "origin/main"
+
+
+def test_in_a_pull_request_the_head_is_the_pr_head_not_the_merge_commit(
+    forked: tuple[GitRepo, str], tmp_path: Path
+) -> None:
+    repo, fork = forked
+    feature = repo.git("rev-parse", "feature").decode().strip()
+    main = repo.git("rev-parse", "main").decode().strip()
+    repo.git("checkout", "-q", "--detach", "main")
+    repo.git("merge", "-q", "--no-edit", "feature")  # what actions/checkout checks out
+    event = tmp_path / "event.json"
+    pr = {"base": {"sha": main}, "head": {"sha": feature}}
+    event.write_text(json.dumps({"pull_request": pr}))
+    source = select_source(RunSettings(repo=repo.root), {"GITHUB_EVENT_PATH": str(event)})
+    raw = source.read()
+    assert (raw.base, raw.head) == (fork, feature)
+    assert [f.path for f in parse_diff(raw.text)] == ["b.py"]
+    assert default_head({}) == "HEAD"
 
 
 def test_default_base_locally(forked: tuple[GitRepo, str], tmp_path: Path) -> None:

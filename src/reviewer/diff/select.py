@@ -14,22 +14,29 @@ from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource,
 from reviewer.errors import UsageError
 
 
-def _event_base_sha(environ: Mapping[str, str]) -> str | None:
-    """`pull_request.base.sha` from the Actions event file, when there is one."""
+def _event_sha(environ: Mapping[str, str], side: str) -> str | None:
+    """`pull_request.<side>.sha` from the Actions event file, when there is one."""
     path = environ.get("GITHUB_EVENT_PATH")
     if not path:
         return None
     try:
         event = json.loads(Path(path).read_text(encoding="utf-8"))
-        sha = event["pull_request"]["base"]["sha"]
+        sha = event["pull_request"][side]["sha"]
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # not a pull_request event: fall back to GITHUB_BASE_REF
+        return None  # not a pull_request event
     return sha if isinstance(sha, str) and sha else None
+
+
+def default_head(environ: Mapping[str, str]) -> str:
+    """The head when --head is not given: the pull request's head commit in Actions (the
+    checkout is a merge commit, whose line numbers are not the ones a review comment names),
+    else HEAD."""
+    return _event_sha(environ, "head") or "HEAD"
 
 
 def default_base(repo: Path, environ: Mapping[str, str]) -> str:
     """The base when --base is not given."""
-    sha = _event_base_sha(environ)
+    sha = _event_sha(environ, "base")
     if sha:
         return sha
     base_ref = environ.get("GITHUB_BASE_REF", "")
@@ -71,4 +78,5 @@ def select_source(settings: RunSettings, environ: Mapping[str, str]) -> DiffSour
     if settings.diff_file is not None:
         return PatchFileSource(settings.diff_file, settings.repo)
     base = settings.base or default_base(settings.repo, environ)
-    return GitRangeSource(settings.repo, base, settings.head)
+    head = default_head(environ) if settings.head == "HEAD" else settings.head
+    return GitRangeSource(settings.repo, base, head)
