@@ -177,10 +177,14 @@ def check_model_url(url: str, *, allow_remote: bool) -> None:
 
 # --- terminal neutralising -------------------------------------------------------------------
 
-# C0 and C1 controls, DEL, Unicode line separators and bidirectional overrides ("Trojan
-# Source"): each is shown as an escape so untrusted text cannot move the cursor, recolour,
-# retitle the terminal or reorder what the reader sees.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# C0 and C1 controls, DEL, Unicode line separators and bidirectional controls ("Trojan
+# Source": overrides, isolates and the invisible marks LRM, RLM, ALM): each is shown as an
+# escape so untrusted text cannot move the cursor, recolour, retitle the terminal or reorder
+# what the reader sees. Lone surrogates are escaped too: they cannot be encoded for output.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff]"
+)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -194,8 +198,22 @@ def neutralise_terminal(text: str) -> str:
 
 
 def neutralise_lines(text: str) -> str:
-    """Like neutralise_terminal, but keeps newlines and tabs (for multi-line output)."""
+    """Like neutralise_terminal, but keeps newlines (CRLF read as one) and tabs (for
+    multi-line output)."""
     return "\n".join(
         _UNSAFE.sub(lambda m: "\t" if m.group() == "\t" else _escape(m), line)
-        for line in text.split("\n")
+        for line in text.replace("\r\n", "\n").split("\n")
     )
+
+
+def escape_json_text(text: str) -> str:
+    """JSON text with the characters JSON leaves raw but a terminal or an editor acts on (DEL,
+    C1 controls such as the one-byte CSI U+009B, line separators, bidi controls, lone
+    surrogates) written as `\\uXXXX` escapes. Outside strings JSON holds none of them, so the
+    result parses to exactly the same value."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from reviewer.models import Finding, FindingsDocument, Severity, Status
 
@@ -45,3 +46,54 @@ def location(finding: Finding) -> str:
     """`path:line` or `path:first-last`."""
     first, last = line_span(finding)
     return f"{finding.path}:{first}-{last}" if last > first else f"{finding.path}:{first}"
+
+
+def clean_document(
+    document: FindingsDocument,
+    one_line: Callable[[str], str],
+    multi_line: Callable[[str], str] | None = None,
+) -> FindingsDocument:
+    """A copy of `document` with every string that came from a diff, a model or a document file
+    passed through a cleaner: `multi_line` for messages and suggestions (which keep their
+    newlines), `one_line` for everything else. Formats for people render the copy, so no
+    text can reach a terminal or a page unneutralised, whichever field it hides in."""
+    lines = multi_line or one_line
+    findings = tuple(
+        f.model_copy(
+            update={
+                "path": one_line(f.path),
+                "title": one_line(f.title),
+                "message": lines(f.message),
+                "suggestion": None if f.suggestion is None else lines(f.suggestion),
+                "fingerprint": one_line(f.fingerprint),
+            }
+        )
+        for f in document.findings
+    )
+    skipped = tuple(
+        s.model_copy(update={"path": one_line(s.path), "reason": one_line(s.reason)})
+        for s in document.skipped
+    )
+    errors = tuple(
+        e.model_copy(update={"kind": one_line(e.kind), "message": one_line(e.message)})
+        for e in document.errors
+    )
+    model = document.model.model_copy(
+        update={
+            "backend": one_line(document.model.backend),
+            "name": one_line(document.model.name),
+            "digest": None if document.model.digest is None else one_line(document.model.digest),
+        }
+    )
+    tool = document.tool.model_copy(update={"version": one_line(document.tool.version)})
+    return document.model_copy(
+        update={
+            "findings": findings,
+            "skipped": skipped,
+            "errors": errors,
+            "model": model,
+            "tool": tool,
+            "base": None if document.base is None else one_line(document.base),
+            "head": None if document.head is None else one_line(document.head),
+        }
+    )

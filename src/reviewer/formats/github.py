@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reviewer.formats.common import line_span, sorted_findings, status_sentence
+from reviewer.formats.common import clean_document, line_span, sorted_findings, status_sentence
 from reviewer.models import Finding, FindingsDocument, Severity, Status
+from reviewer.security import neutralise_lines
 
 COMMANDS = {
     Severity.CRITICAL: "error",
@@ -12,6 +13,12 @@ COMMANDS = {
     Severity.LOW: "notice",
     Severity.INFO: "notice",
 }
+
+
+def _clean(text: str) -> str:
+    """Control characters shown as escapes, except CR and LF: escape_data encodes those the
+    way the runner decodes them (%0D, %0A), so they never reach the log raw."""
+    return "\r".join(neutralise_lines(part) for part in text.split("\r"))
 
 
 def escape_data(text: str) -> str:
@@ -48,6 +55,9 @@ class GithubFormat:
     name = "github"
 
     def render(self, document: FindingsDocument) -> str:
+        # Workflow commands are read from the job log, which is a terminal emulator too:
+        # control characters are shown as escapes before the Actions escaping.
+        document = clean_document(document, _clean)
         lines = []
         if document.status is not Status.COMPLETE:
             lines.append(command("warning", {"title": "reviewer"}, status_sentence(document)))

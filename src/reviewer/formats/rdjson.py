@@ -7,6 +7,7 @@ from typing import Any
 
 from reviewer.formats.common import line_span, sorted_findings
 from reviewer.models import Finding, FindingsDocument, Severity
+from reviewer.security import escape_json_text
 
 SOURCE = {"name": "reviewer"}
 SEVERITIES = {
@@ -48,7 +49,7 @@ class RdjsonFormat:
             "source": SOURCE,
             "diagnostics": [diagnostic(f) for f in sorted_findings(document.findings)],
         }
-        return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        return escape_json_text(json.dumps(result, indent=2, ensure_ascii=False)) + "\n"
 
 
 class RdjsonlFormat:
@@ -56,7 +57,7 @@ class RdjsonlFormat:
 
     def render(self, document: FindingsDocument) -> str:
         lines = [
-            json.dumps(diagnostic(f), ensure_ascii=False)
+            escape_json_text(json.dumps(diagnostic(f), ensure_ascii=False))
             for f in sorted_findings(document.findings)
         ]
         return "".join(line + "\n" for line in lines)

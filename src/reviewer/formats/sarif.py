@@ -7,6 +7,7 @@ from typing import Any
 
 from reviewer.formats.common import line_span, sorted_findings
 from reviewer.models import Category, Finding, FindingsDocument, Severity, Status
+from reviewer.security import escape_json_text
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/reviewer/"
@@ -101,4 +102,4 @@ class SarifFormat:
                 }
             ],
         }
-        return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+        return escape_json_text(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"

@@ -10,8 +10,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reviewer.formats.common import location, severity_counts, sorted_findings, status_sentence
+from reviewer.formats.common import (
+    clean_document,
+    location,
+    severity_counts,
+    sorted_findings,
+    status_sentence,
+)
 from reviewer.models import FindingsDocument
+from reviewer.security import neutralise_terminal
 
 
 def _colour() -> bool:
@@ -22,6 +29,9 @@ class TextFormat:
     name = "text"
 
     def render(self, document: FindingsDocument) -> str:
+        # Every string is shown with its control characters as escapes: paths, titles and
+        # error messages come from diffs and models, and this goes to a terminal.
+        document = clean_document(document, neutralise_terminal)
         buffer = io.StringIO()
         colour = _colour()
         console = Console(
