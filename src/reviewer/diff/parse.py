@@ -45,7 +45,8 @@ def parse_diff(text: str) -> tuple[FileDiff, ...]:
         else:
             files = _parse_plain(lines)
     except UnidiffParseError as e:
-        raise DiffError(f"the diff is not a valid unified diff: {e}", hint=_HINT) from e
+        reason = str(e).strip()  # unidiff quotes the line with its newline
+        raise DiffError(f"the diff is not a valid unified diff: {reason}", hint=_HINT) from e
     if not files and text.strip():
         # Text that holds no diff at all is a mistake (a wrong file), not an empty review.
         raise DiffError("the input holds no unified diff", hint=_HINT)
@@ -124,10 +125,44 @@ def _count(hunks: tuple[Hunk, ...]) -> tuple[int, int]:
 
 
 def _parse_hunks(body: list[str]) -> tuple[Hunk, ...]:
-    patch = PatchSet([*_PLACEHOLDER, *body])
+    lines = [*_PLACEHOLDER, *body]
+    patch = PatchSet(lines)
     if not patch:
         return ()
+    _check_hunk_ends(lines, patch[0])
     return tuple(_convert_hunk(hunk) for hunk in patch[0])
+
+
+def _check_hunk_ends(lines: list[str], hunks: list[UnidiffHunk]) -> None:
+    """unidiff stops reading a file's last hunk when the header's counts are met and ignores
+    what follows: diff lines right after it (a header that counts fewer lines than the hunk
+    has) would be dropped silently, and an added line hidden that way is never reviewed."""
+    if not hunks:
+        return
+    numbers = [ln.diff_line_no for ln in hunks[-1] if ln.diff_line_no is not None]
+    start = max(numbers, default=0)  # 1-based number of the last line read = next index
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if line.startswith("\\"):
+            continue  # "\ No newline at end of file"
+        if _ends_hunk_run(lines, i):
+            return
+        raise DiffError(
+            "the diff is not a valid unified diff: a hunk has more lines than its header "
+            f"counts (at {line.rstrip(chr(10))[:60]!r})",
+            hint=_HINT,
+        )
+
+
+def _ends_hunk_run(lines: list[str], i: int) -> bool:
+    """Whether line i is not a diff line: the next file's header, a format-patch signature
+    ("-- "), a blank separator line or any other text."""
+    line = lines[i]
+    if line[:1] not in ("+", "-", " "):
+        return True
+    if line.rstrip("\r\n") == "-- ":
+        return True
+    return line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ ")
 
 
 def _line_text(value: str) -> str:
@@ -167,7 +202,9 @@ def _convert_hunk(hunk: UnidiffHunk) -> Hunk:
 
 def _parse_plain(lines: list[str]) -> tuple[FileDiff, ...]:
     files = []
-    for patched in PatchSet(lines):
+    patch = PatchSet(lines)
+    for patched in patch:
+        _check_hunk_ends(lines, list(patched))
         header = FileHeader(binary=bool(patched.is_binary_file))
         source, target = patched.source_file or "", patched.target_file or ""
         header.new_file = source == DEV_NULL
