@@ -57,7 +57,9 @@ def resolve_commit(repo: Path, ref: str) -> str:
 
 def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[str, str]:
     """First lines of the blobs `<prefix><path>` in one `git cat-file --batch` call."""
-    wanted = [p for p in paths if "\n" not in p]  # the batch protocol is line-based
+    # The batch protocol is line-based and git drops a CR before the newline: a name with a
+    # newline, or ending in CR, would name another file. Those fall back to the diff's lines.
+    wanted = [p for p in paths if "\n" not in p and not p.endswith("\r")]
     if not wanted:
         return {}
     request = "".join(f"{prefix}{p}\n" for p in wanted).encode("utf-8", "surrogateescape")
@@ -145,7 +147,9 @@ class StagedSource:
         return _worktree_config(self._root(), name)
 
     def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
-        return _heads(self.repo, ":", paths, lines)  # ":path" is the staged blob
+        # ":0:path" is the staged blob; plain ":path" would read a file named "1:x" as stage 1
+        # of "x", another file's content.
+        return _heads(self.repo, ":0:", paths, lines)
 
 
 class PatchFileSource:
