@@ -68,7 +68,13 @@ def error_handler(debug: bool) -> Iterator[None]:
             traceback.print_exc()
         _print_error(e.message, e.hint)
         raise typer.Exit(int(e.exit_code)) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        # SIGINT or SIGTERM (reviewer.interrupt): 128 + the signal number, 130 or 143.
+        from reviewer.interrupt import Interrupted
+
+        if isinstance(e, Interrupted):
+            sys.stderr.write(f"reviewer: interrupted by {e}\n")
+            raise typer.Exit(e.exit_code) from None
         sys.stderr.write("reviewer: interrupted\n")
         raise typer.Exit(130) from None
     except (typer.Exit, typer.Abort):
@@ -162,11 +168,12 @@ def run(
     debug: DebugOption = False,
 ) -> None:
     """Review a diff with a local model and write the findings document."""
+    from reviewer.interrupt import interrupts_raise
     from reviewer.security import scrub_environment
 
     # First: no credential survives in this process or reaches a child.
     removed = scrub_environment(os.environ)
-    with error_handler(debug):
+    with error_handler(debug), interrupts_raise():
         if debug and removed:
             sys.stderr.write(f"debug: removed from the environment: {', '.join(removed)}\n")
         url = model_url(backend, ollama_url, base_url)

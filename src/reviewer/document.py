@@ -39,11 +39,32 @@ def write_document(doc: FindingsDocument, path: Path) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
-    except OSError as e:
+    except BaseException as e:  # a signal too: never leave the temporary file behind
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise _write_error(path, e) from e
+        if isinstance(e, OSError):
+            raise _write_error(path, e) from e
+        raise
     _fsync_dir(directory)
+
+
+def check_writable(path: Path) -> None:
+    """Fail before the review, not after it: the directory must exist and take a new file,
+    and the target, if it exists, must be a regular file (renaming over /dev/stdout or a
+    FIFO would replace it, not write to it; use --format json for stdout)."""
+    if path.exists() and not path.is_file():
+        raise DocumentWriteError(
+            f"cannot write the findings document {path}: not a regular file",
+            "give --output a file path; print the document with --format json instead",
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=directory)
+    except OSError as e:
+        raise _write_error(path, e) from e
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
 
 
 def _write_error(path: Path, e: OSError) -> DocumentWriteError:

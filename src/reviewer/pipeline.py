@@ -7,6 +7,7 @@ import sys
 
 from reviewer.config import RunSettings
 from reviewer.errors import ExitCode
+from reviewer.models import FindingsDocument
 from reviewer.plan import build_plan
 from reviewer.security import check_model_url
 
@@ -20,15 +21,33 @@ def run_command(settings: RunSettings) -> ExitCode:
         show_dry_run(plan, settings)
         return ExitCode.OK
 
-    from reviewer.document import exit_code_for, write_document
-    from reviewer.formats import render
+    from reviewer.document import check_writable, exit_code_for
+    from reviewer.interrupt import Interrupted, release
     from reviewer.review import review
 
-    document = review(settings, plan)
+    if settings.output is not None:
+        check_writable(settings.output)  # before any model time is spent
+    try:
+        document = review(settings, plan)
+    except Interrupted as e:
+        # SIGINT/SIGTERM: the findings so far (status partial or failed) are still written.
+        if e.document is not None:
+            _output(e.document, settings)
+        raise
+    _output(document, settings)
+    release()  # a signal held while the document was written interrupts now
+    return exit_code_for(document, settings)
+
+
+def _output(document: FindingsDocument, settings: RunSettings) -> None:
+    """The document to --output (atomically) and in --format to stdout. Runs with signals
+    held (see reviewer.interrupt), so it is never cut short."""
+    from reviewer.document import write_document
+    from reviewer.formats import render
+
     if settings.output is not None:
         write_document(document, settings.output)
     if settings.format is not None:
         sys.stdout.write(render(document, settings.format))
     elif settings.output is None:
         sys.stdout.write(render(document, "text"))
-    return exit_code_for(document, settings)

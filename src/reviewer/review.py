@@ -7,11 +7,11 @@ A review with no chunks makes no network request at all."""
 from __future__ import annotations
 
 import hashlib
+import queue
 import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
@@ -21,6 +21,7 @@ from reviewer.backends.interface import ChunkFailedError, InvalidAnswerError, Mo
 from reviewer.config import RunSettings
 from reviewer.errors import ModelError
 from reviewer.findings import merge, parse_answer, validate
+from reviewer.interrupt import Interrupted, hold
 from reviewer.models import (
     Chunk,
     ErrorEntry,
@@ -121,7 +122,8 @@ class ChunkReviewer:
                 self._store(key, content, result)
             return
         assert last is not None  # noqa: S101 - the loop only falls through after an error
-        raise InvalidAnswerError(f"the answer was invalid twice: {last.message}")
+        # The kind says why (answer_cut_off, answer_too_large, invalid_answer).
+        raise InvalidAnswerError(f"the answer was invalid twice: {last.message}", kind=last.kind)
 
     def _key(self, chunk: Chunk) -> str | None:
         if self.cache is None:
@@ -208,12 +210,15 @@ def review(
     owned = backend is None
     backend = backend if backend is not None else make_backend(settings)
     try:
-        doc, hint = _review_with(settings, plan, backend, cache, out, started)
+        doc, hint, interrupted = _review_with(settings, plan, backend, cache, out, started)
     finally:
         if owned:
             backend.close()
     out.write(summary(doc))
     _report_failure(doc, hint, settings, out)
+    if interrupted is not None:
+        # The caller writes the partial document, then exits with the signal's code.
+        raise interrupted.with_document(doc)
     return doc
 
 
@@ -224,19 +229,24 @@ def _review_with(
     cache: ResponseCache | None,
     out: TextIO,
     started: float,
-) -> tuple[FindingsDocument, str | None]:
+) -> tuple[FindingsDocument, str | None, Interrupted | None]:
     try:
         info = backend.preflight()
     except ModelError as e:
         entry = ErrorEntry(kind=e.kind, message=e.message)
-        return _document(settings, plan, [], None, [entry], started), e.hint
+        return _document(settings, plan, [], None, [entry], started), e.hint, None
+    except Interrupted as e:
+        hold()  # from here the document is finished whole; the caller releases
+        entry = _interrupted_entry(e, 0, len(plan.chunks))
+        return _document(settings, plan, [], None, [entry], started, e), None, e
     if cache is None:
         cache = open_cache(settings)
     reviewer = ChunkReviewer(settings, backend, info.digest, cache)
     with ReviewProgress(len(plan.chunks), out) as progress:
-        results = _run(reviewer, plan.chunks, settings.concurrency, progress)
-    errors, hint = _errors(results, len(plan.chunks))
-    return _document(settings, plan, results, info.digest, errors, started), hint
+        results, interrupted = _run(reviewer, plan.chunks, settings.concurrency, progress)
+    errors, hint = _errors(results, len(plan.chunks), interrupted)
+    doc = _document(settings, plan, results, info.digest, errors, started, interrupted)
+    return doc, hint, interrupted
 
 
 def _run(
@@ -244,35 +254,88 @@ def _run(
     chunks: tuple[Chunk, ...],
     concurrency: int,
     progress: ReviewProgress,
-) -> list[ChunkResult]:
+) -> tuple[list[ChunkResult], Interrupted | None]:
     """Review the chunks in order (or N at a time). A server-level failure (unreachable,
-    5xx after retries, timeout) stops sending: the remaining chunks would fail the same way."""
+    5xx after retries, timeout) stops sending: the remaining chunks would fail the same way.
+    A signal (SIGINT, SIGTERM) stops it too, in the middle of a request: the chunks finished
+    so far are kept, and signals are held from then on so the document is finished whole."""
     stop = threading.Event()
+    results: list[ChunkResult | None] = [None] * len(chunks)
 
-    def one(chunk: Chunk) -> ChunkResult | None:
+    def one(i: int) -> None:
         if stop.is_set():
-            return None
-        result = reviewer(chunk)
+            return
+        result = reviewer(chunks[i])
+        results[i] = result
         if result.error is not None and not isinstance(result.error, _CHUNK_LOCAL):
             stop.set()
         progress.advance(result.completion_tokens)
-        return result
 
-    if concurrency <= 1:
-        maybe = [one(c) for c in chunks]
-    else:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            maybe = list(pool.map(one, chunks))
-    return [r for r in maybe if r is not None]
+    interrupted: Interrupted | None = None
+    try:
+        if concurrency <= 1:
+            for i in range(len(chunks)):
+                one(i)
+        else:
+            _in_daemon_threads(one, len(chunks), concurrency)
+    except Interrupted as e:
+        interrupted = e
+    finally:
+        stop.set()
+        hold()  # the caller releases once the document is written
+    return [r for r in results if r is not None], interrupted
+
+
+def _in_daemon_threads(one: Callable[[int], None], n: int, concurrency: int) -> None:
+    """Call one(i) for every i on `concurrency` daemon threads and wait for them all.
+    Daemon threads rather than a ThreadPoolExecutor, whose threads the interpreter waits for
+    at exit: after a signal the process must not wait for requests still in flight (exiting
+    closes their connections). An error in a worker is raised here, in the main thread."""
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(n):
+        todo.put(i)
+    finished: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
+
+    def work() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                one(i)
+            except BaseException as e:  # handed to the main thread, which raises it
+                finished.put(e)
+            else:
+                finished.put(None)
+
+    for _ in range(min(concurrency, n)):
+        threading.Thread(target=work, name="reviewer-chunk", daemon=True).start()
+    for _ in range(n):
+        error = finished.get()  # a signal interrupts this wait in the main thread
+        if error is not None:
+            raise error
 
 
 # Failures of one chunk only; anything else means the server itself is failing.
 _CHUNK_LOCAL = (ChunkFailedError, InvalidAnswerError)
 
 
-def _errors(results: list[ChunkResult], total: int) -> tuple[list[ErrorEntry], str | None]:
+def _interrupted_entry(e: Interrupted, done: int, total: int) -> ErrorEntry:
+    return ErrorEntry(
+        kind="interrupted",
+        message=f"interrupted by {e} after {done} of {total} chunk(s)",
+    )
+
+
+def _errors(
+    results: list[ChunkResult], total: int, interrupted: Interrupted | None = None
+) -> tuple[list[ErrorEntry], str | None]:
     errors: list[ErrorEntry] = []
     hint: str | None = None
+    if interrupted is not None:
+        done = sum(1 for r in results if r.error is None)
+        errors.append(_interrupted_entry(interrupted, done, total))
     for r in results:
         if r.error is not None:
             errors.append(
@@ -283,20 +346,22 @@ def _errors(results: list[ChunkResult], total: int) -> tuple[list[ErrorEntry], s
             hint = hint or r.error.hint
     unsent = total - len(results)
     if unsent:
-        errors.append(
-            ErrorEntry(
-                kind="not_sent",
-                message=f"{unsent} chunk(s) not sent after the model server failed",
-            )
+        message = (
+            f"{unsent} chunk(s) not reviewed: the review was interrupted"
+            if interrupted
+            else f"{unsent} chunk(s) not sent after the model server failed"
         )
+        errors.append(ErrorEntry(kind="not_sent", message=message))
     return errors, hint
 
 
-def _status(ok: int, total: int, optional: bool) -> Status:
-    if ok == total:
+def _status(ok: int, total: int, optional: bool, interrupted: bool = False) -> Status:
+    if ok == total and not interrupted:
         return Status.COMPLETE
     if ok == 0:
-        return Status.SKIPPED if optional else Status.FAILED
+        # `skipped` means "the model was unavailable and that is allowed": never for a review
+        # that was stopped by a signal.
+        return Status.SKIPPED if optional and not interrupted else Status.FAILED
     return Status.PARTIAL
 
 
@@ -307,10 +372,11 @@ def _document(
     digest: str | None,
     errors: list[ErrorEntry],
     started: float,
+    interrupted: Interrupted | None = None,
 ) -> FindingsDocument:
     done = [r for r in results if r.error is None]
     return FindingsDocument(
-        status=_status(len(done), len(plan.chunks), settings.optional),
+        status=_status(len(done), len(plan.chunks), settings.optional, interrupted is not None),
         tool=ToolInfo(version=__version__),
         model=ModelInfo(backend=settings.backend.value, name=settings.model, digest=digest),
         base=plan.base,
@@ -350,7 +416,7 @@ def _report_failure(
     from reviewer.security import neutralise_terminal
 
     first = doc.errors[0]
-    if settings.optional:
+    if settings.optional and first.kind != "interrupted":
         out.write(
             f"reviewer: warning: review not completed ({doc.status.value}): "
             f"{neutralise_terminal(first.message)} (LOCAL_LLM_OPTIONAL is set, not failing)\n"
