@@ -2,7 +2,8 @@
 
 An answer that is not exactly `{"findings": [...]}` of the published shape is invalid (the
 review loop retries it once). A well-formed finding that points outside the chunk (a path the
-chunk does not show, a line it did not show as added) is dropped and counted, never fatal."""
+chunk does not show, a line it did not show as added) is dropped and counted, never fatal, and
+so is every finding after the first MAX_FINDINGS_PER_CHUNK (the schema's maxItems)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ _FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n(?P<body>.*)\n```\Z", re.DOTALL
 _GUTTER = re.compile(r"\A\s*(?P<no>\d+)\s?(?P<mark>[+ ])\|(?P<text>.*)\Z")
 _FILE_HEADER = "=== FILE "
 _SPACE = re.compile(r"\s+")
+# Lone surrogates (a server that decoded broken UTF-8 with surrogateescape or sent them as raw
+# code points) cannot be encoded as UTF-8; they become U+FFFD like any other broken byte.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RawFinding(Strict):
@@ -48,7 +52,9 @@ class RawFinding(Strict):
 class RawAnswer(Strict):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    findings: tuple[RawFinding, ...] = Field(max_length=MAX_FINDINGS_PER_CHUNK)
+    # No maxItems here: an answer with too many findings is capped by `validate`, not refused
+    # (the answer's size is already bounded by the backend).
+    findings: tuple[RawFinding, ...]
 
 
 def strip_fence(text: str) -> str:
@@ -60,7 +66,7 @@ def strip_fence(text: str) -> str:
 
 def parse_answer(content: str) -> tuple[RawFinding, ...]:
     """The findings of an answer, or InvalidAnswerError for anything but the exact shape."""
-    body = strip_fence(content)
+    body = _SURROGATE.sub("\ufffd", strip_fence(content))
     if not body.startswith("{"):
         raise InvalidAnswerError("the answer is not a JSON object")
     try:
@@ -82,9 +88,11 @@ class Validated:
 def validate(
     raw: tuple[RawFinding, ...], chunk: Chunk, mode: FilterMode = FilterMode.ADDED
 ) -> Validated:
-    """Keep the findings that point at lines this chunk showed; count the rest."""
+    """Keep the findings that point at lines this chunk showed, of the first
+    MAX_FINDINGS_PER_CHUNK; count the rest as dropped."""
     texts = chunk_line_texts(chunk.text)
-    kept = [f for f in (_check(r, chunk, mode, texts) for r in raw) if f is not None]
+    considered = raw[:MAX_FINDINGS_PER_CHUNK]
+    kept = [f for f in (_check(r, chunk, mode, texts) for r in considered) if f is not None]
     return Validated(findings=tuple(kept), dropped=len(raw) - len(kept))
 
 

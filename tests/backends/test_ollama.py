@@ -25,6 +25,7 @@ from model_fakes import (
 )
 from reviewer.backends import make_backend
 from reviewer.backends.interface import (
+    MAX_ANSWER_BYTES,
     ChunkFailedError,
     InvalidAnswerError,
     TransientModelError,
@@ -186,7 +187,7 @@ def test_prompt_estimated_above_num_ctx_is_never_sent(server: HTTPServer) -> Non
 
 
 def test_runaway_answer_is_refused(server: HTTPServer) -> None:
-    big = "x" * 300_000
+    big = "x" * (MAX_ANSWER_BYTES // 3)
     lines = [{"message": {"role": "assistant", "content": big}, "done": False}] * 4
     data = ndjson_bytes(lines + ollama_stream("")[-1:])
     server.expect_request("/api/chat").respond_with_handler(lambda _: Response(data))

@@ -1,5 +1,6 @@
 """HTTP plumbing shared by the backends: clients with a short connect timeout, a total deadline
-per request, bounded reads, NDJSON framing that survives lines split across reads, and the
+per request (enforced on every socket operation, see deadline.py), bounded reads, NDJSON framing
+that survives lines split across reads, JSON parsing that survives hostile input, and the
 translation of transport failures into `ModelError`s."""
 
 from __future__ import annotations
@@ -13,16 +14,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from reviewer.backends.deadline import DeadlineTransport, deadline_applied
 from reviewer.backends.interface import (
     MAX_ANSWER_BYTES,
     ChunkFailedError,
+    InvalidAnswerError,
     TransientModelError,
 )
 from reviewer.errors import ModelError
 
-# A streamed answer carries a JSON envelope per token; allow generous overhead on top of the
-# answer bound before calling the stream runaway.
-MAX_STREAM_BYTES = 16 * MAX_ANSWER_BYTES
+# A streamed answer carries a JSON envelope (about 150 bytes) per token, and the answer is
+# bounded by --num-predict tokens; anything beyond this is a runaway or hostile server.
+MAX_STREAM_BYTES = 16_000_000
+# One NDJSON line carries one piece of the answer: never more than the answer itself.
+MAX_LINE_BYTES = MAX_ANSWER_BYTES + 64_000
+MAX_ERROR_BODY = 64_000
 MAX_ERROR_TEXT = 300
 
 
@@ -43,12 +49,14 @@ def make_client(base_url: str, connect_timeout: float, timeout: float) -> httpx.
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         follow_redirects=False,
         trust_env=False,
+        transport=DeadlineTransport(),
     )
 
 
 class Deadline:
     """A total time budget for one request: httpx's timeouts are per read, so a server that
-    trickles a byte at a time could otherwise hold a request forever."""
+    trickles a byte at a time could otherwise hold a request forever. Inside `applied()`
+    every socket operation (connect, headers, body) is cut off when the budget runs out."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -64,21 +72,30 @@ class Deadline:
 
 
 @contextmanager
-def transport_errors(url: str, timeout: float) -> Iterator[None]:
-    """Translate httpx failures: connection problems are transient (retried), a read timeout
-    is not (the same request would take as long again)."""
+def transport_errors(url: str, deadline: Deadline) -> Iterator[None]:
+    """Hold the request to its deadline and translate httpx failures: connection problems
+    are transient (retried), a timeout is not (the same request would take as long again)."""
     shown = display_url(url)
+    timeout = deadline.seconds
     try:
-        yield
+        with deadline_applied(deadline.end):
+            yield
     except httpx.ConnectTimeout as e:
         raise TransientModelError(
             f"could not connect to the model server at {shown} (connect timeout)",
             "check the server is running and the URL is right",
         ) from e
-    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
+    except httpx.ConnectError as e:
         raise TransientModelError(
             f"could not reach the model server at {shown}: {type(e).__name__}",
             "start the server (for Ollama: `ollama serve`) and check the URL",
+        ) from e
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
+        # Reset or closed mid-request (a restart, a crash, an idle connection it dropped).
+        raise TransientModelError(
+            f"the connection to the model server at {shown} broke: {type(e).__name__}",
+            "check the server's log: it closed the connection before answering in full",
+            kind="connection_lost",
         ) from e
     except httpx.TimeoutException as e:
         raise ModelError(
@@ -90,6 +107,14 @@ def transport_errors(url: str, timeout: float) -> Iterator[None]:
         raise TransientModelError(f"HTTP error talking to {shown}: {type(e).__name__}") from e
 
 
+def too_large(limit: int) -> InvalidAnswerError:
+    """A runaway answer: invalid for this chunk (retried once), and the connection is dropped
+    at once, so the rest of the body is never read."""
+    return InvalidAnswerError(
+        f"the model server sent more than {limit} bytes", kind="answer_too_large"
+    )
+
+
 def read_bounded(response: httpx.Response, deadline: Deadline, limit: int) -> bytes:
     """The whole body, refusing more than `limit` bytes."""
     body = bytearray()
@@ -97,23 +122,38 @@ def read_bounded(response: httpx.Response, deadline: Deadline, limit: int) -> by
         deadline.check()
         body += piece
         if len(body) > limit:
-            raise ModelError(
-                f"the model server sent more than {limit} bytes", kind="answer_too_large"
-            )
+            raise too_large(limit)
     return bytes(body)
+
+
+def read_prefix(response: httpx.Response, deadline: Deadline, limit: int) -> bytes:
+    """At most the first `limit` bytes of the body (an error page is only shown, never
+    needed whole)."""
+    body = bytearray()
+    for piece in response.iter_raw():
+        deadline.check()
+        body += piece
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
 
 
 def iter_ndjson(response: httpx.Response, deadline: Deadline) -> Iterator[dict[str, Any]]:
     """Objects from a newline-delimited JSON stream. Bytes are buffered until a newline, so a
-    line split across network reads (or a UTF-8 character split in two) is parsed whole."""
+    line split across network reads (or a UTF-8 character split in two) is parsed whole. Only
+    the new bytes are searched for a newline, so a long line costs linear time."""
     pending = bytearray()
     total = 0
     for piece in response.iter_raw():
         deadline.check()
         total += len(piece)
         if total > MAX_STREAM_BYTES:
-            raise ModelError("the model server's stream is too large", kind="answer_too_large")
+            raise too_large(MAX_STREAM_BYTES)
         pending += piece
+        if b"\n" not in piece:
+            if len(pending) > MAX_LINE_BYTES:
+                raise too_large(MAX_LINE_BYTES)
+            continue
         *lines, rest = pending.split(b"\n")
         pending = bytearray(rest)
         for line in lines:
@@ -123,9 +163,19 @@ def iter_ndjson(response: httpx.Response, deadline: Deadline) -> Iterator[dict[s
         yield _parse_line(bytes(pending))
 
 
+def loads(raw: bytes | str) -> Any:
+    """JSON from an untrusted server: bytes that are not UTF-8 become U+FFFD (as in a diff),
+    and nesting too deep for the parser is a ValueError, not a RecursionError."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        return json.loads(text)
+    except RecursionError as e:
+        raise ValueError("JSON nested too deeply") from e
+
+
 def _parse_line(line: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(line)
+        value = loads(line)
     except ValueError as e:
         raise TransientModelError(
             "the model server sent a malformed stream line", kind="protocol"
@@ -139,7 +189,7 @@ def error_text(body: bytes) -> str:
     """The server's error message from a JSON error body ({"error": "..."} or OpenAI's
     {"error": {"message": "..."}}), else the start of the body."""
     try:
-        data = json.loads(body)
+        data = loads(body)
     except ValueError:
         return body[:MAX_ERROR_TEXT].decode("utf-8", "replace").strip()
     err = data.get("error") if isinstance(data, dict) else None
@@ -153,7 +203,7 @@ def check_status(response: httpx.Response, deadline: Deadline, url: str) -> None
     """Raise for an HTTP error status: 5xx is transient, 4xx final."""
     if response.status_code < 400:
         return
-    text = error_text(read_bounded(response, deadline, 64_000))
+    text = error_text(read_prefix(response, deadline, MAX_ERROR_BODY))
     where = display_url(url)
     if response.status_code >= 500:
         raise TransientModelError(

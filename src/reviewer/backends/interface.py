@@ -9,7 +9,8 @@ from reviewer.errors import ModelError
 from reviewer.models import Frozen
 
 # An answer is a few KB of JSON; anything near this is a runaway model or a hostile server.
-MAX_ANSWER_BYTES = 1_000_000
+# Large enough that an answer of 10,000 findings is still read, then capped (findings.py).
+MAX_ANSWER_BYTES = 4_000_000
 
 
 class ServerInfo(Frozen):

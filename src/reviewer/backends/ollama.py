@@ -3,7 +3,6 @@ streamed /api/chat request per chunk with the findings schema as `format`."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ from reviewer.backends.http import (
     check_status,
     display_url,
     iter_ndjson,
+    loads,
     make_client,
     read_bounded,
     transport_errors,
@@ -88,14 +88,14 @@ class OllamaBackend:
     def _get_json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         deadline = Deadline(self._settings.timeout)
         with (
-            transport_errors(self._url, self._settings.timeout),
+            transport_errors(self._url, deadline),
             self._client.stream(method, path, json=body) as response,
         ):
             if response.status_code >= 500 or response.status_code == 429:
                 check_status(response, deadline, self._url)
             raw = read_bounded(response, deadline, MAX_JSON_BYTES)
         try:
-            return response.status_code, json.loads(raw)
+            return response.status_code, loads(raw)
         except ValueError:
             return response.status_code, None
 
@@ -170,11 +170,11 @@ class OllamaBackend:
         started = time.monotonic()
         deadline = Deadline(self._settings.timeout)
         with (
-            transport_errors(self._url, self._settings.timeout),
+            transport_errors(self._url, deadline),
             self._client.stream("POST", "/api/chat", json=body) as response,
         ):
             check_status(response, deadline, self._url)
-            parts, final = _collect(iter_ndjson(response, deadline))
+            parts, final = _collect(iter_ndjson(response, deadline), self._settings.model)
         return self._reply("".join(parts), final, time.monotonic() - started)
 
     def _reply(self, content: str, final: dict[str, Any], duration: float) -> ModelReply:
@@ -194,11 +194,30 @@ class OllamaBackend:
         )
 
 
-def _collect(lines: Iterator[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+def same_model(requested: str, answered: str) -> bool:
+    """Ollama echoes the requested name; only the implicit `:latest` tag and case may differ."""
+    return with_default_tag(requested).lower() == with_default_tag(answered).lower()
+
+
+def _check_model(obj: dict[str, Any], requested: str) -> None:
+    """A server that answers with another model than the one asked for (and recorded in the
+    findings document) is an integrity problem: the answer is not used."""
+    answered = obj.get("model")
+    if isinstance(answered, str) and not same_model(requested, answered):
+        raise ModelError(
+            f"asked for model {requested} but the server answered as {answered[:200]}",
+            "the server (or a proxy in front of it) serves a different model than requested; "
+            "check the server, or pass the model it serves with --model",
+            kind="model_mismatch",
+        )
+
+
+def _collect(lines: Iterator[dict[str, Any]], model: str) -> tuple[list[str], dict[str, Any]]:
     """Accumulate the streamed message content up to the `done` line."""
     parts: list[str] = []
     size = 0
     for obj in lines:
+        _check_model(obj, model)
         if "error" in obj:
             # Ollama reports failures after the 200 header as an {"error": ...} line (a runner
             # crash, out of memory): transient, so retried.
@@ -244,4 +263,3 @@ def _context_length(show: dict[str, Any]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return None
-

@@ -7,7 +7,6 @@ same way, and the total deadline and byte bound apply to the body just as well."
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -15,6 +14,7 @@ from reviewer.backends.http import (
     Deadline,
     check_status,
     display_url,
+    loads,
     make_client,
     read_bounded,
     transport_errors,
@@ -33,7 +33,8 @@ from reviewer.config import RunSettings
 from reviewer.errors import ConfigError, ModelError
 from reviewer.prompt import findings_schema
 
-MAX_BODY_BYTES = 4 * MAX_ANSWER_BYTES
+# The answer inside a JSON body: escaping can double it.
+MAX_BODY_BYTES = 2 * MAX_ANSWER_BYTES
 
 
 class OpenAICompatibleBackend:
@@ -85,7 +86,7 @@ class OpenAICompatibleBackend:
     def _models(self) -> list[dict[str, Any]]:
         deadline = Deadline(self._settings.timeout)
         with (
-            transport_errors(self._url, self._settings.timeout),
+            transport_errors(self._url, deadline),
             self._client.stream("GET", "/v1/models") as response,
         ):
             check_status(response, deadline, self._url)
@@ -128,7 +129,7 @@ class OpenAICompatibleBackend:
         started = time.monotonic()
         deadline = Deadline(self._settings.timeout)
         with (
-            transport_errors(self._url, self._settings.timeout),
+            transport_errors(self._url, deadline),
             self._client.stream("POST", "/v1/chat/completions", json=body) as response,
         ):
             check_status(response, deadline, self._url)
@@ -145,6 +146,7 @@ class OpenAICompatibleBackend:
             raise TransientModelError(
                 f"the model server failed: {str(data['error'])[:300]}", kind="server_error"
             )
+        _check_model(data, self._settings.model)
         choice = _first_choice(data)
         if choice.get("finish_reason") == "length":
             raise InvalidAnswerError(
@@ -172,10 +174,36 @@ class OpenAICompatibleBackend:
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def model_key(name: str) -> str:
+    """A served model name reduced to what identifies it: servers report the alias, a repo id
+    (`Qwen/Qwen2.5-Coder-7B-Instruct`) or a file (`/models/qwen2.5-coder-7b-q4_k_m.gguf`)."""
+    base = name.strip().lower().replace("\\", "/").rsplit("/", 1)[-1]
+    base = base.removesuffix(".gguf").removesuffix(":latest")
+    return base
+
+
+def same_served_model(requested: str, answered: str) -> bool:
+    """Lenient: equal after `model_key`, or one name contains the other (a quantisation or
+    file suffix). Different model families are still told apart."""
+    want, got = model_key(requested), model_key(answered)
+    return not want or not got or want in got or got in want
+
+
+def _check_model(data: dict[str, Any], requested: str) -> None:
+    answered = data.get("model")
+    if isinstance(answered, str) and not same_served_model(requested, answered):
+        raise ModelError(
+            f"asked for model {requested} but the server answered as {answered[:200]}",
+            "the server serves a different model than requested; pass the model it serves "
+            "(GET /v1/models) with --model",
+            kind="model_mismatch",
+        )
 
 
 def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
