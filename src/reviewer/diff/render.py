@@ -25,9 +25,16 @@ def clean(text: str) -> str:
     return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
 
 
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def quote_path(path: str) -> str:
-    """A path as a JSON string: quotes, backslashes and newlines cannot break the header."""
-    return clean(json.dumps(path, ensure_ascii=False))
+    """A path as a JSON string: quotes, backslashes and newlines cannot break the header. The
+    characters `clean` would escape are JSON escapes here (`\\u007f`, not `\\x7f`), so the
+    header still parses back to the exact path: the findings validator reads it back, and a
+    model that copies it into its answer names the real file."""
+    return _UNSAFE.sub(_json_escape, json.dumps(path, ensure_ascii=False))
 
 
 def file_header(f: FileDiff) -> str:
