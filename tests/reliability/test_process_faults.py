@@ -273,6 +273,44 @@ def _read_until(proc: subprocess.Popen[str], text: str) -> str:
     return seen
 
 
+def test_signal_before_the_review_exits_cleanly_without_a_document(
+    server: HTTPServer, env: dict[str, str], outdir: Path
+) -> None:
+    # `--diff-file -` waits on stdin that never ends: interrupted while reading the diff,
+    # there is nothing to write yet.
+    syscall = Path("/proc/self/syscall")
+    if not syscall.exists():
+        pytest.skip("needs /proc/PID/syscall (Linux) to see the child blocked on stdin")
+    out = outdir / "findings.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, "run", "--diff-file", "-", "--output", str(out),
+         "--ollama-url", server.url_for("/").rstrip("/")],
+        env=env, cwd=outdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_reading_stdin(proc.pid)
+        _, err = stop(proc, signal.SIGTERM)
+    finally:
+        if proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
+    assert proc.returncode == 143, err
+    assert err == "reviewer: interrupted by SIGTERM\n"
+    assert list(outdir.iterdir()) == []
+    assert server.log == []
+
+
+def _wait_reading_stdin(pid: int) -> None:
+    """Until the process is blocked in read(0, ...): syscall 0 (x86-64) or 63 (arm64), fd 0."""
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    while True:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+        if len(fields) > 1 and fields[0] in ("0", "63") and int(fields[1], 16) == 0:
+            return
+        assert time.monotonic() < deadline, fields
+        time.sleep(0.02)
+
+
 def test_a_signal_during_the_write_leaves_no_temp_file(tmp_path: Path) -> None:
     # SIGTERM arrives in the middle of writing (from fsync): the temporary file is removed and
     # the old document is untouched.
