@@ -13,6 +13,7 @@ import re
 import select
 import subprocess
 import sys
+import tracemalloc
 import tty
 from collections.abc import Iterator
 from pathlib import Path
@@ -682,3 +683,31 @@ def test_twenty_thousand_files_every_added_line_covered(
             covered.setdefault(cf["path"], []).extend(cf["added_lines"])
     assert len(covered) == count
     assert all(lines == [1] for lines in covered.values())  # each line once, in one chunk
+
+
+def test_many_large_files_with_small_changes_keep_head_reading_bounded(tmp_path: Path) -> None:
+    """The generated-marker check needs 5 lines a file: blobs are streamed, never held whole
+    (before: every blob in full in memory, 1,000 files of 50 MB changed by a line each = 50 GB)."""
+    from reviewer.diff.sources import GitRangeSource
+
+    repo = GitRepo(tmp_path / "repo")
+    body = "value = 1\n" * 1_000_000  # 10 MB of ordinary lines: neither minified nor too_large
+    names = [f"big{i}.py" for i in range(5)]
+    for name in names:
+        repo.write(name, body)
+    base = repo.commit("base")
+    for i, name in enumerate(names):
+        repo.write(name, f"# @generated {i}\n" + body)
+    repo.commit("one line each")
+    source = GitRangeSource(repo.root, base, "HEAD")
+    source.read()
+    tracemalloc.start()
+    try:
+        heads = source.file_heads([*names, "missing.py", "big0.py"], 5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert heads is not None
+    assert heads["big3.py"].split("\n") == ["# @generated 3"] + ["value = 1"] * 4
+    assert set(heads) == set(names)
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes for 50 MB of blobs"

@@ -4,8 +4,12 @@ turned into a one-line DiffError."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import IO
 
 from reviewer.errors import DiffError
 from reviewer.security import git_env
@@ -61,3 +65,56 @@ def run_git(
     if check and proc.returncode != 0:
         raise DiffError(f"git {args[0]} failed: {_first_line(proc.stderr)}")
     return proc
+
+
+@contextmanager
+def git_stream(repo: Path, args: Sequence[str], stdin: bytes) -> Iterator[IO[bytes]]:
+    """Run `git args` with `stdin` and yield its stdout to read as it comes, so a caller that
+    only needs part of the output (the first lines of many blobs) never holds all of it.
+    Raises DiffError when git fails."""
+    # stderr goes to a file: a pipe nobody reads while stdout is read could fill and stall git.
+    with tempfile.TemporaryFile() as err:
+        with _popen(repo, args, err) as proc:
+            yield from _stream(proc, stdin)
+        err.seek(0)
+        stderr = err.read()
+    if proc.returncode != 0:
+        raise DiffError(f"git {args[0]} failed: {_first_line(stderr)}")
+
+
+def _popen(repo: Path, args: Sequence[str], err: IO[bytes]) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(  # noqa: S603 - fixed executable, arguments built by us
+            ["git", *_HARDENING, *args],  # noqa: S607 - git from the allow-listed PATH
+            cwd=repo,
+            env=git_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+    except OSError as e:
+        raise DiffError(f"cannot run git: {e.strerror or e}", hint="install git") from e
+
+
+def _stream(proc: subprocess.Popen[bytes], stdin: bytes) -> Iterator[IO[bytes]]:
+    pipe_in, pipe_out = proc.stdin, proc.stdout
+    if pipe_in is None or pipe_out is None:  # not with PIPE; for mypy
+        raise DiffError("cannot run git: no pipes")
+    # A writer thread: git answers while it reads, and both pipes have bounded buffers.
+    writer = threading.Thread(target=_feed, args=(pipe_in, stdin), daemon=True)
+    writer.start()
+    try:
+        yield pipe_out
+        pipe_out.read()  # drain what the caller left, so git can finish
+    except BaseException:
+        proc.kill()  # the caller stopped reading: git (and the writer) would block forever
+        raise
+    finally:
+        writer.join()
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    with suppress(BrokenPipeError, OSError):  # git stopped early: its exit status says why
+        pipe.write(data)
+    with suppress(BrokenPipeError, OSError):
+        pipe.close()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
-from reviewer.diff.gitcmd import run_git
+from reviewer.diff.gitcmd import git_stream, run_git
 from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import decode_diff
 from reviewer.errors import DiffError
@@ -55,30 +56,43 @@ def resolve_commit(repo: Path, ref: str) -> str:
     return proc.stdout.decode("ascii").strip()
 
 
+# Only the first lines of a blob are needed; the rest is read past, never kept.
+HEAD_BYTES = 64 * 1024
+_SKIP_PIECE = 1024 * 1024
+
+
 def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[str, str]:
-    """First lines of the blobs `<prefix><path>` in one `git cat-file --batch` call."""
+    """First lines of the blobs `<prefix><path>`, from one streamed `git cat-file --batch`:
+    memory stays bounded however large the files are (git blobs, never the work tree, so a
+    symlink is its target's name and is not followed)."""
     # The batch protocol is line-based and git drops a CR before the newline: a name with a
     # newline, or ending in CR, would name another file. Those fall back to the diff's lines.
     wanted = [p for p in paths if "\n" not in p and not p.endswith("\r")]
     if not wanted:
         return {}
     request = "".join(f"{prefix}{p}\n" for p in wanted).encode("utf-8", "surrogateescape")
-    batch = ["cat-file", "--batch=%(objecttype) %(objectsize)"]
-    out = run_git(repo, batch, stdin=request).stdout
     result: dict[str, str] = {}
-    pos = 0
-    for path in wanted:
-        eol = out.index(b"\n", pos)
-        fields = out[pos:eol].split(b" ")
-        pos = eol + 1
-        if len(fields) != 2 or not fields[1].isdigit():  # "<name> missing" or "ambiguous"
-            continue
-        size = int(fields[1])
-        if fields[0] == b"blob":
-            blob = out[pos : pos + min(size, 64 * 1024)]
-            result[path] = "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
-        pos += size + 1
+    with git_stream(repo, ["cat-file", "--batch=%(objecttype) %(objectsize)"], request) as out:
+        for path in wanted:
+            fields = out.readline().rstrip(b"\n").split(b" ")
+            if len(fields) != 2 or not fields[1].isdigit():  # "<name> missing" or "ambiguous"
+                continue
+            blob = _read_head(out, int(fields[1]) + 1)  # the object, then a newline
+            if fields[0] == b"blob":
+                result[path] = "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
     return result
+
+
+def _read_head(out: IO[bytes], size: int) -> bytes:
+    """The first HEAD_BYTES of the next `size` bytes; the rest is read and dropped."""
+    head = out.read(min(size, HEAD_BYTES))
+    left = size - len(head)
+    while left > 0:
+        piece = out.read(min(left, _SKIP_PIECE))
+        if not piece:
+            break
+        left -= len(piece)
+    return head
 
 
 class GitRangeSource:
