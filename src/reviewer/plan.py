@@ -52,8 +52,9 @@ def build_plan(settings: RunSettings, environ: Mapping[str, str] | None = None) 
     budget = chunk_budget(settings.num_ctx, settings.num_predict)  # fail fast on a bad budget
     source = select_source(settings, os.environ if environ is None else environ)
     raw = source.read()
-    files = parse_diff(raw.text)
     config = effective_config(settings, source)
+    # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
+    files = parse_diff(raw.text, config.max_file_lines)
     kept, skipped = filter_files(files, config, source.file_heads)
     result = build_chunks(kept, budget)
     too_large = set(result.too_large)

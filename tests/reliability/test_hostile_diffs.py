@@ -653,6 +653,72 @@ def test_a_50_mb_single_line_file_is_skipped_with_bounded_memory(
     assert len(chats) == 1 and len(chats[0].data) < 100_000
 
 
+@pytest.mark.slow
+def test_a_50_mb_file_of_short_lines_is_too_large_without_holding_its_lines(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """2.6 million added lines: counted, skipped as too_large, never turned into objects
+    (before: 2.6 GB peak RSS and over a minute; now a few hundred MB)."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("app.py", "x = 1\n")
+    base = repo.commit("base")
+    repo.write("data.py", "value = 1234567890\n" * 2_600_000)
+    repo.write("app.py", "x = 1\ny = 2\n")
+    repo.commit("data")
+    dry = ["run", "--dry-run", "--repo", str(repo.root), "--base", base, "--format", "json"]
+    rss_kib, code, out = measured(dry, env, tmp_path)
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["skipped"] == [{"path": "data.py", "reason": "too_large"}]
+    assert plan["totals"]["added_lines"] == 1
+    assert rss_kib < 1536 * 1024, f"peak RSS {rss_kib} KiB"
+
+
+RENAMED_BIG = """\
+diff --git a/old.py b/new.py
+similarity index 50%
+rename from old.py
+rename to new.py
+--- a/old.py
++++ b/new.py
+@@ -1,1 +1,5 @@
+ keep
++a
++b
++c
++d
+diff --git a/run.sh b/run.sh
+old mode 100644
+new mode 100755
+--- a/run.sh
++++ b/run.sh
+@@ -1 +1,4 @@
+-x
++a
++b
++c
++d
+"""
+
+
+def test_files_over_the_line_limit_are_too_large_whatever_else_changed(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The parser keeps only the counts of such files; a rename or a mode change beside them
+    must not turn them into rename_only / mode_only."""
+    patch = tmp_path / "pr.diff"
+    patch.write_text(RENAMED_BIG)
+    args = ["run", "--dry-run", "--diff-file", str(patch), "--format", "json"]
+    proc = cli([*args, "--max-file-lines", "3"], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["skipped"] == [
+        {"path": "new.py", "reason": "too_large"},
+        {"path": "run.sh", "reason": "too_large"},
+    ]
+    proc = cli([*args, "--max-file-lines", "5"], env, tmp_path)
+    assert [f["added"] for f in json.loads(proc.stdout)["files"]] == [4, 4]
+
+
 def fast_import_many(root: Path, count: int) -> GitRepo:
     """`count` one-line files in one commit, built with git fast-import (seconds, not minutes)."""
     repo = GitRepo(root)

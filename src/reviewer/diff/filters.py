@@ -70,9 +70,11 @@ def _structural_reason(f: FileDiff) -> SkipReason | None:
         return SkipReason.BINARY
     if f.status is FileStatus.DELETED:
         return SkipReason.DELETED
-    if not f.hunks and f.status in (FileStatus.RENAMED, FileStatus.COPIED):
+    # Changed lines without hunks: the parser left out a file too large to hold (too_large).
+    unchanged = not f.hunks and f.added + f.removed == 0
+    if unchanged and f.status in (FileStatus.RENAMED, FileStatus.COPIED):
         return SkipReason.RENAME_ONLY
-    if not f.hunks and f.old_mode != f.new_mode and f.status is FileStatus.MODIFIED:
+    if unchanged and f.old_mode != f.new_mode and f.status is FileStatus.MODIFIED:
         return SkipReason.MODE_ONLY
     return None
 

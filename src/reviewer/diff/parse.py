@@ -29,19 +29,27 @@ def decode_diff(data: bytes) -> str:
 def split_lines(text: str) -> list[str]:
     """Lines with their "\\n" kept. Splits at "\\n" only: \\r, \\f, \\x1c or U+2028 inside a line
     are content (str.splitlines would break them and shift every line number after them)."""
-    parts = text.split("\n")
-    lines = [part + "\n" for part in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
+    lines = text.split("\n")
+    last = lines.pop()
+    for i, part in enumerate(lines):  # in place: a second list would double the peak memory
+        lines[i] = part + "\n"
+    if last:
+        lines.append(last)
     return lines
 
 
-def parse_diff(text: str) -> tuple[FileDiff, ...]:
-    """Parse a whole unified diff (`git diff`, GitHub's `.diff`, or plain `diff -u`)."""
+def parse_diff(text: str, max_file_lines: int | None = None) -> tuple[FileDiff, ...]:
+    """Parse a whole unified diff (`git diff`, GitHub's `.diff`, or plain `diff -u`).
+
+    A git file section with more than `max_file_lines` changed lines keeps its counts but not
+    its hunks (the filters skip it as too_large): its lines are never turned into objects, so
+    a huge file costs memory in proportion to its text, not 50 times that."""
     lines = split_lines(text)
     try:
         if any(line.startswith("diff --git ") for line in lines):
-            files = tuple(_parse_git_file(section) for section in _git_sections(lines))
+            files = tuple(
+                _parse_git_file(section, max_file_lines) for section in _git_sections(lines)
+            )
         else:
             files = _parse_plain(lines)
     except UnidiffParseError as e:
@@ -69,7 +77,7 @@ def _git_sections(lines: list[str]) -> Iterator[list[str]]:
         yield lines[start:]
 
 
-def _parse_git_file(section: list[str]) -> FileDiff:
+def _parse_git_file(section: list[str], max_file_lines: int | None) -> FileDiff:
     header = FileHeader()
     header.feed_git_line(section[0])
     body_at = len(section)
@@ -78,8 +86,20 @@ def _parse_git_file(section: list[str]) -> FileDiff:
             body_at = i
             break
         header.feed(section[i])
-    hunks = _parse_hunks(section[body_at:]) if body_at < len(section) else ()
-    return _file_diff(header, hunks)
+    body = section[body_at:]
+    if max_file_lines is not None and len(body) > max_file_lines:
+        counts = _count_body(body)
+        if sum(counts) > max_file_lines:
+            return _file_diff(header, (), counts)
+    return _file_diff(header, _parse_hunks(body) if body else ())
+
+
+def _count_body(body: list[str]) -> tuple[int, int]:
+    """(added, removed) read from the line markers alone: after the first hunk header a git
+    section holds only hunk headers, hunk lines and "\\ No newline" markers."""
+    added = sum(1 for line in body if line.startswith("+"))
+    removed = sum(1 for line in body if line.startswith("-"))
+    return added, removed
 
 
 def _status(header: FileHeader) -> FileStatus:
@@ -94,11 +114,13 @@ def _status(header: FileHeader) -> FileStatus:
     return FileStatus.MODIFIED
 
 
-def _file_diff(header: FileHeader, hunks: tuple[Hunk, ...]) -> FileDiff:
+def _file_diff(
+    header: FileHeader, hunks: tuple[Hunk, ...], counts: tuple[int, int] | None = None
+) -> FileDiff:
     status = _status(header)
     new_path = header.new_path or header.old_path or ""
     old_path = header.old_path or new_path
-    added, removed = _count(hunks)
+    added, removed = _count(hunks) if counts is None else counts
     return FileDiff.model_construct(
         path=old_path if status is FileStatus.DELETED else new_path,
         old_path=None if status is FileStatus.ADDED else old_path,
