@@ -26,6 +26,10 @@ from measure import run_measured
 SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "llama_server.py"
 MODEL = "smollm2-135m-instruct"
 STARTUP_TIMEOUT_S = 300.0
+# As in the end-to-end test: the tiny model sometimes repeats findings up to the schema's cap,
+# and a cut-off answer is invalid; on a busy 2-core machine it decodes a few tokens a second.
+NUM_PREDICT = "2048"
+TIMEOUT_S = "1500"
 STAT_KEYS = ("chunks", "model_calls", "cache_hits", "cache_misses", "prompt_tokens",
              "cached_prompt_tokens", "estimated_prompt_tokens", "completion_tokens")  # fmt: skip
 
@@ -71,6 +75,7 @@ def review(pr: GeneratedPR, url: str, cache: Path, out: Path) -> dict[str, Any]:
         "run", "--repo", str(pr.repo), "--base", pr.base, "--head", pr.head,
         "--backend", "openai", "--base-url", url, "--model", MODEL,
         "--cache-dir", str(cache), "--output", str(out), "--format", "json",
+        "--num-predict", NUM_PREDICT, "--timeout", TIMEOUT_S,
     )  # fmt: skip
     sample = run_measured(argv, None, bench_env())
     if not out.exists():

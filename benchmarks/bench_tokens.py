@@ -13,7 +13,7 @@ from typing import Any
 from genrepo import GeneratedPR, git, push_one_file
 
 from reviewer.config import RunSettings
-from reviewer.models import ReviewPlan
+from reviewer.models import Chunk, ReviewPlan
 from reviewer.prompt import (
     MESSAGE_OVERHEAD_TOKENS,
     SYSTEM_PROMPT,
@@ -62,27 +62,32 @@ def compare(pr: GeneratedPR) -> dict[str, Any]:
 
 
 def stability(pr: GeneratedPR) -> dict[str, Any]:
-    """Push one more change to one file and compare the chunks before and after."""
+    """Push one more change to one file and compare the chunks before and after. Chunking may
+    group small files, so "that file's chunks" are the chunks that contain it: every changed
+    chunk must contain the pushed file, and every chunk without it must be byte-identical."""
     before = build(pr)
     pushed = push_one_file(pr)
     after = build(pr)
     old_texts = {c.text for c in before.chunks}
     new_texts = {c.text for c in after.chunks}
     changed = [c for c in after.chunks if c.text not in old_texts]
-    foreign = [c for c in changed if {f.path for f in c.files} != {pushed}]
-    lost = [
-        c for c in before.chunks
-        if pushed not in {f.path for f in c.files} and c.text not in new_texts
-    ]  # fmt: skip
+    foreign = [c for c in changed if pushed not in _paths(c)]
+    lost = [c for c in before.chunks if pushed not in _paths(c) and c.text not in new_texts]
+    companions = {p for c in changed for p in _paths(c)} - {pushed}
     return {
         "pushed_file": pushed,
         "chunks_before": len(before.chunks),
         "chunks_after": len(after.chunks),
         "changed_chunks": len(changed),
-        "changed_chunks_of_other_files": len(foreign),
-        "unchanged_file_chunks_lost": len(lost),
+        "changed_chunks_without_pushed_file": len(foreign),
+        "other_files_in_changed_chunks": len(companions),
+        "unchanged_chunks_lost": len(lost),
         "stable": not foreign and not lost and bool(changed),
     }
+
+
+def _paths(chunk: Chunk) -> set[str]:
+    return {f.path for f in chunk.files}
 
 
 def run_part(prs: list[GeneratedPR]) -> list[dict[str, Any]]:

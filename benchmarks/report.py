@@ -70,11 +70,13 @@ def tokens_table(rows: list[dict[str, Any]]) -> str:
 
 def stability_table(rows: list[dict[str, Any]]) -> str:
     headers = ["PR files", "chunks before", "chunks after push", "changed chunks",
-               "changed chunks of other files", "unchanged files' chunks lost",
+               "changed chunks without the pushed file",
+               "other files sharing the changed chunks", "unchanged chunks lost",
                "stable"]  # fmt: skip
     body = [
         [r["files"], r["chunks_before"], r["chunks_after"], r["changed_chunks"],
-         r["changed_chunks_of_other_files"], r["unchanged_file_chunks_lost"], r["stable"]]
+         r["changed_chunks_without_pushed_file"], r["other_files_in_changed_chunks"],
+         r["unchanged_chunks_lost"], r["stable"]]
         for r in rows
     ]  # fmt: skip
     return md_table(headers, body)

@@ -31,8 +31,8 @@ from genrepo import GeneratedPR, generate_pr  # noqa: E402
 PARTS = ("tool", "calls", "model", "tokens")
 DEFAULT_SIZES = [1, 1_000, 10_000, 50_000, 200_000]
 QUICK_SIZES = [1, 100, 1_000]
-DEFAULT_CALLS = [1, 10, 50, 200]
-QUICK_CALLS = [1, 5]
+DEFAULT_CALLS = [1, 20, 100, 400]  # files; chunks group about 4 small files
+QUICK_CALLS = [1, 8]
 TOKEN_SIZES = [30, 300, 3_000, 30_000]  # over files of about 400 lines, 30 changed lines each
 QUICK_TOKEN_SIZES = [30, 300]
 
@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes and one run (smoke test)")
     p.add_argument("--sizes", type=_ints, help="changed lines per generated PR (part 1)")
-    p.add_argument("--calls", type=_ints, help="model calls per run (part 2)")
+    p.add_argument("--calls", type=_ints, help="files per generated PR (part 2); calls = chunks")
     p.add_argument("--repeat", type=int, help="runs per measurement; the median is reported")
     p.add_argument(
         "--parts", type=_parts, default=list(PARTS), help="comma list of " + ",".join(PARTS)
@@ -64,8 +64,9 @@ def _parts(text: str) -> list[str]:
 
 
 def fixed_pr(root: Path) -> GeneratedPR:
-    """The small, fixed pull request parts 3 and 4 share: 4 files of 150+ lines, 120 changed."""
-    return generate_pr(root, 120, files=4, base_lines=150, seed=7, name="fixed")
+    """The small, fixed pull request parts 3 and 4 share: 6 files of 60+ lines, 60 changed
+    lines. Small on purpose: the tiny model decodes at a few tokens a second on a busy runner."""
+    return generate_pr(root, 60, files=6, base_lines=60, seed=7, name="fixed")
 
 
 def machine(repeat: int) -> dict[str, Any]:
@@ -111,16 +112,16 @@ def run_parts(args: argparse.Namespace, root: Path, results: dict[str, Any]) -> 
             "calls", bench_calls.run_part(root / "calls", counts, repeat)))  # fmt: skip
     if "model" in args.parts:
         print("part 3: a real model", flush=True)
-        _guard(missing, "model", lambda: _model(root, results))
+        _guard(missing, "model", lambda: _model(root, args, results))
     if "tokens" in args.parts:
         print("part 4: tokens per changed line, chunking stability", flush=True)
         _guard(missing, "tokens", lambda: _tokens(root, quick, results))
 
 
-def _model(root: Path, results: dict[str, Any]) -> None:
+def _model(root: Path, args: argparse.Namespace, results: dict[str, Any]) -> None:
     import bench_model
 
-    results["model"] = bench_model.run_part(fixed_pr(root / "model"), results["machine"]["repeat"])
+    results["model"] = bench_model.run_part(fixed_pr(root / "model"), args.repeat or 1)
 
 
 def _tokens(root: Path, quick: bool, results: dict[str, Any]) -> None:
