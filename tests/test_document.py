@@ -66,6 +66,20 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]  # no temp file left
 
 
+def test_terminal_controls_are_escaped_in_the_file_and_load_back_equal(tmp_path: Path) -> None:
+    target = tmp_path / "findings.json"
+    hostile = "a\x9b31m\u202eb\u2028c\x7f"
+    original = doc(Status.COMPLETE, Severity.LOW)
+    original = original.model_copy(
+        update={"findings": (original.findings[0].model_copy(update={"title": hostile}),)}
+    )
+    write_document(original, target)
+    raw = target.read_bytes()
+    for char in ("\x9b", "\u202e", "\u2028", "\x7f"):
+        assert char.encode("utf-8") not in raw
+    assert load_document(target).findings[0].title == hostile
+
+
 def test_overwrite_replaces_whole_file(tmp_path: Path) -> None:
     target = tmp_path / "findings.json"
     target.write_text("x" * 100_000)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from reviewer.config import RunSettings
 from reviewer.errors import ExitCode, FindingsDocumentError, ReviewerError
 from reviewer.models import FindingsDocument, Status
+from reviewer.security import escape_json_text
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
@@ -27,7 +28,8 @@ class DocumentWriteError(ReviewerError):
 def write_document(doc: FindingsDocument, path: Path) -> None:
     """Write atomically: a temporary file in the same directory, fsync, then rename over the
     target. A crash or a full disk never leaves half a document at `path`."""
-    data = (doc.model_dump_json(indent=2) + "\n").encode("utf-8")
+    # Escaped so `cat findings.json` cannot drive a terminal; parses to the same values.
+    data = (escape_json_text(doc.model_dump_json(indent=2)) + "\n").encode("utf-8")
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

@@ -161,3 +161,10 @@ def test_summary_without_placement_lists_every_finding_in_full() -> None:
     from reviewer.post.render import heading
 
     assert all(body.count(heading(f)) == 1 for f in findings())
+
+
+def test_strip_controls_drops_c1_and_bidi_and_breaks_on_unicode_separators() -> None:
+    from reviewer.post.sanitize import strip_controls
+
+    assert strip_controls("a\x9b31mb\u202ec\u200fd\x85e") == "a31mbcde"
+    assert strip_controls("one\u2028two\u2029three\r\nfour") == "one\ntwo\nthree\nfour"

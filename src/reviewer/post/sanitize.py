@@ -35,7 +35,9 @@ _MENTION = re.compile(r"(?<![\w@./`-])@(?=[A-Za-z0-9])")
 _LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(((?:[^()\n]|\([^()\n]*\))*)\)")
 _REF_LINK = re.compile(r"(?im)^( {0,3}\[[^\]\n]+\]:)\s*(\S+)")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:", "file:")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 _MARKER_SAFE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -48,8 +50,10 @@ def redact_credentials(text: str) -> str:
 
 
 def strip_controls(text: str) -> str:
-    """Drop control and bidirectional-override characters (keeps tab and newline)."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Drop control characters (C0 but tab and newline, DEL, C1) and bidirectional controls;
+    Unicode line and paragraph separators become newlines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text.replace("\u2028", "\n").replace("\u2029", "\n"))
 
 
 def safe_marker_value(value: str) -> str:
