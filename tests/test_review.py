@@ -115,6 +115,8 @@ def test_complete_review() -> None:
     assert s.estimated_prompt_tokens > 2 * prompt.prompt_overhead_tokens()
     assert doc.errors == ()
     assert "complete: 1 files reviewed, 1 skipped; 2 findings (1 high, 1 low)" in err
+    error = (s.estimated_prompt_tokens - 200) / 200
+    assert f"200 prompt (estimated {s.estimated_prompt_tokens}, {error:+.0%})" in err
 
 
 def test_system_prompt_first_and_identical_chunk_last() -> None:
@@ -140,6 +142,9 @@ def test_invalid_answer_is_retried_once_then_accepted() -> None:
     assert doc.status is Status.COMPLETE
     assert doc.stats.model_calls == 2
     assert len(doc.findings) == 1
+    # The estimate covers the same two requests the server counted.
+    one = prompt.prompt_overhead_tokens() + prompt.estimate_tokens(plan(1).chunks[0].text)
+    assert doc.stats.estimated_prompt_tokens == 2 * one
 
 
 def test_invalid_twice_fails_the_chunk_and_goes_on() -> None:
@@ -258,6 +263,7 @@ def test_cache_hit_makes_no_model_call() -> None:
     assert second.calls == []
     assert len(doc.findings) == 1
     assert (doc.stats.cache_hits, doc.stats.cache_misses, doc.stats.model_calls) == (1, 0, 0)
+    assert (doc.stats.prompt_tokens, doc.stats.estimated_prompt_tokens) == (0, 0)
 
 
 def test_invalid_answers_are_not_cached_and_bad_entries_are_misses() -> None:

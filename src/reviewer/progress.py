@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from reviewer.config import env_flag
-from reviewer.models import FindingsDocument, Severity
+from reviewer.models import FindingsDocument, Severity, Stats
 
 LOG_INTERVAL_S = 10.0
 
@@ -107,7 +107,21 @@ def summary(doc: FindingsDocument) -> str:
         findings += f" ({by_severity})"
     return (
         f"reviewer: {doc.status.value}: {s.files_reviewed} files reviewed, "
-        f"{len(doc.skipped)} skipped; {findings}; {s.model_calls} model calls, "
-        f"{s.prompt_tokens} prompt + {s.completion_tokens} completion tokens; "
-        f"{s.duration_s:.1f} s\n"
+        f"{len(doc.skipped)} skipped; {findings}; {s.model_calls} model calls"
+        f"{_cache_part(s)}, {s.prompt_tokens} prompt{_estimate_part(s)} + "
+        f"{s.completion_tokens} completion tokens; {s.duration_s:.1f} s\n"
     )
+
+
+def _cache_part(s: Stats) -> str:
+    if not s.cache_hits and not s.cache_misses:
+        return ""
+    return f" ({s.cache_hits} cached answers reused)"
+
+
+def _estimate_part(s: Stats) -> str:
+    """The pre-send estimate beside what the server counted, and its error."""
+    if not s.prompt_tokens or not s.estimated_prompt_tokens:
+        return ""
+    error = (s.estimated_prompt_tokens - s.prompt_tokens) / s.prompt_tokens
+    return f" (estimated {s.estimated_prompt_tokens}, {error:+.0%})"

@@ -83,7 +83,8 @@ class ChunkResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
-    estimated_tokens: int = 0
+    estimated_tokens: int = 0  # this chunk's prompt, estimated before sending
+    estimated_sent: int = 0  # the estimate times the requests made: compares to prompt_tokens
     cache_hit: bool | None = None
     error: ModelError | None = None
 
@@ -138,6 +139,7 @@ class ChunkReviewer:
 
     def _ask(self, chunk: Chunk, result: ChunkResult) -> str:
         result.calls += 1
+        result.estimated_sent += result.estimated_tokens
         reply = self.backend.chat(
             prompt.SYSTEM_PROMPT,
             prompt.render_user_message(chunk.text),
@@ -403,7 +405,7 @@ def _stats(
         cache_hits=sum(1 for r in results if r.cache_hit is True),
         cache_misses=sum(1 for r in results if r.cache_hit is False),
         cached_prompt_tokens=sum(r.cached_tokens for r in results),
-        estimated_prompt_tokens=sum(r.estimated_tokens for r in results),
+        estimated_prompt_tokens=sum(r.estimated_sent for r in results),
     )
 
 
