@@ -9,6 +9,8 @@ import json
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,42 @@ def test_the_script_stops_cleanly_on_sigterm(tmp_path: Path, llama_server: Llama
     finally:
         stop(proc)
     assert "stopping on SIGTERM" in log.read_text()
+
+
+def test_sigterm_does_not_wait_for_a_long_request(tmp_path: Path) -> None:
+    # llama.cpp's destructor would wait for the request in progress (minutes on a slow CPU);
+    # the script exits at once instead, so the client sees its connection close, not an answer.
+    log = tmp_path / "server.log"
+    proc = spawn(log)
+    outcome: list[BaseException | int] = []
+
+    def long_request(url: str) -> None:
+        body = {"prompt": "Count: 1, 2, 3,", "max_tokens": 7000, "ignore_eos": True}
+        try:
+            outcome.append(httpx.post(f"{url}/completion", json=body, timeout=600).status_code)
+        except httpx.HTTPError as e:
+            outcome.append(e)
+
+    try:
+        url = read_url(proc, log)
+        client = threading.Thread(target=long_request, args=(url,), daemon=True)
+        client.start()
+        _wait_for_log(log, "processing task")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        stop(proc)
+    assert "stopping on SIGTERM" in log.read_text()
+    client.join(timeout=60)
+    assert outcome and isinstance(outcome[0], httpx.HTTPError)
+
+
+def _wait_for_log(log: Path, needle: str) -> None:
+    for _ in range(1200):
+        if needle in log.read_text():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{needle!r} never appeared in the server log")
 
 
 def test_a_busy_port_is_a_one_line_error(llama_server: LlamaServer) -> None:
