@@ -21,8 +21,13 @@ die() { say "$*"; exit 2; }
 # --- the repository to review ----------------------------------------------------------------
 REPO="$(git rev-parse --show-toplevel 2>/dev/null)" \
   || die "$(pwd) is not inside a git repository; cd into one (or into $PROJECT) and rerun"
-if ! git -C "$REPO" rev-parse --verify --quiet 'HEAD~1^{commit}' >/dev/null; then
-  die "$REPO has no commit before HEAD, so there is nothing to compare against; make a second commit, or pass --base REF --head REF"
+# Your own --base (passed through, it wins over ours) makes HEAD~1 unnecessary.
+OWN_BASE=false
+for arg in "$@"; do
+  case "$arg" in --base | --base=*) OWN_BASE=true ;; esac
+done
+if ! $OWN_BASE && ! git -C "$REPO" rev-parse --verify --quiet 'HEAD~1^{commit}' >/dev/null; then
+  die "$REPO has no commit before HEAD, so there is nothing to compare against; make a second commit, or pass --base REF"
 fi
 
 # --- the environment -------------------------------------------------------------------------
@@ -81,7 +86,11 @@ EOF
 )" || die "the model server at $URL did not list its model"
 say "server ready at $URL, model $MODEL"
 
-say "reviewing $(git -C "$REPO" rev-parse --short HEAD~1)..$(git -C "$REPO" rev-parse --short HEAD) in $REPO:$(git -C "$REPO" diff --shortstat HEAD~1 HEAD)"
+if $OWN_BASE; then
+  say "reviewing $REPO with your --base"
+else
+  say "reviewing HEAD~1..HEAD in $REPO:$(git -C "$REPO" diff --shortstat HEAD~1 HEAD)"
+fi
 say "a 135M model on CPU: expect seconds per small chunk, minutes for a large commit"
 
 # --num-predict 2048: this small model sometimes repeats its example finding up to the schema's
