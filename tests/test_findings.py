@@ -273,3 +273,17 @@ def test_findings_are_sorted_deterministically() -> None:
     expected = [(2, "critical", "y"), (2, "low", "a"), (2, "low", "z"), (4, "low", "b")]
     assert [(f.line, f.severity.value, f.title) for f in merge(found)] == expected
     assert merge(found[::-1]) == merge(found)
+
+
+@pytest.mark.parametrize("field", ["path", "title", "message"])
+def test_schema_and_parser_agree_on_empty_strings(field: str) -> None:
+    """What constrained decoding may produce, the parser must accept, and the reverse: an
+    empty path, title or message is refused by both."""
+    import jsonschema
+
+    from reviewer.prompt import findings_schema
+
+    bad = json.loads(answer(finding(**{field: ""})))
+    assert not jsonschema.Draft202012Validator(findings_schema()).is_valid(bad)
+    with pytest.raises(InvalidAnswerError):
+        parse_answer(json.dumps(bad))

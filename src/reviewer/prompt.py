@@ -9,7 +9,7 @@ from typing import Any
 
 # Bump whenever the prompt, the framing or the answer schema changes: it is part of the
 # response-cache key, so a new prompt never reuses an old answer.
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 
 MAX_FINDINGS_PER_CHUNK = 20
 MAX_TITLE_CHARS = 120
@@ -56,7 +56,7 @@ def findings_schema() -> dict[str, Any]:
     finding = {
         "type": "object",
         "properties": {
-            "path": {"type": "string", "maxLength": 1024},
+            "path": {"type": "string", "minLength": 1, "maxLength": 1024},
             "line": {"type": "integer", "minimum": 1},
             "end_line": {"type": ["integer", "null"], "minimum": 1},
             "severity": {"type": "string", "enum": ["critical", "high", "medium", "low", "info"]},
@@ -64,8 +64,8 @@ def findings_schema() -> dict[str, Any]:
                 "type": "string",
                 "enum": ["security", "bug", "performance", "maintainability", "style"],
             },
-            "title": {"type": "string", "maxLength": MAX_TITLE_CHARS},
-            "message": {"type": "string", "maxLength": MAX_MESSAGE_CHARS},
+            "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS},
+            "message": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_CHARS},
             "suggestion": {"type": ["string", "null"], "maxLength": MAX_SUGGESTION_CHARS},
         },
         "required": [

@@ -115,6 +115,15 @@ def test_preflight_finds_the_model_and_context(server: HTTPServer) -> None:
     assert (info.model, info.context_length, info.digest) == (MODEL, 32768, None)
 
 
+def test_preflight_uses_the_context_the_server_was_started_with(server: HTTPServer) -> None:
+    # llama.cpp started with `-c 4096` for a model trained on 8192 reports both.
+    serve_openai_models(server, (MODEL,), meta={"n_ctx": 4096, "n_ctx_train": 8192})
+    assert backend_for(server, num_ctx=4096).preflight().context_length == 4096
+    with pytest.raises(ConfigError) as e:
+        backend_for(server, num_ctx=8192).preflight()
+    assert "--num-ctx 4096" in (e.value.hint or "")
+
+
 def test_preflight_missing_model_lists_what_is_served(server: HTTPServer) -> None:
     serve_openai_models(server, ("smollm2.gguf",))
     with pytest.raises(ModelError) as e:

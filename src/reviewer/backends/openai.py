@@ -225,8 +225,13 @@ def _cached_tokens(data: dict[str, Any], usage: dict[str, Any]) -> int:
 
 
 def _context_length(entry: dict[str, Any]) -> int | None:
-    """vLLM's max_model_len, or llama.cpp's meta.n_ctx_train."""
-    for value in (entry.get("max_model_len"), (entry.get("meta") or {}).get("n_ctx_train")):
+    """vLLM's max_model_len, or llama.cpp's meta.n_ctx: the context the server was started
+    with (`-c`), which can be below what the model was trained for (meta.n_ctx_train)."""
+    meta = entry.get("meta") or {}
+    if not isinstance(meta, dict):
+        meta = {}
+    candidates = (entry.get("max_model_len"), meta.get("n_ctx"), meta.get("n_ctx_train"))
+    for value in candidates:
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return None
