@@ -162,10 +162,12 @@ def test_invalid_twice_fails_the_chunk_and_goes_on() -> None:
 
 
 def test_cut_off_answer_counts_as_invalid() -> None:
-    cut = InvalidAnswerError("cut", kind="answer_cut_off")
+    cut = InvalidAnswerError("cut", kind="answer_cut_off", prompt_tokens=100, completion_tokens=1024)
     doc, _ = run(FakeBackend(cut, answer()), plan(1))
     assert doc.status is Status.COMPLETE
     assert doc.stats.model_calls == 2
+    # The cut-off answer cost tokens too: both calls are counted.
+    assert (doc.stats.prompt_tokens, doc.stats.completion_tokens) == (200, 1034)
 
 
 def test_truncated_chunk_fails_alone() -> None:

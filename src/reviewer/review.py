@@ -117,6 +117,8 @@ class ChunkReviewer:
                 content = self._ask(chunk, result)
                 self._accept(content, result)
             except InvalidAnswerError as e:
+                result.prompt_tokens += e.prompt_tokens
+                result.completion_tokens += e.completion_tokens
                 last = e
                 continue
             if key is not None:

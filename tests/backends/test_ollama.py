@@ -107,10 +107,11 @@ def test_mid_stream_error_line_is_an_error_and_retried(server: HTTPServer) -> No
 
 
 def test_done_reason_length_is_an_invalid_answer(server: HTTPServer) -> None:
-    serve_ollama_chat(server, '{"findings": [', done_reason="length")
+    serve_ollama_chat(server, '{"findings": [', done_reason="length", eval_count=1024)
     with pytest.raises(InvalidAnswerError) as e:
         chat(backend_for(server))
     assert e.value.kind == "answer_cut_off"
+    assert (e.value.prompt_tokens, e.value.completion_tokens) == (400, 1024)
 
 
 def test_stream_ending_without_done_is_retried_then_fails(server: HTTPServer) -> None:

@@ -182,6 +182,8 @@ class OllamaBackend:
             raise InvalidAnswerError(
                 f"the answer was cut off at --num-predict {self._settings.num_predict} tokens",
                 kind="answer_cut_off",
+                prompt_tokens=_count(final, "prompt_eval_count"),
+                completion_tokens=_count(final, "eval_count"),
             )
         prompt_tokens = _count(final, "prompt_eval_count")
         check_not_truncated(prompt_tokens, self._settings.num_ctx)

@@ -148,17 +148,19 @@ class OpenAICompatibleBackend:
             )
         _check_model(data, self._settings.model)
         choice = _first_choice(data)
+        raw_usage = data.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         if choice.get("finish_reason") == "length":
             raise InvalidAnswerError(
                 f"the answer was cut off at --num-predict {self._settings.num_predict} tokens",
                 kind="answer_cut_off",
+                prompt_tokens=_count(usage, "prompt_tokens"),
+                completion_tokens=_count(usage, "completion_tokens"),
             )
         message = choice.get("message")
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, str):
             raise InvalidAnswerError("the answer has no message content")
-        raw_usage = data.get("usage")
-        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         prompt_tokens = _count(usage, "prompt_tokens")
         check_not_truncated(prompt_tokens, self._settings.num_ctx)
         finish = choice.get("finish_reason")
