@@ -107,8 +107,10 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
     ]  # fmt: skip
     for key, title, render in sections:
         value = results.get(key)
+        own = results.get(f"{key}_machine")  # a part re-run on its own, at another time
+        note = f"Run separately. {machine_line(own)}\n\n" if own else ""
         if value:
-            parts.append(f"## {title}\n\n{render(value)}")
+            parts.append(f"## {title}\n\n{note}{render(value)}")
         elif key in results.get("missing", {}):
             parts.append(f"## {title}\n\nNot measured: {results['missing'][key]}\n")
     text = "\n".join(parts)
@@ -120,7 +122,8 @@ def machine_line(machine: dict[str, Any]) -> str:
     return (
         f"Machine: {machine['cpus']} CPUs ({machine['cpu_model']}), {machine['platform']}, "
         f"Python {machine['python']}, {machine['git']}; reviewer at {machine['commit']}; "
-        f"{machine['date']}; medians of {machine['repeat']} runs."
+        f"{machine['date']}; load average {machine.get('load_average_1m', 'n/a')} at the start; "
+        f"medians of {machine['repeat']} runs."
     )
 
 

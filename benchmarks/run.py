@@ -86,6 +86,8 @@ def machine(repeat: int) -> dict[str, Any]:
         "commit": _out(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"]),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "repeat": repeat,
+        # A shared machine's load at the start: timings scale with it.
+        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
