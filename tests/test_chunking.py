@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewer.chunking import (
     MIN_CHUNK_TOKENS,
@@ -152,3 +154,43 @@ def test_unchanged_files_keep_byte_identical_chunks() -> None:
         ]
         assert len(kept) >= len(before) // 2
         assert all(c.text in after_texts for c in kept)
+
+
+def test_chunk_estimate_is_the_estimate_of_its_text_and_within_budget() -> None:
+    """The chunker sums per-line weights; the sum must equal the estimate of the joined text
+    (mixed classes, non-ASCII and long runs included) so that the budget check is exact."""
+    from reviewer.models import DiffLine, FileDiff, FileStatus, Hunk, LineKind
+    from reviewer.prompt import estimate_tokens
+
+    texts = ["x = 1", "    résumé = 'naïve' # ünïcode", "\t\tif a<=b: return 0x7f", "a" * 70,
+             "        " * 5 + "}", "数据 = 42", ""]
+    lines = tuple(
+        DiffLine(kind=LineKind.ADDED, old_no=None, new_no=i + 1, text=t)
+        for i, t in enumerate(texts * 40)
+    )
+    f = FileDiff(path="m.py", old_path=None, status=FileStatus.ADDED, added=len(lines),
+                 hunks=(Hunk(old_start=0, old_len=0, new_start=1, new_len=len(lines),
+                             lines=lines),))
+    for budget in (200, 1000, 100_000):
+        chunks = build_chunks([f], budget).chunks
+        assert chunks
+        for c in chunks:
+            assert c.estimated_tokens == estimate_tokens(c.text)
+            assert c.estimated_tokens <= budget
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("ab Z9_\t(){}=+.\"é数 "), max_size=40),
+                min_size=1, max_size=8))
+def test_line_estimates_add_up_to_at_least_the_joined_estimate(lines: list[str]) -> None:
+    """The chunker's budget check sums per-line weights (estimate + 1 for the newline)."""
+    joined = "\n".join(lines)
+    assert sum(estimate_tokens(x) + 1 for x in lines) - 1 >= estimate_tokens(joined)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_fast_path_never_undercounts_the_exact_count(text: str) -> None:
+    from reviewer.prompt import exact_estimate
+
+    assert estimate_tokens(text) >= exact_estimate(text)

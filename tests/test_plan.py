@@ -166,7 +166,7 @@ def _assert_plan_is_right(root: Path, base: str, head: str, plan: ReviewPlan, bu
     before=st.dictionaries(names_st, content_st, min_size=1, max_size=4),
     edits=st.lists(st.tuples(edit_st, st.integers(0, 50)), min_size=6, max_size=6),
     new=st.dictionaries(names_st.map(lambda n: "new/" + n), content_st, max_size=2),
-    num_ctx=st.sampled_from([700, 900, 2048]),
+    num_ctx=st.sampled_from([1000, 1400, 2048]),
 )
 def test_random_repositories(
     before: dict[str, bytes],

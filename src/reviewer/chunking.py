@@ -8,7 +8,6 @@ file changes only its own group's chunks: the response cache keeps hitting for t
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,16 +33,10 @@ def chunk_budget(num_ctx: int, num_predict: int) -> int:
     return budget
 
 
-def _weights(text: str) -> tuple[int, int]:
-    """(characters + 1 for the newline, extra UTF-8 bytes) as estimate_tokens counts them."""
-    if text.isascii():
-        return len(text) + 1, 0
-    return len(text) + 1, len(text.encode("utf-8", "surrogatepass")) - len(text)
-
-
-def _cost(chars: int, extra: int) -> int:
-    # Summing weights before rounding makes this an upper bound of estimate_tokens(joined text).
-    return math.ceil(chars / 3) + math.ceil(extra / 2)
+def _weight(text: str) -> int:
+    """A rendered line's tokens plus its newline. estimate_tokens counts no token across a line
+    break, so the weights of lines add up to the estimate of the joined text."""
+    return estimate_tokens(text) + 1
 
 
 @dataclass
@@ -51,26 +44,22 @@ class _Block:
     """Rendered lines with their weights and the new-file numbers they show."""
 
     lines: list[str] = field(default_factory=list)
-    chars: int = 0
-    extra: int = 0
+    tokens: int = 0
     added: set[int] = field(default_factory=set)
     context: set[int] = field(default_factory=set)
 
-    def add_text(self, text: str, weights: tuple[int, int] | None = None) -> None:
-        chars, extra = weights or _weights(text)
+    def add_text(self, text: str, weight: int | None = None) -> None:
         self.lines.append(text)
-        self.chars += chars
-        self.extra += extra
+        self.tokens += _weight(text) if weight is None else weight
 
     def extend(self, other: _Block) -> None:
         self.lines += other.lines
-        self.chars += other.chars
-        self.extra += other.extra
+        self.tokens += other.tokens
         self.added |= other.added
         self.context |= other.context
 
     def cost_with(self, other: _Block) -> int:
-        return _cost(self.chars + other.chars, self.extra + other.extra)
+        return self.tokens + other.tokens
 
 
 class _TooLarge(Exception):
@@ -82,17 +71,17 @@ class _TooLarge(Exception):
 
 @dataclass
 class _Rendered:
-    """A hunk's lines rendered once, with their weights (context rendering of an added line
-    has the same weight: only its marker differs)."""
+    """A hunk's lines rendered once, with their weights (an added line shown as context at a
+    split weighs no more than as added: only its `+` marker becomes a space)."""
 
     hunk: Hunk
     texts: list[str]
-    weights: list[tuple[int, int]]
+    weights: list[int]
 
     @classmethod
     def of(cls, hunk: Hunk) -> _Rendered:
         texts = [render_line(ln) for ln in hunk.lines]
-        return cls(hunk, texts, [_weights(t) for t in texts])
+        return cls(hunk, texts, [_weight(t) for t in texts])
 
 
 def _part(r: _Rendered, first: int, start: int, end: int) -> _Block:
@@ -138,9 +127,8 @@ def _hunk_parts(hunk: Hunk, room: int) -> list[_Block]:
         return []  # removals only: nothing to review
     r = _Rendered.of(hunk)
     widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
-    header = _weights(hunk_header(widest, widest, widest, widest, hunk.section))
-    total = (sum(c for c, _ in r.weights) + header[0], sum(e for _, e in r.weights) + header[1])
-    if _cost(*total) <= room:
+    header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
+    if sum(r.weights) + header <= room:
         return [_part(r, 0, 0, len(hunk.lines))]
     parts, start = [], 0
     while start < len(hunk.lines):
@@ -151,22 +139,16 @@ def _hunk_parts(hunk: Hunk, room: int) -> list[_Block]:
     return parts
 
 
-def _part_end(
-    weights: Sequence[tuple[int, int]], start: int, room: int, header: tuple[int, int]
-) -> int:
+def _part_end(weights: Sequence[int], start: int, room: int, header: int) -> int:
     """The largest end so that the header, context before, lines [start, end) and context
     after fit in `room`."""
-    pre = weights[max(0, start - CONTEXT_LINES) : start]
-    chars = header[0] + sum(c for c, _ in pre)
-    extra = header[1] + sum(e for _, e in pre)
+    used = header + sum(weights[max(0, start - CONTEXT_LINES) : start])
     end = start
     while end < len(weights):
-        c, e = weights[end]
-        post = weights[end + 1 : end + 1 + CONTEXT_LINES]
-        post_c, post_e = sum(x for x, _ in post), sum(x for _, x in post)
-        if _cost(chars + c + post_c, extra + e + post_e) > room:
+        after = sum(weights[end + 1 : end + 1 + CONTEXT_LINES])
+        if used + weights[end] + after > room:
             break
-        chars, extra, end = chars + c, extra + e, end + 1
+        used, end = used + weights[end], end + 1
     if end == start:
         raise _TooLarge
     return end
@@ -178,7 +160,7 @@ def _part_end(
 def _file_pieces(f: FileDiff, budget: int) -> list[_Block]:
     header = _Block()
     header.add_text(file_header(f))
-    room = budget - _cost(header.chars, header.extra)
+    room = budget - header.tokens
     pieces: list[_Block] = []
     current: _Block | None = None
     for hunk in f.hunks:
