@@ -75,7 +75,7 @@ def review(pr: GeneratedPR, url: str, cache: Path, out: Path) -> dict[str, Any]:
         "run", "--repo", str(pr.repo), "--base", pr.base, "--head", pr.head,
         "--backend", "openai", "--base-url", url, "--model", MODEL,
         "--cache-dir", str(cache), "--output", str(out), "--format", "json",
-        "--num-predict", NUM_PREDICT, "--timeout", TIMEOUT_S,
+        "--num-predict", NUM_PREDICT, "--max-findings", "1", "--timeout", TIMEOUT_S,
     )  # fmt: skip
     sample = run_measured(argv, None, bench_env())
     if not out.exists():

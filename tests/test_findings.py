@@ -287,3 +287,13 @@ def test_schema_and_parser_agree_on_empty_strings(field: str) -> None:
     assert not jsonschema.Draft202012Validator(findings_schema()).is_valid(bad)
     with pytest.raises(InvalidAnswerError):
         parse_answer(json.dumps(bad))
+
+
+def test_max_findings_sets_the_schema_and_caps_the_answer() -> None:
+    from reviewer.prompt import findings_schema
+
+    assert findings_schema(3)["properties"]["findings"]["maxItems"] == 3
+    raw = parse_answer(answer(*(finding(title=f"p{i}") for i in range(5))))
+    checked = validate(raw, app_chunk(), FilterMode.ADDED, 3)
+    assert [f.title for f in checked.findings] == ["p0", "p1", "p2"]
+    assert checked.dropped == 2

@@ -145,6 +145,9 @@ def run(
     filter_mode: Annotated[
         FilterMode, typer.Option(help="Lines a finding may point at.")
     ] = FilterMode.ADDED,
+    max_findings: Annotated[
+        int, typer.Option(min=1, max=20, help="Most findings the model may report per chunk.")
+    ] = 10,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the findings document here.")
     ] = None,
@@ -198,6 +201,7 @@ def run(
             retries=retries,
             concurrency=concurrency,
             filter_mode=filter_mode,
+            max_findings=max_findings,
             output=output,
             format=format,
             fail_on=fail_on,

@@ -104,6 +104,7 @@ class RunSettings(BaseModel):
     retries: int = 3
     concurrency: int = 1
     filter_mode: FilterMode = FilterMode.ADDED
+    max_findings: int = Field(default=10, ge=1, le=20)
 
     # results
     output: Path | None = None

@@ -20,6 +20,7 @@ from reviewer.models import Category, Chunk, Finding, Severity, Strict
 from reviewer.prompt import (
     MAX_FINDINGS_PER_CHUNK,
     MAX_MESSAGE_CHARS,
+    MAX_PATH_CHARS,
     MAX_SUGGESTION_CHARS,
     MAX_TITLE_CHARS,
 )
@@ -39,7 +40,7 @@ class RawFinding(Strict):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    path: str = Field(min_length=1, max_length=1024)
+    path: str = Field(min_length=1, max_length=MAX_PATH_CHARS)
     line: int = Field(ge=1)
     end_line: int | None = Field(ge=1)
     severity: Severity
@@ -86,12 +87,15 @@ class Validated:
 
 
 def validate(
-    raw: tuple[RawFinding, ...], chunk: Chunk, mode: FilterMode = FilterMode.ADDED
+    raw: tuple[RawFinding, ...],
+    chunk: Chunk,
+    mode: FilterMode = FilterMode.ADDED,
+    max_findings: int = MAX_FINDINGS_PER_CHUNK,
 ) -> Validated:
-    """Keep the findings that point at lines this chunk showed, of the first
-    MAX_FINDINGS_PER_CHUNK; count the rest as dropped."""
+    """Keep the findings that point at lines this chunk showed, of the first `max_findings`
+    (the schema's maxItems, for servers that ignore it); count the rest as dropped."""
     texts = chunk_line_texts(chunk.text)
-    considered = raw[:MAX_FINDINGS_PER_CHUNK]
+    considered = raw[: min(max_findings, MAX_FINDINGS_PER_CHUNK)]
     kept = [f for f in (_check(r, chunk, mode, texts) for r in considered) if f is not None]
     return Validated(findings=tuple(kept), dropped=len(raw) - len(kept))
 

@@ -10,12 +10,16 @@ from typing import Any
 
 # Bump whenever the prompt, the framing or the answer schema changes: it is part of the
 # response-cache key, so a new prompt never reuses an old answer.
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 
+# The answer is capped by the schema: at most --max-findings findings (default and ceiling
+# below), each field bounded, so that a whole answer can fit in --num-predict.
 MAX_FINDINGS_PER_CHUNK = 20
+DEFAULT_MAX_FINDINGS = 10
+MAX_PATH_CHARS = 512
 MAX_TITLE_CHARS = 120
-MAX_MESSAGE_CHARS = 1000
-MAX_SUGGESTION_CHARS = 2000
+MAX_MESSAGE_CHARS = 800
+MAX_SUGGESTION_CHARS = 1500
 
 # The chunk sits between these two lines. Every line of a rendered chunk starts with a fixed
 # prefix (a file header, a hunk header or a line-number gutter), so no text from the diff can
@@ -43,7 +47,7 @@ Answer with one JSON object and nothing else:
 "category": "security|bug|performance|maintainability|style", "title": "one line", \
 "message": "why it matters and what to do", "suggestion": null}}]}}
 `end_line` is null or the last line of a range; `suggestion` is null or replacement text for \
-lines line..end_line. At most {MAX_FINDINGS_PER_CHUNK} findings."""
+lines line..end_line. Report only the most important findings; fewer is better."""
 
 
 def render_user_message(chunk_text: str) -> str:
@@ -51,13 +55,13 @@ def render_user_message(chunk_text: str) -> str:
     return f"{DIFF_BEGIN}\n{chunk_text}\n{DIFF_END}"
 
 
-def findings_schema() -> dict[str, Any]:
+def findings_schema(max_findings: int = DEFAULT_MAX_FINDINGS) -> dict[str, Any]:
     """The JSON Schema sent to the server for constrained decoding (Ollama `format`,
-    OpenAI `response_format.json_schema.schema`)."""
+    OpenAI `response_format.json_schema.schema`), with at most `max_findings` findings."""
     finding = {
         "type": "object",
         "properties": {
-            "path": {"type": "string", "minLength": 1, "maxLength": 1024},
+            "path": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS},
             "line": {"type": "integer", "minimum": 1},
             "end_line": {"type": ["integer", "null"], "minimum": 1},
             "severity": {"type": "string", "enum": ["critical", "high", "medium", "low", "info"]},
@@ -84,7 +88,7 @@ def findings_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "findings": {"type": "array", "items": finding, "maxItems": MAX_FINDINGS_PER_CHUNK}
+            "findings": {"type": "array", "items": finding, "maxItems": max_findings}
         },
         "required": ["findings"],
         "additionalProperties": False,

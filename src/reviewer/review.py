@@ -51,11 +51,14 @@ def cache_key(
     digest: str | None,
     options: dict[str, Any],
     chunk_text: str,
+    schema: dict[str, Any] | None = None,
 ) -> str:
     """Everything that determines an answer: server API, model and its digest, the prompt
     (version and text), the answer schema, the generation options and the chunk."""
     from reviewer.cache import make_key
 
+    if schema is None:
+        schema = prompt.findings_schema()
     return make_key(
         {
             "backend": backend,
@@ -63,7 +66,7 @@ def cache_key(
             "digest": digest,
             "prompt_version": prompt.PROMPT_VERSION,
             "system": hashlib.sha256(prompt.SYSTEM_PROMPT.encode()).hexdigest(),
-            "schema": prompt.findings_schema(),
+            "schema": schema,
             "options": options,
             "chunk": chunk_text,
         }
@@ -137,6 +140,7 @@ class ChunkReviewer:
             digest=self.digest,
             options=self.backend.generation_options(),
             chunk_text=chunk.text,
+            schema=prompt.findings_schema(self.settings.max_findings),
         )
 
     def _ask(self, chunk: Chunk, result: ChunkResult) -> str:
@@ -153,7 +157,12 @@ class ChunkReviewer:
         return reply.content
 
     def _accept(self, content: str, result: ChunkResult) -> None:
-        checked = validate(parse_answer(content), result.chunk, self.settings.filter_mode)
+        checked = validate(
+            parse_answer(content),
+            result.chunk,
+            self.settings.filter_mode,
+            self.settings.max_findings,
+        )
         result.findings = checked.findings
         result.dropped = checked.dropped
 

@@ -315,3 +315,11 @@ def test_default_tag() -> None:
     assert with_default_tag("llama3") == "llama3:latest"
     assert with_default_tag("qwen2.5-coder:7b") == "qwen2.5-coder:7b"
     assert with_default_tag("my.registry:5000/ns/model") == "my.registry:5000/ns/model:latest"
+
+
+def test_max_findings_reaches_the_request_schema(server: HTTPServer) -> None:
+    serve_ollama_chat(server, answer())
+    chat(backend_for(server, max_findings=3))
+    body = json.loads(requests_to(server, "/api/chat")[0].get_data())
+    assert body["format"] == findings_schema(3)
+    assert body["format"]["properties"]["findings"]["maxItems"] == 3

@@ -40,11 +40,9 @@ HEAD_FILES = {
         "    return sum(values) / 0\n"
     ),
 }
-# At temperature 0 the model answers this diff with one finding (about 160 tokens; seconds on
-# an idle 2-core machine, under a minute on a busy one). Other diffs, or a changed prompt, can
-# make it copy the prompt's example finding up to the schema's maxItems (20, about 1,500
-# tokens), so the cap leaves room for that: a cut-off answer would be invalid, and invalid
-# twice is exit 3. The cap costs nothing when the answer is short.
+# This model tends to write until the schema's limits stop it. With --max-findings 1 the
+# longest answer the schema allows (every field at its maxLength) fits in 2,048 tokens, so the
+# answer is never cut off: a cut-off answer would be invalid, and invalid twice is exit 3.
 NUM_PREDICT = "2048"
 # Generous: on a busy 2-core runner this model decodes at a few tokens a second.
 RUN_TIMEOUT_S = 1500
@@ -105,7 +103,7 @@ def _run(server: LlamaServer, repo: Repo, cache_dir: Path, output: Path) -> Run:
         sys.executable, "-m", "reviewer", "run",
         "--repo", str(repo.path), "--base", repo.base, "--head", repo.head,
         "--backend", "openai", "--base-url", server.base_url, "--model", server.model,
-        "--num-predict", NUM_PREDICT, "--timeout", str(RUN_TIMEOUT_S),
+        "--num-predict", NUM_PREDICT, "--max-findings", "1", "--timeout", str(RUN_TIMEOUT_S),
         "--cache-dir", str(cache_dir), "--fail-on", "critical",
         "--output", str(output),
     ]  # fmt: skip

@@ -51,7 +51,7 @@ from reviewer.backends.retry import RetryPolicy  # noqa: E402
 from reviewer.config import Backend, RunSettings  # noqa: E402
 from reviewer.errors import ModelError  # noqa: E402
 from reviewer.findings import parse_answer, validate  # noqa: E402
-from reviewer.prompt import MAX_FINDINGS_PER_CHUNK  # noqa: E402
+from reviewer.prompt import DEFAULT_MAX_FINDINGS, MAX_FINDINGS_PER_CHUNK  # noqa: E402
 
 T = TypeVar("T")
 MB = 1_000_000
@@ -525,8 +525,9 @@ def test_ten_thousand_findings_through_the_cli(server: HTTPServer, tmp_path: Pat
     proc, doc = run_cli(tmp_path, server.url_for("/").rstrip("/"))
     assert proc.returncode == 0, proc.stderr
     assert doc is not None and doc["status"] == "complete"
-    assert len(doc["findings"]) == MAX_FINDINGS_PER_CHUNK
-    assert doc["stats"]["findings_dropped"] == 10_000 - MAX_FINDINGS_PER_CHUNK
+    # The CLI's --max-findings default caps it (the schema's maxItems).
+    assert len(doc["findings"]) == DEFAULT_MAX_FINDINGS
+    assert doc["stats"]["findings_dropped"] == 10_000 - DEFAULT_MAX_FINDINGS
 
 
 # --- NDJSON without its final line ---------------------------------------------------------

@@ -153,7 +153,7 @@ class OllamaBackend:
                 {"role": "user", "content": user},
             ],
             "stream": True,
-            "format": findings_schema(),
+            "format": findings_schema(self._settings.max_findings),
             "options": self.generation_options(),
             "keep_alive": self._settings.keep_alive,
             # Newer servers then refuse an over-long prompt instead of cutting it.

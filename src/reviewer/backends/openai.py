@@ -113,7 +113,11 @@ class OpenAICompatibleBackend:
             ],
             "response_format": {
                 "type": "json_schema",
-                "json_schema": {"name": "findings", "strict": True, "schema": findings_schema()},
+                "json_schema": {
+                    "name": "findings",
+                    "strict": True,
+                    "schema": findings_schema(self._settings.max_findings),
+                },
             },
             "stream": False,
             **self.generation_options(),
