@@ -235,3 +235,18 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         return None
+
+
+@contextmanager
+def post_checked(
+    client: httpx.Client, url: str, path: str, body: Any, timeout: float
+) -> Iterator[tuple[httpx.Response, Deadline]]:
+    """POST `body` and yield the streamed response once its status is good, under one total
+    deadline; transport errors inside the block (reading the body too) become ModelErrors."""
+    deadline = Deadline(timeout)
+    with (
+        transport_errors(url, deadline),
+        client.stream("POST", path, json=body) as response,
+    ):
+        check_status(response, deadline, url)
+        yield response, deadline

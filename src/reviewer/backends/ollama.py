@@ -15,6 +15,7 @@ from reviewer.backends.http import (
     iter_ndjson,
     loads,
     make_client,
+    post_checked,
     read_bounded,
     transport_errors,
 )
@@ -168,12 +169,9 @@ class OllamaBackend:
 
     def _stream_chat(self, body: dict[str, Any]) -> ModelReply:
         started = time.monotonic()
-        deadline = Deadline(self._settings.timeout)
-        with (
-            transport_errors(self._url, deadline),
-            self._client.stream("POST", "/api/chat", json=body) as response,
-        ):
-            check_status(response, deadline, self._url)
+        with post_checked(
+            self._client, self._url, "/api/chat", body, self._settings.timeout
+        ) as (response, deadline):
             parts, final = _collect(iter_ndjson(response, deadline), self._settings.model)
         return self._reply("".join(parts), final, time.monotonic() - started)
 

@@ -16,6 +16,7 @@ from reviewer.backends.http import (
     display_url,
     loads,
     make_client,
+    post_checked,
     read_bounded,
     transport_errors,
 )
@@ -131,12 +132,9 @@ class OpenAICompatibleBackend:
 
     def _complete(self, body: dict[str, Any]) -> ModelReply:
         started = time.monotonic()
-        deadline = Deadline(self._settings.timeout)
-        with (
-            transport_errors(self._url, deadline),
-            self._client.stream("POST", "/v1/chat/completions", json=body) as response,
-        ):
-            check_status(response, deadline, self._url)
+        with post_checked(
+            self._client, self._url, "/v1/chat/completions", body, self._settings.timeout
+        ) as (response, deadline):
             raw = read_bounded(response, deadline, MAX_BODY_BYTES)
         data = _json_object(raw)
         if data is None:
