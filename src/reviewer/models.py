@@ -4,7 +4,7 @@ findings document (the versioned contract between `reviewer run` and `reviewer p
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +30,11 @@ class LineKind(StrEnum):
     CONTEXT = "context"
 
 
-class DiffLine(Frozen):
+class DiffLine(NamedTuple):
+    """One diff line. A named tuple, not a pydantic model: a big diff holds hundreds of thousands
+    of them, and building a tuple costs a fraction of validating a model (the parser builds
+    them from values it checked itself)."""
+
     kind: LineKind
     old_no: int | None  # None for added lines
     new_no: int | None  # None for removed lines

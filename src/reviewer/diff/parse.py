@@ -1,5 +1,6 @@
 """Unified diff text -> frozen FileDiff models. git's per-file headers are read here (paths,
-modes, renames, copies, binary, submodules); hunk bodies are parsed by unidiff."""
+modes, renames, copies, binary, submodules); hunk bodies in git's plain shape are parsed by
+diff/hunks.py, anything else (and plain `diff -u` output) by unidiff."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from unidiff.patch import Hunk as UnidiffHunk
 from unidiff.patch import PatchSet
 
 from reviewer.diff.headers import DEV_NULL, FileHeader, header_path
+from reviewer.diff.hunks import fast_hunks, strip_ending
 from reviewer.errors import DiffError
 from reviewer.models import DiffLine, FileDiff, FileStatus, Hunk, LineKind
 
@@ -147,6 +149,10 @@ def _count(hunks: tuple[Hunk, ...]) -> tuple[int, int]:
 
 
 def _parse_hunks(body: list[str]) -> tuple[Hunk, ...]:
+    fast = fast_hunks(body)
+    if fast is not None:
+        return fast
+    # Not the plain shape `git diff` writes: unidiff keeps its messages and its leniency.
     lines = [*_PLACEHOLDER, *body]
     patch = PatchSet(lines)
     if not patch:
@@ -187,15 +193,6 @@ def _ends_hunk_run(lines: list[str], i: int) -> bool:
     return line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ ")
 
 
-def _line_text(value: str) -> str:
-    """Drop the line ending, CRLF included: the model sees the code, not its line ending."""
-    if value.endswith("\n"):
-        value = value[:-1]
-    if value.endswith("\r"):
-        value = value[:-1]
-    return value
-
-
 def _convert_hunk(hunk: UnidiffHunk) -> Hunk:
     # Plain construction: pydantic-core validates these four fields faster than
     # model_construct builds them in Python (measured: about 2x on 200,000 lines).
@@ -204,7 +201,7 @@ def _convert_hunk(hunk: UnidiffHunk) -> Hunk:
             kind=_KINDS[line.line_type],
             old_no=line.source_line_no,
             new_no=line.target_line_no,
-            text=_line_text(line.value),
+            text=strip_ending(line.value),
         )
         for line in hunk
         if line.line_type in _KINDS  # skips "\ No newline at end of file" markers
@@ -214,7 +211,7 @@ def _convert_hunk(hunk: UnidiffHunk) -> Hunk:
         old_len=hunk.source_length,
         new_start=hunk.target_start,
         new_len=hunk.target_length,
-        section=_line_text(hunk.section_header or ""),
+        section=strip_ending(hunk.section_header or ""),
         lines=lines,
     )
 

@@ -1,0 +1,96 @@
+"""A fast parser for the hunk bodies of one git file section.
+
+It accepts only the well-formed shape `git diff` writes: hunk headers, each followed by exactly
+the lines its counts promise (with "\\ No newline at end of file" markers), and nothing else.
+Anything else returns None and the caller falls back to unidiff, which keeps the exact messages
+and the lenient handling of odd input; on the shapes accepted here the result is identical to
+the unidiff path (the diff tests and the fuzz properties compare both)."""
+
+from __future__ import annotations
+
+import re
+
+from reviewer.models import DiffLine, Hunk, LineKind
+
+# The same header grammar as unidiff's (a missing length means 1).
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@[ ]?(.*)")
+_NO_NEWLINE = "\\ No newline at end of file"
+_ADDED, _REMOVED, _CONTEXT = LineKind.ADDED, LineKind.REMOVED, LineKind.CONTEXT
+
+
+def strip_ending(value: str) -> str:
+    """Drop the line ending, CRLF included: the model sees the code, not its line ending."""
+    if value.endswith("\n"):
+        value = value[:-1]
+    if value.endswith("\r"):
+        value = value[:-1]
+    return value
+
+
+def fast_hunks(body: list[str]) -> tuple[Hunk, ...] | None:
+    """The hunks of a section body (from its first "@@ " line on), or None when the body is not
+    in the plain shape this parser handles."""
+    hunks: list[Hunk] = []
+    i, n = 0, len(body)
+    while i < n:
+        line = body[i]
+        if line.startswith("\\"):
+            # Between hunks only the exact marker is harmless to unidiff.
+            if not line.startswith(_NO_NEWLINE):
+                return None
+            i += 1
+            continue
+        match = _HUNK_HEADER.match(line)
+        if match is None:
+            return None
+        parsed = _hunk(body, i + 1, match)
+        if parsed is None:
+            return None
+        hunk, i = parsed
+        hunks.append(hunk)
+    return tuple(hunks)
+
+
+def _hunk(body: list[str], at: int, match: re.Match[str]) -> tuple[Hunk, int] | None:
+    """The hunk whose lines start at body[at], and the index after it; None on a count mismatch
+    or an unusual line (unidiff then reports or tolerates it as before)."""
+    old_s, old_l, new_s, new_l, section = match.groups()
+    old_start, new_start = int(old_s), int(new_s)
+    old_len = 1 if old_l is None else int(old_l)
+    new_len = 1 if new_l is None else int(new_l)
+    if old_len == 0 and new_len == 0:
+        return None  # unidiff consumes one more line here: leave that oddity to it
+    old_no, new_no = old_start, new_start
+    old_end, new_end = old_start + old_len, new_start + new_len
+    lines: list[DiffLine] = []
+    append = lines.append  # a local name: this loop runs once per diff line
+    i, n = at, len(body)
+    while i < n:
+        line = body[i]
+        i += 1
+        mark = line[:1]
+        if mark == "+":
+            append(DiffLine(_ADDED, None, new_no, strip_ending(line[1:])))
+            new_no += 1
+        elif mark == "-":
+            append(DiffLine(_REMOVED, old_no, None, strip_ending(line[1:])))
+            old_no += 1
+        elif mark == " ":
+            append(DiffLine(_CONTEXT, old_no, new_no, strip_ending(line[1:])))
+            old_no += 1
+            new_no += 1
+        elif mark != "\\":
+            return None
+        if old_no > old_end or new_no > new_end:
+            return None
+        if old_no == old_end and new_no == new_end:
+            hunk = Hunk.model_construct(
+                old_start=old_start,
+                old_len=old_len,
+                new_start=new_start,
+                new_len=new_len,
+                section=strip_ending(section),
+                lines=tuple(lines),
+            )
+            return hunk, i
+    return None
