@@ -16,6 +16,7 @@ from reviewer.models import DiffLine, Hunk, LineKind
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@[ ]?(.*)")
 _NO_NEWLINE = "\\ No newline at end of file"
 _ADDED, _REMOVED, _CONTEXT = LineKind.ADDED, LineKind.REMOVED, LineKind.CONTEXT
+_MARKS = frozenset("+- ")
 
 
 def strip_ending(value: str) -> str:
@@ -63,24 +64,33 @@ def _hunk(body: list[str], at: int, match: re.Match[str]) -> tuple[Hunk, int] | 
     old_no, new_no = old_start, new_start
     old_end, new_end = old_start + old_len, new_start + new_len
     lines: list[DiffLine] = []
-    append = lines.append  # a local name: this loop runs once per diff line
+    # Local names and tuple.__new__ (no Python-level __new__ frame): this loop runs once per
+    # diff line and is most of the parser's time.
+    append, make = lines.append, tuple.__new__
     i, n = at, len(body)
     while i < n:
         line = body[i]
         i += 1
         mark = line[:1]
-        if mark == "+":
-            append(DiffLine(_ADDED, None, new_no, strip_ending(line[1:])))
-            new_no += 1
-        elif mark == "-":
-            append(DiffLine(_REMOVED, old_no, None, strip_ending(line[1:])))
-            old_no += 1
-        elif mark == " ":
-            append(DiffLine(_CONTEXT, old_no, new_no, strip_ending(line[1:])))
-            old_no += 1
-            new_no += 1
-        elif mark != "\\":
+        if mark == "\\":
+            pass  # "\ No newline at end of file": not a line of either file
+        elif mark not in _MARKS:
             return None
+        else:
+            # strip_ending inlined: drop "\n", then a "\r" before it
+            text = line[1:-1] if line[-1] == "\n" else line[1:]
+            if text[-1:] == "\r":
+                text = text[:-1]
+            if mark == "+":
+                append(make(DiffLine, (_ADDED, None, new_no, text)))
+                new_no += 1
+            elif mark == "-":
+                append(make(DiffLine, (_REMOVED, old_no, None, text)))
+                old_no += 1
+            else:
+                append(make(DiffLine, (_CONTEXT, old_no, new_no, text)))
+                old_no += 1
+                new_no += 1
         if old_no > old_end or new_no > new_end:
             return None
         if old_no == old_end and new_no == new_end:
