@@ -37,6 +37,19 @@ def answer(*findings: dict[str, Any]) -> str:
     return json.dumps({"findings": list(findings)})
 
 
+# A one-file pull request as `git diff` writes it: the CLI tests' default input.
+APP_DIFF = """\
+diff --git a/src/app.py b/src/app.py
+new file mode 100644
+index 0000000..1111111
+--- /dev/null
++++ b/src/app.py
+@@ -0,0 +1,3 @@
++def div(a, b):
++    return a / b
++password = "hunter2"
+"""
+
 APP_CHUNK_TEXT = (
     '=== FILE "src/app.py"\n'
     "@@ -1,2 +1,5 @@ def div\n"

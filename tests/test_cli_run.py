@@ -4,10 +4,8 @@ fake Ollama and OpenAI-compatible servers: every exit code, the document, stderr
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from werkzeug import Response
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_fakes import (  # noqa: E402
+    APP_DIFF,
     MODEL,
     InFlight,
     answer,
@@ -30,38 +29,7 @@ from model_fakes import (  # noqa: E402
     serve_openai_models,
 )
 
-DIFF = """\
-diff --git a/src/app.py b/src/app.py
-new file mode 100644
-index 0000000..1111111
---- /dev/null
-+++ b/src/app.py
-@@ -0,0 +1,3 @@
-+def div(a, b):
-+    return a / b
-+password = "hunter2"
-"""
-
-
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.clear()
-    s.stop()
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
-    return {
-        **keep,
-        "REVIEWER_RETRY_BASE_DELAY": "0.001",
-        "REVIEWER_LOCK_DIR": str(tmp_path),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "CI": "true",
-    }
+DIFF = APP_DIFF
 
 
 @pytest.fixture

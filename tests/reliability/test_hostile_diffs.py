@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tracemalloc
 import tty
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,27 +79,6 @@ HOSTILE_NAMES = (
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
-    return {
-        **keep,
-        "REVIEWER_RETRY_BASE_DELAY": "0.001",
-        "REVIEWER_LOCK_DIR": str(tmp_path),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "CI": "true",
-    }
-
-
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.clear()
-    s.stop()
 
 
 def cli(

@@ -92,33 +92,12 @@ class HangingChat:
 
 
 @pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.clear()
-    s.stop()
-
-
-@pytest.fixture
 def chat(server: HTTPServer) -> Iterator[HangingChat]:
     handler = HangingChat()
     serve_ollama_preflight(server)
     server.expect_request("/api/chat", method="POST").respond_with_handler(handler)
     yield handler
     handler.release.set()  # let the server's handler threads end
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    return {
-        **keep,
-        "REVIEWER_RETRY_BASE_DELAY": "0.001",
-        "REVIEWER_LOCK_DIR": str(tmp_path),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "CI": "true",
-    }
 
 
 @pytest.fixture

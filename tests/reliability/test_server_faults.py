@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from raw_server import Conn, RawServer, raw_server  # noqa: E402
 
 from model_fakes import (  # noqa: E402
+    APP_DIFF,
     DIGEST,
     MODEL,
     answer,
@@ -83,15 +84,6 @@ def within(seconds: float, fn: Callable[[], T]) -> T:
 def _fast_retries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REVIEWER_RETRY_BASE_DELAY", "0.001")
     monkeypatch.setenv("REVIEWER_LOCK_DIR", str(tmp_path))
-
-
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.clear()
-    s.stop()
 
 
 def settings(url: str, **over: Any) -> RunSettings:
@@ -161,17 +153,7 @@ def stream_ok(conn: Conn, content: str = answer(), **kw: Any) -> None:
 
 # --- the CLI as a subprocess ---------------------------------------------------------------
 
-DIFF = """\
-diff --git a/src/app.py b/src/app.py
-new file mode 100644
-index 0000000..1111111
---- /dev/null
-+++ b/src/app.py
-@@ -0,0 +1,3 @@
-+def div(a, b):
-+    return a / b
-+password = "hunter2"
-"""
+DIFF = APP_DIFF
 
 
 def many_line_diff(n: int) -> str:
