@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from reviewer.models import Chunk, ChunkFile
+from reviewer.prompt import estimate_tokens
 
 MODEL = "qwen2.5-coder:7b"
 DIGEST = "9f438cb9cd581fc025612d27f7c1a6669ff83a8bb0ed86c94fcf4c5440555697"
@@ -73,7 +74,7 @@ def app_chunk(index: int = 0, text: str = APP_CHUNK_TEXT) -> Chunk:
             ),
         ),
         text=text,
-        estimated_tokens=60,
+        estimated_tokens=estimate_tokens(text),  # as the chunker sets it
     )
 
 

@@ -4,6 +4,7 @@ answer must follow, and the token estimate used to keep every request inside the
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -142,6 +143,7 @@ def estimate_tokens(text: str) -> int:
 MESSAGE_OVERHEAD_TOKENS = 32
 
 
+@functools.cache
 def prompt_overhead_tokens() -> int:
     """Tokens every request spends before the chunk itself: system prompt, framing, template."""
     # Fixed text, counted once: the exact form of the estimate is enough here.

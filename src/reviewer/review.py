@@ -74,7 +74,8 @@ def cache_key(
 
 
 def estimate_prompt_tokens(chunk: Chunk) -> int:
-    return prompt.prompt_overhead_tokens() + prompt.estimate_tokens(chunk.text)
+    # The chunker already estimated the chunk's text; only the fixed prompt is added.
+    return prompt.prompt_overhead_tokens() + chunk.estimated_tokens
 
 
 @dataclass
