@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reviewer.diff.render import file_header, hunk_header, render_line
+from reviewer.diff.render import file_header, hunk_header, render_line, render_lines
 from reviewer.errors import UsageError
 from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
 from reviewer.prompt import estimate_tokens, prompt_overhead_tokens
@@ -71,18 +71,27 @@ class _TooLarge(Exception):
 
 @dataclass
 class _Rendered:
-    """A hunk's lines rendered once, with their weights (an added line shown as context at a
-    split weighs no more than as added: only its `+` marker becomes a space)."""
+    """A hunk's lines rendered once, with their weight. The weight of all the lines is the
+    estimate of their joined text plus the newline after the last: one estimate per hunk, not
+    per line. Per-line weights are needed only to split a hunk that does not fit, and made
+    then (an added line shown as context at a split weighs no more than as added: only its `+`
+    marker becomes a space)."""
 
     hunk: Hunk
     texts: list[str]
-    weights: list[int]
+    tokens: int
+    _weights: list[int] | None = None
 
     @classmethod
     def of(cls, hunk: Hunk) -> _Rendered:
-        texts = [render_line(ln) for ln in hunk.lines]
-        # _weight inlined: one call less per diff line
-        return cls(hunk, texts, [estimate_tokens(t) + 1 for t in texts])
+        texts = render_lines(hunk.lines)
+        return cls(hunk, texts, estimate_tokens("\n".join(texts)) + 1)
+
+    @property
+    def weights(self) -> list[int]:
+        if self._weights is None:
+            self._weights = [_weight(t) for t in self.texts]
+        return self._weights
 
 
 def _part(r: _Rendered, first: int, start: int, end: int) -> _Block:
@@ -95,19 +104,15 @@ def _part(r: _Rendered, first: int, start: int, end: int) -> _Block:
     old_start = olds[0] if olds and olds[0] else _position(r.hunk, first, old=True)
     new_start = news[0] if news and news[0] else _position(r.hunk, first, old=False)
     block = _Block()
-    header = hunk_header(old_start, len(olds), new_start, len(news), r.hunk.section)
-    block.add_text(header)
-    for i in range(first, last):
-        line = lines[i]
-        if start <= i < end:
-            block.add_text(r.texts[i], r.weights[i])
-            if line.kind is LineKind.ADDED:
-                block.added.add(line.new_no)  # type: ignore[arg-type]
-                continue
-        else:
-            block.add_text(render_line(line, as_context=True), r.weights[i])
-        if line.new_no is not None:
-            block.context.add(line.new_no)
+    block.add_text(hunk_header(old_start, len(olds), new_start, len(news), r.hunk.section))
+    block.lines += [render_line(ln, as_context=True) for ln in lines[first:start]]
+    block.lines += r.texts[start:end]
+    block.lines += [render_line(ln, as_context=True) for ln in lines[end:last]]
+    whole = first == 0 and last == len(lines)
+    block.tokens += r.tokens if whole else sum(r.weights[first:last])
+    added = LineKind.ADDED
+    block.added = {ln.new_no for ln in lines[start:end] if ln.kind is added}  # type: ignore[misc]
+    block.context = {n for n in news if n is not None} - block.added
     return block
 
 
@@ -129,7 +134,7 @@ def _hunk_parts(hunk: Hunk, room: int) -> list[_Block]:
     r = _Rendered.of(hunk)
     widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
     header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
-    if sum(r.weights) + header <= room:
+    if r.tokens + header <= room:
         return [_part(r, 0, 0, len(hunk.lines))]
     parts, start = [], 0
     while start < len(hunk.lines):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from reviewer.models import DiffLine, FileDiff, FileStatus, LineKind
 
@@ -61,3 +62,21 @@ def render_line(line: DiffLine, *, as_context: bool = False) -> str:
         return f"{_BLANK} -|{text}"
     marker = "+" if line.kind is LineKind.ADDED and not as_context else " "
     return f"{line.new_no:>{GUTTER}} {marker}|{text}"
+
+
+# The unsafe set without the newline (the range from \n becomes one from \x0b), to scan a
+# hunk's lines joined by newlines at once.
+_UNSAFE_IN_LINES = re.compile(_UNSAFE.pattern.replace("\x0a", "\x0b"))
+_MARKERS = {LineKind.ADDED: "+", LineKind.CONTEXT: " "}
+
+
+def render_lines(lines: Sequence[DiffLine]) -> list[str]:
+    """`render_line` of every line, the same strings: one scan for unsafe characters over all
+    the lines (most hunks have none), then plain formatting."""
+    if _UNSAFE_IN_LINES.search("\n".join([ln.text for ln in lines])):
+        return [render_line(ln) for ln in lines]
+    removed, markers = LineKind.REMOVED, _MARKERS
+    return [
+        f"{_BLANK} -|{text}" if kind is removed else f"{new_no:>{GUTTER}} {markers[kind]}|{text}"
+        for kind, _, new_no, text in lines
+    ]
