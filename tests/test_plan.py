@@ -4,17 +4,20 @@ determinism); plus a 200,000-line diff within a memory bound."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reviewer import plan as plan_module
 from reviewer.chunking import chunk_budget
 from reviewer.config import RunSettings
 from reviewer.errors import ConfigError
@@ -110,6 +113,40 @@ def test_empty_diff_is_an_empty_plan(tmp_path: Path) -> None:
     assert plan == ReviewPlan(base=head, head=head)
 
 
+
+def test_the_garbage_collector_is_paused_only_while_planning(tmp_path: Path) -> None:
+    """Planning pauses the cyclic collector (docs/performance.md) and always restores it: on
+    success, on an error, and a caller's own choice to keep it off."""
+    init(tmp_path)
+    write(tmp_path, {".reviewer.toml": b"exclude = [\n"})
+    base = commit(tmp_path)
+    write(tmp_path, {"a.py": b"x\n"})
+    commit(tmp_path)
+    seen: list[bool] = []
+    real = plan_module.parse_diff
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    assert gc.isenabled()
+    with pytest.raises(ConfigError):
+        build_plan(RunSettings(repo=tmp_path, base=base), {})
+    assert gc.isenabled()
+    empty = tmp_path / "empty.toml"  # untracked: not part of the range's diff
+    empty.write_text("")
+    settings = RunSettings(repo=tmp_path, base=base, config_path=empty)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plan_module, "parse_diff", spy)
+        assert build_plan(settings, {}).files[0].path == "a.py"
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        try:
+            build_plan(settings, {})
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+
 # --- properties over random repositories -----------------------------------------------------
 
 WORDS = ["a", "b = 1", "", "  x", "def f():", "é", "\tz", "caf\xe9"]
@@ -204,6 +241,7 @@ def test_random_repositories(
 BIG_SCRIPT = r"""
 import json, resource, sys
 from reviewer.config import RunSettings
+from reviewer import plan as plan_module
 from reviewer.plan import build_plan
 files, per = 40, 5000
 with open(sys.argv[1], "w") as out:
