@@ -194,3 +194,22 @@ def test_ascii_fast_path_never_undercounts_the_exact_count(text: str) -> None:
     from reviewer.prompt import exact_estimate
 
     assert estimate_tokens(text) >= exact_estimate(text)
+
+
+@pytest.mark.parametrize("context", [0, 1, 3, 6])
+def test_a_split_hunk_shows_context_lines_around_each_part(context: int) -> None:
+    """A hunk too big for one chunk is split; each part shows `context` lines of the hunk on
+    each side (as context: they are reviewed in the part that owns them)."""
+    text = _file_diff("big.py", [f"value_{i} = compute({i}, {i * 7})" for i in range(1, 301)])
+    files = _files(text)
+    result = build_chunks(files, 600, context)
+    assert len(result.chunks) > 2
+    for chunk in result.chunks:
+        (cf,) = chunk.files
+        first, last = min(cf.added_lines), max(cf.added_lines)
+        expected = set(range(max(1, first - context), first)) | set(
+            range(last + 1, min(300, last + context) + 1)
+        )
+        assert cf.context_lines == expected
+        assert chunk.estimated_tokens == estimate_tokens(chunk.text) <= 600
+    assert sorted(_covered(result.chunks)) == sorted(_added(files))

@@ -239,3 +239,22 @@ def test_rich_tables_on_a_terminal(
         assert title in out
     assert "package-lock.json" in out and "lockfile" in out
     assert "nothing was sent" in out
+
+
+def test_context_lines_flag(repo: tuple[Path, str]) -> None:
+    """--context-lines sets the unchanged lines shown around each change; out of range is a
+    usage error (exit 2) that names the flag."""
+    root, base = repo
+
+    def shown(*extra: str) -> dict[str, list[int]]:
+        proc = reviewer("--repo", str(root), "--base", base, "--dry-run", "--format", "json",
+                        *extra)
+        assert proc.returncode == 0, proc.stderr
+        files = json.loads(proc.stdout)["chunks"][0]["files"]
+        return {f["path"]: f["context_lines"] for f in files}
+
+    assert shown()["app.py"] == [1]  # the default, 3: the one unchanged line of this file
+    assert shown("--context-lines", "0")["app.py"] == []
+    bad = reviewer("--repo", str(root), "--base", base, "--dry-run", "--context-lines", "21")
+    assert bad.returncode == 2 and "--context-lines" in bad.stderr
+    assert "Traceback" not in bad.stderr

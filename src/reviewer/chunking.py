@@ -11,12 +11,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from reviewer.config import DEFAULT_CONTEXT_LINES
 from reviewer.diff.render import file_header, hunk_header, render_line, render_lines
 from reviewer.errors import UsageError
 from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
 from reviewer.prompt import estimate_tokens, prompt_overhead_tokens
 
-CONTEXT_LINES = 3  # context shown around each part of a split hunk
 BOUNDARY_MODULUS = 4  # about one group per 4 files
 MIN_CHUNK_TOKENS = 64  # a file header, a hunk header and one short line
 
@@ -94,10 +94,10 @@ class _Rendered:
         return self._weights
 
 
-def _part(r: _Rendered, first: int, start: int, end: int) -> _Block:
+def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Block:
     """Lines [first, end + context) rendered; only [start, end) own their added lines."""
     lines = r.hunk.lines
-    last = min(len(lines), end + CONTEXT_LINES)
+    last = min(len(lines), end + context)
     shown = lines[first:last]
     olds = [ln.old_no for ln in shown if ln.kind is not LineKind.ADDED]
     news = [ln.new_no for ln in shown if ln.kind is not LineKind.REMOVED]
@@ -127,31 +127,32 @@ def _position(hunk: Hunk, index: int, *, old: bool) -> int:
     return start - 1 if length else start
 
 
-def _hunk_parts(hunk: Hunk, room: int) -> list[_Block]:
-    """The hunk as one block if it fits in `room`, else split at line boundaries."""
+def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
+    """The hunk as one block if it fits in `room`, else split at line boundaries, each part
+    with `context` lines of the hunk around it."""
     if not any(ln.kind is LineKind.ADDED for ln in hunk.lines):
         return []  # removals only: nothing to review
     r = _Rendered.of(hunk)
     widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
     header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
     if r.tokens + header <= room:
-        return [_part(r, 0, 0, len(hunk.lines))]
+        return [_part(r, 0, 0, len(hunk.lines), context)]
     parts, start = [], 0
     while start < len(hunk.lines):
-        end = _part_end(r.weights, start, room, header)
+        end = _part_end(r.weights, start, room, header, context)
         if any(ln.kind is LineKind.ADDED for ln in hunk.lines[start:end]):
-            parts.append(_part(r, max(0, start - CONTEXT_LINES), start, end))
+            parts.append(_part(r, max(0, start - context), start, end, context))
         start = end
     return parts
 
 
-def _part_end(weights: Sequence[int], start: int, room: int, header: int) -> int:
+def _part_end(weights: Sequence[int], start: int, room: int, header: int, context: int) -> int:
     """The largest end so that the header, context before, lines [start, end) and context
     after fit in `room`."""
-    used = header + sum(weights[max(0, start - CONTEXT_LINES) : start])
+    used = header + sum(weights[max(0, start - context) : start])
     end = start
     while end < len(weights):
-        after = sum(weights[end + 1 : end + 1 + CONTEXT_LINES])
+        after = sum(weights[end + 1 : end + 1 + context])
         if used + weights[end] + after > room:
             break
         used, end = used + weights[end], end + 1
@@ -163,14 +164,14 @@ def _part_end(weights: Sequence[int], start: int, room: int, header: int) -> int
 # --- one file -> pieces; files -> chunks -----------------------------------------------------
 
 
-def _file_pieces(f: FileDiff, budget: int) -> list[_Block]:
+def _file_pieces(f: FileDiff, budget: int, context: int) -> list[_Block]:
     header = _Block()
     header.add_text(file_header(f))
     room = budget - header.tokens
     pieces: list[_Block] = []
     current: _Block | None = None
     for hunk in f.hunks:
-        for part in _hunk_parts(hunk, room):
+        for part in _hunk_parts(hunk, room, context):
             if current is None or current.cost_with(part) > budget:
                 current = _Block()
                 current.extend(header)
@@ -213,13 +214,16 @@ class ChunkingResult:
     too_large: tuple[str, ...]  # files with a line too long for any chunk: skipped, not cut
 
 
-def build_chunks(files: Sequence[FileDiff], budget: int) -> ChunkingResult:
-    """Pack the files' pieces into chunks in sorted path order."""
+def build_chunks(
+    files: Sequence[FileDiff], budget: int, context_lines: int = DEFAULT_CONTEXT_LINES
+) -> ChunkingResult:
+    """Pack the files' pieces into chunks in sorted path order. A hunk too large for one chunk
+    is split, and each part shows `context_lines` lines of the hunk around it."""
     groups: list[_Open] = []
     too_large: list[str] = []
     for f in sorted(files, key=lambda f: f.path):
         try:
-            pieces = _file_pieces(f, budget)
+            pieces = _file_pieces(f, budget, context_lines)
         except _TooLarge:
             too_large.append(f.path)
             continue

@@ -13,8 +13,10 @@ import typer
 
 from reviewer import __version__
 from reviewer.config import (
+    DEFAULT_CONTEXT_LINES,
     DEFAULT_MODEL,
     DEFAULT_NUM_CTX,
+    MAX_CONTEXT_LINES,
     Backend,
     FilterMode,
     RunSettings,
@@ -129,6 +131,15 @@ def run(
     max_file_lines: Annotated[
         int | None, typer.Option(min=1, help="Skip files with more changed lines (too_large).")
     ] = None,
+    context_lines: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=MAX_CONTEXT_LINES,
+            help="Unchanged lines shown around each change (git range and --staged; a patch "
+            "file keeps its own).",
+        ),
+    ] = DEFAULT_CONTEXT_LINES,
     backend: BackendOption = Backend.OLLAMA,
     model: ModelOption = DEFAULT_MODEL,
     ollama_url: OllamaUrlOption = None,
@@ -190,6 +201,7 @@ def run(
             include=tuple(include or ()),
             exclude=tuple(exclude or ()),
             max_file_lines=max_file_lines,
+            context_lines=context_lines,
             backend=backend,
             model=model,
             base_url=url,

@@ -36,6 +36,10 @@ DEFAULT_MAX_FILE_LINES = 20_000
 DEFAULT_MODEL = "qwen2.5-coder:7b"
 DEFAULT_NUM_CTX = 8192
 DEFAULT_NUM_PREDICT = 1024
+# Unchanged lines shown around each change: what GitHub shows a human reviewer. The cost of
+# each value was measured (docs/performance.md, part 5).
+DEFAULT_CONTEXT_LINES = 3
+MAX_CONTEXT_LINES = 20
 
 
 class RepoConfig(BaseModel):
@@ -88,6 +92,7 @@ class RunSettings(BaseModel):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_file_lines: int | None = None  # overrides the config file
+    context_lines: int = Field(default=DEFAULT_CONTEXT_LINES, ge=0, le=MAX_CONTEXT_LINES)
 
     # model
     backend: Backend = Backend.OLLAMA

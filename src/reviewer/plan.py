@@ -78,7 +78,7 @@ def _build_plan(settings: RunSettings, environ: Mapping[str, str] | None) -> Rev
     # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
     files = parse_diff(raw.text, config.max_file_lines)
     kept, skipped = filter_files(files, config, source.file_heads)
-    result = build_chunks(kept, budget)
+    result = build_chunks(kept, budget, settings.context_lines)
     too_large = set(result.too_large)
     skipped += tuple(SkippedFile(path=p, reason=SkipReason.TOO_LARGE.value) for p in too_large)
     return ReviewPlan(

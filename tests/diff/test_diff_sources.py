@@ -16,6 +16,7 @@ from reviewer.diff.parse import parse_diff
 from reviewer.diff.select import default_base, default_head, select_source
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource
 from reviewer.errors import DiffError, UsageError
+from reviewer.models import LineKind
 
 
 @pytest.fixture
@@ -174,3 +175,30 @@ def test_config_comes_from_the_base_revision(forked: tuple[GitRepo, str]) -> Non
     source.read()
     assert source.config_text(".reviewer.toml") == 'exclude = ["vendorish/**"]\n'
     assert source.config_text("pyproject.toml") is None
+
+
+@pytest.mark.parametrize("context", [0, 1, 3, 5])
+def test_context_lines_around_each_change(tmp_path: Path, context: int) -> None:
+    """--context-lines N: git shows N unchanged lines on each side of a change, for a range
+    and for the index alike (the same N git's own --unified=N gives)."""
+    repo = GitRepo(tmp_path / "r")
+    repo.write("m.py", "".join(f"line {i}\n" for i in range(1, 21)))
+    base = repo.commit()
+    repo.write("m.py", "".join(f"line {i}\n" if i != 10 else "changed\n" for i in range(1, 21)))
+    repo.commit()
+    ranged = parse_diff(GitRangeSource(repo.root, base, "HEAD", context).read().text)
+    repo.write("m.py", "".join(f"line {i}\n" for i in range(1, 21)))
+    repo.git("add", "m.py")
+    staged = parse_diff(StagedSource(repo.root, context).read().text)
+    for files in (ranged, staged):
+        (hunk,) = files[0].hunks
+        shown = [ln.new_no for ln in hunk.lines if ln.kind is LineKind.CONTEXT]
+        assert shown == [*range(10 - context, 10), *range(11, 11 + context)]
+
+
+def test_context_lines_reach_the_source_from_the_settings(forked: tuple[GitRepo, str]) -> None:
+    repo, _ = forked
+    source = select_source(RunSettings(repo=repo.root, base="main", context_lines=0), {})
+    assert isinstance(source, GitRangeSource) and source.context_lines == 0
+    staged = select_source(RunSettings(repo=repo.root, staged=True, context_lines=7), {})
+    assert isinstance(staged, StagedSource) and staged.context_lines == 7

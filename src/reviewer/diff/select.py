@@ -74,9 +74,9 @@ def select_source(settings: RunSettings, environ: Mapping[str, str]) -> DiffSour
     """The diff source the settings ask for; UsageError for conflicting flags."""
     _check_one_source(settings)
     if settings.staged:
-        return StagedSource(settings.repo)
+        return StagedSource(settings.repo, settings.context_lines)
     if settings.diff_file is not None:
         return PatchFileSource(settings.diff_file, settings.repo)
     base = settings.base or default_base(settings.repo, environ)
     head = default_head(environ) if settings.head == "HEAD" else settings.head
-    return GitRangeSource(settings.repo, base, head)
+    return GitRangeSource(settings.repo, base, head, settings.context_lines)

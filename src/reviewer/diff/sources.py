@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from reviewer.config import DEFAULT_CONTEXT_LINES
 from reviewer.diff.gitcmd import git_stream, run_git
 from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import decode_diff
@@ -24,10 +25,15 @@ DIFF_OPTIONS = (
     "--dst-prefix=b/",
     "--submodule=short",
     "--ignore-submodules=none",
-    "--unified=3",
     "--inter-hunk-context=0",
     "--no-relative",
 )
+
+
+def diff_options(context_lines: int) -> tuple[str, ...]:
+    """DIFF_OPTIONS with `context_lines` unchanged lines around each change (and hunks merged
+    only when their context would overlap, as git does by default)."""
+    return (*DIFF_OPTIONS, f"--unified={context_lines}")
 
 
 def ensure_repo(repo: Path) -> None:
@@ -98,8 +104,11 @@ def _read_head(out: IO[bytes], size: int) -> bytes:
 class GitRangeSource:
     """The diff from the merge base of `base` and `head` to `head`, as a pull request shows."""
 
-    def __init__(self, repo: Path, base: str, head: str) -> None:
+    def __init__(
+        self, repo: Path, base: str, head: str, context_lines: int = DEFAULT_CONTEXT_LINES
+    ) -> None:
         self.repo, self.base, self.head = repo, base, head
+        self.context_lines = context_lines
         self._base_sha: str | None = None
         self._head_sha: str | None = None
 
@@ -115,7 +124,8 @@ class GitRangeSource:
                 hint="fetch the full history (actions/checkout with fetch-depth: 0)",
             )
         merge_base = proc.stdout.decode("ascii").strip()
-        text = decode_diff(run_git(self.repo, [*DIFF_OPTIONS, merge_base, head_sha]).stdout)
+        argv = [*diff_options(self.context_lines), merge_base, head_sha]
+        text = decode_diff(run_git(self.repo, argv).stdout)
         return RawDiff(
             text=text, base=merge_base, head=head_sha, label=f"{self.base}...{self.head}"
         )
@@ -142,15 +152,16 @@ def _worktree_config(root: Path, name: str) -> str | None:
 class StagedSource:
     """The index against HEAD: what `git commit` would record."""
 
-    def __init__(self, repo: Path) -> None:
-        self.repo = repo
+    def __init__(self, repo: Path, context_lines: int = DEFAULT_CONTEXT_LINES) -> None:
+        self.repo, self.context_lines = repo, context_lines
 
     def read(self) -> RawDiff:
         ensure_repo(self.repo)
         proc = run_git(self.repo, ["rev-parse", "--verify", "--quiet", "HEAD"], check=False)
         base = proc.stdout.decode("ascii").strip() if proc.returncode == 0 else None
         # Without a HEAD (the first commit) git diffs the index against the empty tree.
-        text = decode_diff(run_git(self.repo, [*DIFF_OPTIONS, "--cached"]).stdout)
+        argv = [*diff_options(self.context_lines), "--cached"]
+        text = decode_diff(run_git(self.repo, argv).stdout)
         return RawDiff(text=text, base=base, head=None, label="staged changes")
 
     def _root(self) -> Path:
