@@ -94,6 +94,20 @@ class _Rendered:
         return self._weights
 
 
+def _whole(r: _Rendered) -> _Block:
+    """The whole hunk as one block, under its own header: a parsed hunk's counts always match
+    its lines (diff/parse.py)."""
+    h = r.hunk
+    block = _Block()
+    block.add_text(hunk_header(h.old_start, h.old_len, h.new_start, h.new_len, h.section))
+    block.lines += r.texts
+    block.tokens += r.tokens
+    added, context = LineKind.ADDED, LineKind.CONTEXT
+    block.added = {ln.new_no for ln in h.lines if ln.kind is added}  # type: ignore[misc]
+    block.context = {ln.new_no for ln in h.lines if ln.kind is context}  # type: ignore[misc]
+    return block
+
+
 def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Block:
     """Lines [first, end + context) rendered; only [start, end) own their added lines."""
     lines = r.hunk.lines
@@ -108,8 +122,7 @@ def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Bloc
     block.lines += [render_line(ln, as_context=True) for ln in lines[first:start]]
     block.lines += r.texts[start:end]
     block.lines += [render_line(ln, as_context=True) for ln in lines[end:last]]
-    whole = first == 0 and last == len(lines)
-    block.tokens += r.tokens if whole else sum(r.weights[first:last])
+    block.tokens += sum(r.weights[first:last])
     added = LineKind.ADDED
     block.added = {ln.new_no for ln in lines[start:end] if ln.kind is added}  # type: ignore[misc]
     block.context = {n for n in news if n is not None} - block.added
@@ -136,7 +149,7 @@ def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
     widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
     header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
     if r.tokens + header <= room:
-        return [_part(r, 0, 0, len(hunk.lines), context)]
+        return [_whole(r)]
     parts, start = [], 0
     while start < len(hunk.lines):
         end = _part_end(r.weights, start, room, header, context)

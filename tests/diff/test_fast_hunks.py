@@ -79,6 +79,10 @@ def test_any_body_parses_as_unidiff_does(pieces: list[str]) -> None:
     body = "".join(pieces)
     fast, slow = _both(HEADER + "@@ -1 +1 @@\n-o\n+n\n" + body)
     assert fast == slow
+    for hunk in fast[0].hunks if isinstance(fast, tuple) and fast else ():
+        kinds = [ln.kind for ln in hunk.lines]  # the counts match the lines, on either path
+        assert hunk.old_len == len(kinds) - kinds.count(LineKind.ADDED)
+        assert hunk.new_len == len(kinds) - kinds.count(LineKind.REMOVED)
 
 
 @SETTINGS

@@ -155,6 +155,9 @@ def _check_numbering(hunk: Hunk) -> None:
     assert all(isinstance(n, int) for n in news + olds)
     assert news == sorted(news) and len(set(news)) == len(news)
     assert olds == sorted(olds) and len(set(olds)) == len(olds)
+    # The counts match the lines, whatever the header said: the chunker and the file counts
+    # rely on it.
+    assert (hunk.old_len, hunk.new_len) == (len(olds), len(news))
     for ln in hunk.lines:
         assert (ln.old_no is None) == (ln.kind is LineKind.ADDED)
         assert (ln.new_no is None) == (ln.kind is LineKind.REMOVED)

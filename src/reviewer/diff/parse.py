@@ -138,13 +138,11 @@ def _file_diff(
 
 
 def _count(hunks: tuple[Hunk, ...]) -> tuple[int, int]:
-    added = removed = 0
-    for hunk in hunks:
-        for line in hunk.lines:
-            if line.kind is LineKind.ADDED:
-                added += 1
-            elif line.kind is LineKind.REMOVED:
-                removed += 1
+    """(added, removed) from the hunks' counts, which match their lines (see _convert_hunk):
+    a hunk's lines are its old side's plus its added lines, or its new side's plus its removed
+    lines."""
+    added = sum(len(h.lines) - h.old_len for h in hunks)
+    removed = sum(len(h.lines) - h.new_len for h in hunks)
     return added, removed
 
 
@@ -206,11 +204,14 @@ def _convert_hunk(hunk: UnidiffHunk) -> Hunk:
         for line in hunk
         if line.line_type in _KINDS  # skips "\ No newline at end of file" markers
     )
+    # The lengths are counted from the lines kept, not read from the header: unidiff tolerates
+    # a header whose counts its lines do not match, and the rest of the pipeline relies on
+    # every Hunk's counts matching its lines (the fast parser accepts nothing else).
     return Hunk.model_construct(
         old_start=hunk.source_start,
-        old_len=hunk.source_length,
+        old_len=sum(1 for ln in lines if ln.kind is not LineKind.ADDED),
         new_start=hunk.target_start,
-        new_len=hunk.target_length,
+        new_len=sum(1 for ln in lines if ln.kind is not LineKind.REMOVED),
         section=strip_ending(hunk.section_header or ""),
         lines=lines,
     )
