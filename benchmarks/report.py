@@ -82,6 +82,28 @@ def stability_table(rows: list[dict[str, Any]]) -> str:
     return md_table(headers, body)
 
 
+def context_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["corpus", "context lines", "files", "added lines", "chunks", "prompt tokens",
+               "tokens per added line", "extra vs 0 context (%)",
+               "context lines shown"]  # fmt: skip
+    body = [
+        [f"**{r['label']}**" if r["label"] == "all" else r["label"], r["context_lines"],
+         r["files"], r["added_lines"], r["chunks"], r["prompt_tokens"],
+         r["tokens_per_added_line"], f"{r['extra_vs_0']:+.1f}", r["context_lines_shown"]]
+        for r in rows
+    ]  # fmt: skip
+    return md_table(headers, body)
+
+
+def context_part(part: dict[str, Any]) -> str:
+    """The table, then where each corpus entry comes from."""
+    sources = "".join(
+        f"- {c['label']}: {c['source']} ({c['base_version']} -> {c['head_version']})\n"
+        for c in part.get("corpus", [])
+    )
+    return context_table(part["rows"]) + (f"\nCorpus:\n\n{sources}" if sources else "")
+
+
 def model_table(runs: list[dict[str, Any]]) -> str:
     headers = ["run", "wall (s)", "chunks", "model calls", "cache hits", "cache misses",
                "prompt tokens", "cached prompt tokens", "estimated prompt tokens",
@@ -104,6 +126,7 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
         ("tokens", "4. Prompt tokens per changed line vs. one request per whole file",
          tokens_table),
         ("stability", "Chunking stability after a one-file push", stability_table),
+        ("context", "5. Context lines: what each costs", context_part),
     ]  # fmt: skip
     for key, title, render in sections:
         value = results.get(key)
@@ -147,6 +170,8 @@ def write_plots(results: dict[str, Any], out: Path) -> list[str]:
         written.append(_plot_calls(plt, results["calls"]["rows"], out / "call_overhead.png"))
     if results.get("tokens"):
         written.append(_plot_tokens(plt, results["tokens"], out / "tokens.png"))
+    if results.get("context", {}).get("rows"):
+        written.append(_plot_context(plt, results["context"]["rows"], out / "context.png"))
     return written
 
 
@@ -204,6 +229,27 @@ def _plot_tokens(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
     ax.set_yscale("log")
     ax.set_title("Prompt tokens per changed line")
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+def _plot_context(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    labels = list(dict.fromkeys(r["label"] for r in rows))  # corpus order, "all" last
+    for label in labels:
+        mine = [r for r in rows if r["label"] == label]
+        bold = label == "all"
+        ax.plot([r["context_lines"] for r in mine], [r["extra_vs_0"] for r in mine],
+                "o-" if bold else ".-", label=label, linewidth=3 if bold else 1.2,
+                color="black" if bold else None, zorder=3 if bold else 2)  # fmt: skip
+    ax.set_xticks(sorted({r["context_lines"] for r in rows}))
+    ax.set_xlabel("context lines (--context-lines N)")
+    ax.set_ylabel("extra prompt tokens vs 0 context, %")
+    ax.set_title("What context lines cost (real releases and commits)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,9 +1,11 @@
 """The reviewer benchmark: the tool's own cost, per-call overhead, a real small model with the
-response cache, and prompt tokens per changed line. See docs/performance.md.
+response cache, prompt tokens per changed line, and what context lines cost. See
+docs/performance.md.
 
     python benchmarks/run.py                 # everything, default sizes, 3 runs each
     python benchmarks/run.py --quick         # small sizes, one run: a smoke test
     python benchmarks/run.py --sizes 1,1000,200000 --repeat 5 --parts tool,calls
+    python benchmarks/run.py --parts context  # part 5 alone (downloads a few sdists once)
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the helpers beside this script, also when imported by a test
 
 import bench_calls  # noqa: E402
+import bench_context  # noqa: E402
 import bench_tokens  # noqa: E402
 import bench_tool  # noqa: E402
 import report  # noqa: E402
 from genrepo import GeneratedPR, generate_pr  # noqa: E402
 
-PARTS = ("tool", "calls", "model", "tokens")
+PARTS = ("tool", "calls", "model", "tokens", "context")
 DEFAULT_SIZES = [1, 1_000, 10_000, 50_000, 200_000]
 QUICK_SIZES = [1, 100, 1_000]
 DEFAULT_CALLS = [1, 20, 100, 400]  # files; chunks group about 4 small files
@@ -118,6 +121,9 @@ def run_parts(args: argparse.Namespace, root: Path, results: dict[str, Any]) -> 
     if "tokens" in args.parts:
         print("part 4: tokens per changed line, chunking stability", flush=True)
         _guard(missing, "tokens", lambda: _tokens(root, quick, results))
+    if "context" in args.parts:
+        print("part 5: what context lines cost", flush=True)
+        _guard(missing, "context", lambda: _context(root, args.out, quick, results))
 
 
 def _model(root: Path, args: argparse.Namespace, results: dict[str, Any]) -> None:
@@ -134,6 +140,13 @@ def _tokens(root: Path, quick: bool, results: dict[str, Any]) -> None:
     results["tokens"] = bench_tokens.run_part(prs)
     stable_prs = [fixed_pr(root / "stability"), generate_pr(root / "stability", 3_000)]
     results["stability"] = [{"files": pr.files, **bench_tokens.stability(pr)} for pr in stable_prs]
+
+
+def _context(root: Path, out: Path, quick: bool, results: dict[str, Any]) -> None:
+    # The sdists are cached beside the results, so a re-run does not download them again.
+    part = bench_context.run_part(root / "context", out / "sdists", quick)
+    results.setdefault("missing", {}).update(part.pop("missing"))
+    results["context"] = part
 
 
 def _guard(missing: dict[str, str], part: str, fn: Any) -> None:

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import httpx
@@ -70,3 +71,89 @@ def test_quick_part_one_runs(tmp_path: Path) -> None:
     assert row["dry_run_s"] > 0
     assert row["dry_run_rss_mb"] > 0
     assert "changed lines" in (out / "table.md").read_text()
+
+
+EDITED_LINES = (10, 30, 50)  # one-line edits, far enough apart that no two hunks merge at N=8
+
+
+def small_real_pr(root: Path) -> Path:
+    """A 60-line file on `base`; on `head` three separated lines of it are modified."""
+    repo = root / "ctx"
+    repo.mkdir()
+    genrepo.git(repo, "init", "-q", "-b", "base")
+    lines = [f"value_{i} = compute({i})" for i in range(1, 61)]
+    (repo / "mod.py").write_text("\n".join(lines) + "\n")
+    genrepo.commit_all(repo, "base")
+    genrepo.git(repo, "checkout", "-q", "-b", "head")
+    for n in EDITED_LINES:
+        lines[n - 1] = f"value_{n} = compute({n}) + 1"
+    (repo / "mod.py").write_text("\n".join(lines) + "\n")
+    genrepo.commit_all(repo, "head")
+    return repo
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("reviewer.plan") is None, reason="the diff pipeline has not landed"
+)
+def test_context_part_counts_the_context_it_shows(tmp_path: Path) -> None:
+    import bench_context
+    import report
+
+    rows = bench_context.measure(small_real_pr(tmp_path), "base", "head", "tiny", (0, 1, 3))
+    by_n = {r["context_lines"]: r for r in rows}
+    assert sorted(by_n) == [0, 1, 3]
+    assert {r["files"] for r in rows} == {1}
+    assert {r["added_lines"] for r in rows} == {len(EDITED_LINES)}
+    assert by_n[0]["prompt_tokens"] < by_n[1]["prompt_tokens"] < by_n[3]["prompt_tokens"]
+    # A modified line shows N unchanged lines before it and N after: 2N per edit.
+    assert by_n[0]["context_lines_shown"] == 0
+    assert by_n[1]["context_lines_shown"] == 2 * 1 * len(EDITED_LINES)
+    assert by_n[3]["context_lines_shown"] == 2 * 3 * len(EDITED_LINES)
+    assert by_n[0]["extra_vs_0"] == 0
+    assert by_n[3]["extra_vs_0"] > by_n[1]["extra_vs_0"] > 0
+    expected = round(100 * (by_n[3]["prompt_tokens"] / by_n[0]["prompt_tokens"] - 1), 1)
+    assert by_n[3]["extra_vs_0"] == expected
+    assert by_n[1]["tokens_per_added_line"] == round(by_n[1]["prompt_tokens"] / 3, 2)
+    table = report.context_table(rows)
+    assert "| tiny | 3 | 1 | 3 |" in table
+    assert table.count("\n") == 2 + len(rows)
+
+
+def make_sdist(cache: Path, version: str, files: dict[str, str]) -> None:
+    """A local sdist-shaped archive (one top directory), so no download is needed."""
+    top = cache / f"demo-{version}"
+    for rel, text in files.items():
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text(text)
+    with tarfile.open(cache / f"demo-{version}.tar.gz", "w:gz") as tar:
+        tar.add(top, arcname=top.name)
+
+
+def test_release_pair_becomes_a_base_and_head_branch(tmp_path: Path) -> None:
+    import bench_context
+
+    cache = tmp_path / "sdists"
+    make_sdist(cache, "1.0", {"demo/a.py": "x = 1\n", "gone.txt": "old\n"})
+    make_sdist(cache, "1.1", {"demo/a.py": "x = 2\n", "new.txt": "new\n"})
+    repo = bench_context.release_repo(tmp_path / "work", cache, "demo", "1.0", "1.1")
+    status = genrepo.git(repo, "diff", "--name-status", "base", "head").split()
+    # The archives' top directory is stripped, and a file gone from the new release is deleted.
+    assert status == ["M", "demo/a.py", "D", "gone.txt", "A", "new.txt"]
+    [zero] = bench_context.measure(repo, "base", "head", "demo", (0,))
+    assert (zero["files"], zero["added_lines"]) == (2, 2)
+
+
+def test_totals_are_sums_and_percentages_are_recomputed() -> None:
+    import bench_context
+
+    def counts(prompt: int, added: int) -> dict[str, int]:
+        return {**dict.fromkeys(bench_context.SUMMED, 1), "prompt_tokens": prompt,
+                "added_lines": added}  # fmt: skip
+
+    small = {0: counts(100, 1), 3: counts(200, 1)}  # +100%
+    large = {0: counts(900, 9), 3: counts(1_000, 9)}  # +11.1%
+    total = bench_context.add_samples([small, large])
+    [zero, three] = bench_context.rows("all", total, (0, 3))
+    assert (zero["prompt_tokens"], three["prompt_tokens"], three["files"]) == (1_000, 1_200, 2)
+    assert (zero["extra_vs_0"], three["extra_vs_0"]) == (0.0, 20.0)  # not the mean of the two
+    assert three["tokens_per_added_line"] == 120.0

@@ -1,0 +1,276 @@
+"""Part 5: what context lines cost. The same real code changes are planned with 0, 1, 2, 3, 5
+and 8 unchanged lines around each change (`--context-lines N`), and the prompt tokens counted
+with reviewer's estimator, so the default can be chosen by measurement, not habit.
+
+The corpus is real: consecutive releases of well-known Python projects (sdists from PyPI, the
+old release committed as `base`, the new one as `head`) and this repository's own last commits,
+each against its first parent. A release that cannot be downloaded is reported, not fatal."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from genrepo import commit_all, git
+
+from reviewer.config import RunSettings
+from reviewer.errors import ReviewerError
+from reviewer.prompt import prompt_overhead_tokens
+
+CONTEXTS = (0, 1, 2, 3, 5, 8)
+# (project, old release, new release): small releases, about the size of a pull request.
+# httpx 0.27.0 -> 0.27.2 adds a large docs page: a real diff, kept on purpose.
+PYPI_PAIRS = (
+    ("click", "8.1.6", "8.1.7"),
+    ("requests", "2.32.2", "2.32.3"),
+    ("rich", "13.7.0", "13.7.1"),
+    ("httpx", "0.27.0", "0.27.2"),
+    ("attrs", "24.1.0", "24.2.0"),
+    ("packaging", "24.0", "24.1"),
+    ("pluggy", "1.4.0", "1.5.0"),
+)
+QUICK_PAIRS = PYPI_PAIRS[:2]
+OWN_COMMITS = 30
+QUICK_OWN_COMMITS = 5
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DOWNLOAD_TIMEOUT_S = 300
+
+# Counts that add up over corpus entries; the per-line and relative columns are derived.
+SUMMED = ("files", "added_lines", "hunks", "chunks", "diff_tokens", "prompt_tokens",
+          "context_lines_shown")  # fmt: skip
+Sample = dict[str, int]
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+def sample(repo: Path, base: str, head: str, context_lines: int) -> Sample:
+    """The plan's counts for one range at one context size."""
+    from reviewer.plan import build_plan
+
+    settings = RunSettings(repo=repo, base=base, head=head, context_lines=context_lines)
+    plan = build_plan(settings, {})
+    diff_tokens = sum(c.estimated_tokens for c in plan.chunks)
+    return {
+        "files": len(plan.files),
+        "added_lines": sum(f.added for f in plan.files),
+        "hunks": sum(len(f.hunks) for f in plan.files),
+        "chunks": len(plan.chunks),
+        "diff_tokens": diff_tokens,
+        "prompt_tokens": diff_tokens + len(plan.chunks) * prompt_overhead_tokens(),
+        "context_lines_shown": sum(len(cf.context_lines) for c in plan.chunks for cf in c.files),
+    }
+
+
+def samples(repo: Path, base: str, head: str, contexts: Sequence[int]) -> dict[int, Sample]:
+    """One sample per context size, and N=0 always: the baseline the other sizes compare to."""
+    return {n: sample(repo, base, head, n) for n in sorted({0, *contexts})}
+
+
+def add_samples(runs: Iterable[dict[int, Sample]]) -> dict[int, Sample]:
+    """Per context size, the sum of every run's counts."""
+    total: dict[int, Sample] = {}
+    for run in runs:
+        for n, counts in run.items():
+            into = total.setdefault(n, dict.fromkeys(SUMMED, 0))
+            for key in SUMMED:
+                into[key] += counts[key]
+    return total
+
+
+Row = dict[str, Any]
+
+
+def rows(label: str, by_context: dict[int, Sample], contexts: Sequence[int]) -> list[Row]:
+    """The table rows of one corpus entry: counts plus tokens per added line and the extra
+    prompt tokens against no context at all."""
+    zero = by_context[0]["prompt_tokens"]
+    out = []
+    for n in contexts:
+        counts = by_context[n]
+        prompt, added = counts["prompt_tokens"], counts["added_lines"]
+        out.append({
+            "label": label,
+            "context_lines": n,
+            **counts,
+            "tokens_per_added_line": round(prompt / added, 2) if added else None,
+            "extra_vs_0": round(100 * (prompt / zero - 1), 1) if zero else 0.0,
+        })  # fmt: skip
+    return out
+
+
+def measure(
+    repo: Path, base: str, head: str, label: str, contexts: Sequence[int] = CONTEXTS
+) -> list[dict[str, Any]]:
+    """Rows for one range: `base...head` of `repo` planned at each context size."""
+    return rows(label, samples(repo, base, head, contexts), contexts)
+
+
+# --- corpus a: releases from PyPI --------------------------------------------------------------
+
+
+def sdist(cache: Path, name: str, version: str) -> Path:
+    """The release's sdist, downloaded once into `cache` with pip (the only registry access)."""
+    found = _cached_sdist(cache, name, version)
+    if found is None:
+        cache.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                "--quiet", "--dest", str(cache), f"{name}=={version}"]  # fmt: skip
+        subprocess.run(argv, check=True, capture_output=True, text=True,
+                       timeout=DOWNLOAD_TIMEOUT_S)  # fmt: skip
+        found = _cached_sdist(cache, name, version)
+    if found is None:
+        raise FileNotFoundError(f"pip downloaded no sdist of {name}=={version} into {cache}")
+    return found
+
+
+def _cached_sdist(cache: Path, name: str, version: str) -> Path | None:
+    # sdist names normalise the project name (PEP 625: lower case, `_` for `-` and `.`).
+    stem = f"{name.lower().replace('-', '_').replace('.', '_')}-{version}"
+    for suffix in (".tar.gz", ".zip"):
+        for candidate in (cache / f"{stem}{suffix}", cache / f"{name}-{version}{suffix}"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def unpack(archive: Path, into: Path) -> None:
+    """The archive's single top directory's contents, into `into` (which keeps its .git)."""
+    with tempfile.TemporaryDirectory(dir=into.parent) as tmp:
+        if archive.suffix == ".zip":
+            shutil.unpack_archive(archive, tmp)
+        else:
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")  # no links out, no absolute paths
+        [top] = list(Path(tmp).iterdir())
+        shutil.copytree(top, into, dirs_exist_ok=True, symlinks=True)
+
+
+def clear_tree(repo: Path) -> None:
+    for entry in repo.iterdir():
+        if entry.name == ".git":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def release_repo(root: Path, cache: Path, name: str, old: str, new: str) -> Path:
+    """A git repository whose `base` branch holds release `old` and `head` release `new`."""
+    old_sdist, new_sdist = sdist(cache, name, old), sdist(cache, name, new)
+    repo = root / f"{name}-{old}-{new}"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "base")
+    unpack(old_sdist, repo)
+    commit_all(repo, f"{name} {old}")
+    git(repo, "checkout", "-q", "-b", "head")
+    clear_tree(repo)
+    unpack(new_sdist, repo)
+    commit_all(repo, f"{name} {new}")
+    return repo
+
+
+# --- corpus b: this repository's own history ---------------------------------------------------
+
+
+def own_commits(repo: Path, count: int) -> list[str]:
+    """The last `count` non-merge commits; RuntimeError when `repo` is no full git checkout."""
+    try:
+        shallow = git(repo, "rev-parse", "--is-shallow-repository").strip()
+        commits = git(repo, "rev-list", "--no-merges", f"--max-count={count}", "HEAD").split()
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise RuntimeError(f"{repo} is not a git checkout") from e
+    if shallow != "false":
+        raise RuntimeError(f"{repo} is a shallow clone: its history is incomplete")
+    return commits
+
+
+def own_history(
+    repo: Path, count: int, contexts: Sequence[int], missing: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[int, Sample] | None, dict[str, str] | None]:
+    """Each of the last commits against its first parent, summed into one row set."""
+    label = f"reviewer: last {count} commits"
+    try:
+        commits = own_commits(repo, count)
+    except RuntimeError as e:
+        missing["context:reviewer"] = str(e)
+        return [], None, None
+    runs = []
+    for commit in commits:
+        try:
+            runs.append(samples(repo, f"{commit}~1", commit, contexts))
+        except ReviewerError as e:  # a root commit has no parent; anything else is reported
+            missing[f"context:reviewer:{commit[:10]}"] = f"{type(e).__name__}: {e}"
+    if not runs:
+        return [], None, None
+    total = add_samples(runs)
+    corpus = {"label": label, "base_version": f"{commits[-1][:10]}~1",
+              "head_version": commits[0][:10],
+              "source": f"this repository's git history: {len(runs)} non-merge commits, "
+                        "each against its first parent"}  # fmt: skip
+    return rows(label, total, contexts), total, corpus
+
+
+# --- the part ----------------------------------------------------------------------------------
+
+
+def _release(
+    root: Path, cache: Path, pair: tuple[str, str, str], contexts: Sequence[int]
+) -> tuple[list[dict[str, Any]], dict[int, Sample], dict[str, str]]:
+    name, old, new = pair
+    repo = release_repo(root, cache, name, old, new)
+    label = f"{name} {old} -> {new}"
+    by_context = samples(repo, "base", "head", contexts)
+    corpus = {"label": label, "base_version": old, "head_version": new, "source": "PyPI sdist"}
+    return rows(label, by_context, contexts), by_context, corpus
+
+
+def run_part(
+    root: Path, cache: Path, quick: bool, contexts: Sequence[int] = CONTEXTS
+) -> dict[str, Any]:
+    """Every corpus entry's rows, then "all" (their sums). Entries that cannot be built are
+    listed under "missing" (the caller merges them into results["missing"])."""
+    root.mkdir(parents=True, exist_ok=True)
+    missing: dict[str, str] = {}
+    all_rows: list[dict[str, Any]] = []
+    totals: list[dict[int, Sample]] = []
+    corpus: list[dict[str, str]] = []
+    for pair in QUICK_PAIRS if quick else PYPI_PAIRS:
+        try:
+            entry_rows, by_context, entry = _release(root, cache, pair, contexts)
+        except (OSError, ValueError, tarfile.TarError, subprocess.SubprocessError,
+                ReviewerError) as e:  # fmt: skip
+            missing[f"context:{pair[0]}"] = _why(e)
+            print(f"  context: {pair[0]} skipped: {missing[f'context:{pair[0]}']}", flush=True)
+            continue
+        _progress(entry_rows)
+        all_rows += entry_rows
+        totals.append(by_context)
+        corpus.append(entry)
+    count = QUICK_OWN_COMMITS if quick else OWN_COMMITS
+    own_rows, own_total, own_entry = own_history(REPO_ROOT, count, contexts, missing)
+    if own_total is not None and own_entry is not None:
+        _progress(own_rows)
+        all_rows += own_rows
+        totals.append(own_total)
+        corpus.append(own_entry)
+    if totals:
+        all_rows += rows("all", add_samples(totals), contexts)
+    return {"rows": all_rows, "corpus": corpus, "missing": missing}
+
+
+def _why(e: BaseException) -> str:
+    detail = getattr(e, "stderr", None) or str(e)
+    return f"{type(e).__name__}: {str(detail).strip()[-300:]}"
+
+
+def _progress(entry_rows: list[dict[str, Any]]) -> None:
+    extra = ", ".join(f"{r['context_lines']}: {r['extra_vs_0']:+}%" for r in entry_rows)
+    print(f"  context: {entry_rows[0]['label']}: extra tokens vs 0 context {extra}", flush=True)
