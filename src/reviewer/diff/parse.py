@@ -46,14 +46,14 @@ def parse_diff(text: str, max_file_lines: int | None = None) -> tuple[FileDiff, 
     A git file section with more than `max_file_lines` changed lines keeps its counts but not
     its hunks (the filters skip it as too_large): its lines are never turned into objects, so
     a huge file costs memory in proportion to its text, not 50 times that."""
-    lines = split_lines(text)
     try:
-        if any(line.startswith("diff --git ") for line in lines):
+        if text.startswith(_GIT_LINE) or f"\n{_GIT_LINE}" in text:
             files = tuple(
-                _parse_git_file(section, max_file_lines) for section in _git_sections(lines)
+                _parse_git_file(split_lines(section), max_file_lines)
+                for section in _git_sections(text)
             )
         else:
-            files = _parse_plain(lines)
+            files = _parse_plain(split_lines(text))
     except UnidiffParseError as e:
         reason = str(e).strip()  # unidiff quotes the line with its newline
         raise DiffError(f"the diff is not a valid unified diff: {reason}", hint=_HINT) from e
@@ -66,17 +66,18 @@ def parse_diff(text: str, max_file_lines: int | None = None) -> tuple[FileDiff, 
 _HINT = "pass the output of `git diff` or a pull request's .diff"
 
 
-def _git_sections(lines: list[str]) -> Iterator[list[str]]:
-    """One list of lines per `diff --git` section; text before the first one is preamble."""
-    start: int | None = None
-    for i, line in enumerate(lines):
-        # A hunk line starts with " ", "+", "-" or "\\", so this cannot match inside a hunk.
-        if line.startswith("diff --git "):
-            if start is not None:
-                yield lines[start:i]
-            start = i
-    if start is not None:
-        yield lines[start:]
+_GIT_LINE = "diff --git "
+
+
+def _git_sections(text: str) -> Iterator[str]:
+    """The text of each `diff --git` section, from its `diff --git` line to the next one's;
+    text before the first is preamble. Split on the text, not line by line: a hunk line
+    starts with " ", "+", "-" or "\\", so the marker at a line start cannot be inside a hunk."""
+    pieces = f"\n{text}".split(f"\n{_GIT_LINE}")
+    last = len(pieces) - 1
+    for i in range(1, len(pieces)):
+        # The split took each section's last newline, except the text's own end.
+        yield f"{_GIT_LINE}{pieces[i]}" + ("\n" if i < last else "")
 
 
 def _parse_git_file(section: list[str], max_file_lines: int | None) -> FileDiff:
