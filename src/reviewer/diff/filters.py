@@ -112,23 +112,28 @@ def _path_reason(f: FileDiff, config: RepoConfig) -> SkipReason | None:
     return None
 
 
-def _shown_head(f: FileDiff) -> str | None:
-    """The first lines of the new file as far as the diff shows them (for a patch file)."""
+def _shown_head(f: FileDiff) -> list[str]:
+    """The first lines of the new file as far as the diff shows them."""
     if not f.hunks or f.hunks[0].new_start > 1:
-        return None
+        return []
     texts = [ln.text for ln in f.hunks[0].lines if ln.kind is not LineKind.REMOVED]
-    return "\n".join(texts[:GENERATED_SCAN_LINES])
+    return texts[:GENERATED_SCAN_LINES]
 
 
 def _generated(files: Sequence[FileDiff], read_heads: HeadReader) -> set[str]:
-    heads = read_heads([f.path for f in files], GENERATED_SCAN_LINES)
+    """Files whose first lines carry a generated-code marker. The diff shows those lines
+    when its first hunk starts at line 1 and is long enough; only the other files' heads are
+    read from git (and, for a patch file, the diff's lines are all there is)."""
+    shown = {f.path: _shown_head(f) for f in files}
+    unseen = [p for p, head in shown.items() if len(head) < GENERATED_SCAN_LINES]
+    heads = read_heads(unseen, GENERATED_SCAN_LINES) if unseen else None
     found = set()
-    for f in files:
-        head = None if heads is None else heads.get(f.path)
+    for path, lines in shown.items():
+        head = None if heads is None else heads.get(path)
         if head is None:  # not read from git: judge by the lines the diff shows
-            head = _shown_head(f)
-        if head is not None and any(marker in head for marker in GENERATED_MARKERS):
-            found.add(f.path)
+            head = "\n".join(lines)
+        if any(marker in head for marker in GENERATED_MARKERS):
+            found.add(path)
     return found
 
 
