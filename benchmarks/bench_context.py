@@ -1,6 +1,13 @@
-"""Part 5: what context lines cost. The same real code changes are planned with 0, 1, 2, 3, 5
-and 8 unchanged lines around each change (`--context-lines N`), and the prompt tokens counted
-with reviewer's estimator, so the default can be chosen by measurement, not habit.
+"""Part 5: what context lines cost, and what they buy. The same real code changes are planned
+with 0, 1, 2, 3, 5 and 8 unchanged lines around each change (`--context-lines N`), and the
+prompt tokens counted with reviewer's estimator, so the default can be chosen by measurement,
+not habit.
+
+The benefit is measured mechanically, in any language that indents its blocks: for each run of
+added lines, is its enclosing line (the nearest line above it, in the new file, that is less
+indented: the `if`, `def` or class the change lives in, or a continuation line's statement)
+visible to the model, either among the lines the chunk shows or as the section text git puts
+in the hunk header?
 
 The corpus is real: consecutive releases of well-known Python projects (sdists from PyPI, the
 old release committed as `base`, the new one as `head`) and this repository's own last commits,
@@ -9,11 +16,12 @@ each against its first parent. A release that cannot be downloaded is reported, 
 from __future__ import annotations
 
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +29,7 @@ from genrepo import commit_all, git
 
 from reviewer.config import RunSettings
 from reviewer.errors import ReviewerError
+from reviewer.models import DiffLine, Hunk, LineKind, ReviewPlan
 from reviewer.prompt import prompt_overhead_tokens
 
 CONTEXTS = (0, 1, 2, 3, 5, 8)
@@ -43,19 +52,29 @@ DOWNLOAD_TIMEOUT_S = 300
 
 # Counts that add up over corpus entries; the per-line and relative columns are derived.
 SUMMED = ("files", "added_lines", "hunks", "chunks", "diff_tokens", "prompt_tokens",
-          "context_lines_shown")  # fmt: skip
+          "context_lines_shown", "indented_runs", "enclosing_visible",
+          "top_level_runs")  # fmt: skip
 Sample = dict[str, int]
+TAB_WIDTH = 4  # columns a tab counts for in an indentation
+# git cuts a hunk header's section text at 80 bytes (xdiff's function-line buffer), then drops
+# trailing blanks: a long `def` line is shown cut, and still names the function.
+GIT_SECTION_BYTES = 80
+# The new file's lines, per (head commit, path): read once per corpus entry, for every N.
+Blobs = dict[tuple[str, str], list[str]]
 
 
 # --- measuring -------------------------------------------------------------------------------
 
 
-def sample(repo: Path, base: str, head: str, context_lines: int) -> Sample:
+def sample(
+    repo: Path, base: str, head: str, context_lines: int, blobs: Blobs | None = None
+) -> Sample:
     """The plan's counts for one range at one context size."""
     from reviewer.plan import build_plan
 
     settings = RunSettings(repo=repo, base=base, head=head, context_lines=context_lines)
     plan = build_plan(settings, {})
+    visible = enclosing_counts(repo, plan, head, {} if blobs is None else blobs)
     diff_tokens = sum(c.estimated_tokens for c in plan.chunks)
     return {
         "files": len(plan.files),
@@ -65,12 +84,114 @@ def sample(repo: Path, base: str, head: str, context_lines: int) -> Sample:
         "diff_tokens": diff_tokens,
         "prompt_tokens": diff_tokens + len(plan.chunks) * prompt_overhead_tokens(),
         "context_lines_shown": sum(len(cf.context_lines) for c in plan.chunks for cf in c.files),
+        **visible,
     }
 
 
 def samples(repo: Path, base: str, head: str, contexts: Sequence[int]) -> dict[int, Sample]:
     """One sample per context size, and N=0 always: the baseline the other sizes compare to."""
-    return {n: sample(repo, base, head, n) for n in sorted({0, *contexts})}
+    blobs: Blobs = {}
+    return {n: sample(repo, base, head, n, blobs) for n in sorted({0, *contexts})}
+
+
+# --- what context buys: is the enclosing line visible? ----------------------------------------
+
+
+def indent(text: str) -> int:
+    """The width of the leading whitespace, a tab counting TAB_WIDTH columns."""
+    width = 0
+    for char in text:
+        if char == " ":
+            width += 1
+        elif char == "\t":
+            width += TAB_WIDTH
+        else:
+            break
+    return width
+
+
+def enclosing(lines: Sequence[str], number: int) -> int | None:
+    """The 1-based number of the nearest non-blank line above line `number` that is less
+    indented than it; None when there is none or the line itself is not indented."""
+    own = indent(lines[number - 1])
+    if own == 0:
+        return None
+    for above in range(number - 1, 0, -1):
+        text = lines[above - 1]
+        if text.strip() and indent(text) < own:
+            return above
+    return None
+
+
+def added_runs(hunk: Hunk) -> Iterator[list[DiffLine]]:
+    """The hunk's runs of added lines that follow each other in the new file (a removed line
+    between two added ones does not split a run: the new file has no line there)."""
+    run: list[DiffLine] = []
+    for line in hunk.lines:
+        if line.kind is LineKind.REMOVED:
+            continue
+        if line.kind is LineKind.ADDED:
+            run.append(line)
+        elif run:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def names_section(text: str, section: str) -> bool:
+    """Whether the hunk header's section text shows the line `text` (whole, or cut by git)."""
+    wanted = section.strip()
+    if not wanted:
+        return False
+    line = text.strip()
+    cut = line.encode("utf-8")[:GIT_SECTION_BYTES].decode("utf-8", "ignore").rstrip()
+    return wanted in (line, cut)
+
+
+def head_lines(repo: Path, head: str, path: str, blobs: Blobs) -> list[str]:
+    """The new file's lines, split at "\n" only, as git numbers them."""
+    key = (head, path)
+    if key not in blobs:
+        done = subprocess.run(["git", "cat-file", "blob", f"{head}:{path}"], cwd=repo,
+                              check=True, capture_output=True)  # fmt: skip
+        blobs[key] = done.stdout.decode("utf-8", "replace").split("\n")
+    return blobs[key]
+
+
+def shown_lines(plan: ReviewPlan) -> dict[str, dict[int, frozenset[int]]]:
+    """Per path, per added line: the new-file lines the chunk that owns it shows of that file."""
+    owners: dict[str, dict[int, frozenset[int]]] = {}
+    for chunk in plan.chunks:
+        for cf in chunk.files:
+            shown = cf.added_lines | cf.context_lines
+            owners.setdefault(cf.path, {}).update(dict.fromkeys(cf.added_lines, shown))
+    return owners
+
+
+def enclosing_counts(repo: Path, plan: ReviewPlan, head: str, blobs: Blobs) -> Sample:
+    """Runs of added lines whose first non-blank line is indented, how many of them show their
+    enclosing line to the model, and the runs at top level (not in the ratio)."""
+    owners = shown_lines(plan)
+    counts = {"indented_runs": 0, "enclosing_visible": 0, "top_level_runs": 0}
+    sha = plan.head or head
+    for f in plan.files:
+        shown_by_line = owners.get(f.path, {})
+        for hunk in f.hunks:
+            for run in added_runs(hunk):
+                first = next((ln for ln in run if ln.text.strip()), None)
+                if first is None or first.new_no is None:
+                    continue  # only blank lines: nothing encloses them
+                lines = head_lines(repo, sha, f.path, blobs)
+                above = enclosing(lines, first.new_no)
+                if above is None:
+                    counts["top_level_runs"] += 1
+                    continue
+                counts["indented_runs"] += 1
+                shown = shown_by_line.get(first.new_no, frozenset())
+                if above in shown or names_section(lines[above - 1], hunk.section):
+                    counts["enclosing_visible"] += 1
+    return counts
 
 
 def add_samples(runs: Iterable[dict[int, Sample]]) -> dict[int, Sample]:
@@ -88,19 +209,42 @@ Row = dict[str, Any]
 
 
 def rows(label: str, by_context: dict[int, Sample], contexts: Sequence[int]) -> list[Row]:
-    """The table rows of one corpus entry: counts plus tokens per added line and the extra
-    prompt tokens against no context at all."""
+    """The table rows of one corpus entry: counts plus tokens per added line, the extra
+    prompt tokens against no context at all and the share of indented runs whose enclosing
+    line is visible."""
     zero = by_context[0]["prompt_tokens"]
     out = []
     for n in contexts:
         counts = by_context[n]
         prompt, added = counts["prompt_tokens"], counts["added_lines"]
+        indented = counts["indented_runs"]
         out.append({
             "label": label,
             "context_lines": n,
             **counts,
             "tokens_per_added_line": round(prompt / added, 2) if added else None,
             "extra_vs_0": round(100 * (prompt / zero - 1), 1) if zero else 0.0,
+            "enclosing_visible_pct": (round(100 * counts["enclosing_visible"] / indented, 1)
+                                      if indented else None),
+        })  # fmt: skip
+    return out
+
+
+def medians(all_rows: Sequence[Row], contexts: Sequence[int]) -> list[Row]:
+    """Per context size, the median over corpus entries ("all" left out) of the extra tokens
+    and of the enclosing-line share: what a typical pull request sees, which the sum (weighted
+    by the largest entry) does not say."""
+    out = []
+    for n in contexts:
+        entries = [r for r in all_rows if r["label"] != "all" and r["context_lines"] == n]
+        extra = [r["extra_vs_0"] for r in entries]
+        pct = [r["enclosing_visible_pct"] for r in entries
+               if r["enclosing_visible_pct"] is not None]  # fmt: skip
+        out.append({
+            "context_lines": n,
+            "entries": len(entries),
+            "median_extra_vs_0": round(statistics.median(extra), 1) if extra else None,
+            "median_enclosing_visible_pct": round(statistics.median(pct), 1) if pct else None,
         })  # fmt: skip
     return out
 
@@ -263,7 +407,8 @@ def run_part(
         corpus.append(own_entry)
     if totals:
         all_rows += rows("all", add_samples(totals), contexts)
-    return {"rows": all_rows, "corpus": corpus, "missing": missing}
+    return {"rows": all_rows, "corpus": corpus, "missing": missing,
+            "medians": medians(all_rows, contexts)}  # fmt: skip
 
 
 def _why(e: BaseException) -> str:
@@ -273,4 +418,6 @@ def _why(e: BaseException) -> str:
 
 def _progress(entry_rows: list[dict[str, Any]]) -> None:
     extra = ", ".join(f"{r['context_lines']}: {r['extra_vs_0']:+}%" for r in entry_rows)
-    print(f"  context: {entry_rows[0]['label']}: extra tokens vs 0 context {extra}", flush=True)
+    seen = ", ".join(f"{r['context_lines']}: {r['enclosing_visible_pct']}%" for r in entry_rows)
+    print(f"  context: {entry_rows[0]['label']}: extra tokens vs 0 context {extra}; "
+          f"enclosing line visible {seen}", flush=True)  # fmt: skip

@@ -85,23 +85,47 @@ def stability_table(rows: list[dict[str, Any]]) -> str:
 def context_table(rows: list[dict[str, Any]]) -> str:
     headers = ["corpus", "context lines", "files", "added lines", "chunks", "prompt tokens",
                "tokens per added line", "extra vs 0 context (%)",
-               "context lines shown"]  # fmt: skip
+               "context lines shown", "enclosing line visible (%)"]  # fmt: skip
     body = [
         [f"**{r['label']}**" if r["label"] == "all" else r["label"], r["context_lines"],
          r["files"], r["added_lines"], r["chunks"], r["prompt_tokens"],
-         r["tokens_per_added_line"], f"{r['extra_vs_0']:+.1f}", r["context_lines_shown"]]
+         r["tokens_per_added_line"], f"{r['extra_vs_0']:+.1f}", r["context_lines_shown"],
+         _pct(r.get("enclosing_visible_pct"))]
         for r in rows
     ]  # fmt: skip
     return md_table(headers, body)
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def context_medians(medians: list[dict[str, Any]]) -> str:
+    """One line per context size: the median corpus entry's extra tokens and visible share."""
+    if not medians:
+        return ""
+    lines = [
+        f"- N={m['context_lines']}: extra prompt tokens {_signed(m['median_extra_vs_0'])}%, "
+        f"enclosing line visible {_pct(m['median_enclosing_visible_pct'])}%"
+        for m in medians
+    ]
+    entries = medians[0]["entries"]
+    return (f"\nMedian over the {entries} corpus entries (\"all\" left out):\n\n"
+            + "\n".join(lines) + "\n")  # fmt: skip
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f}"
+
+
 def context_part(part: dict[str, Any]) -> str:
-    """The table, then where each corpus entry comes from."""
+    """The table, the medians per corpus entry, then where each corpus entry comes from."""
     sources = "".join(
         f"- {c['label']}: {c['source']} ({c['base_version']} -> {c['head_version']})\n"
         for c in part.get("corpus", [])
     )
-    return context_table(part["rows"]) + (f"\nCorpus:\n\n{sources}" if sources else "")
+    medians = context_medians(part.get("medians", []))
+    return context_table(part["rows"]) + medians + (f"\nCorpus:\n\n{sources}" if sources else "")
 
 
 def model_table(runs: list[dict[str, Any]]) -> str:
@@ -126,7 +150,7 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
         ("tokens", "4. Prompt tokens per changed line vs. one request per whole file",
          tokens_table),
         ("stability", "Chunking stability after a one-file push", stability_table),
-        ("context", "5. Context lines: what each costs", context_part),
+        ("context", "5. Context lines: what each costs and buys", context_part),
     ]  # fmt: skip
     for key, title, render in sections:
         value = results.get(key)
@@ -236,21 +260,31 @@ def _plot_tokens(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
 
 
 def _plot_context(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
-    fig, ax = plt.subplots(figsize=(8, 4.8))
-    labels = list(dict.fromkeys(r["label"] for r in rows))  # corpus order, "all" last
-    for label in labels:
-        mine = [r for r in rows if r["label"] == label]
-        bold = label == "all"
-        ax.plot([r["context_lines"] for r in mine], [r["extra_vs_0"] for r in mine],
-                "o-" if bold else ".-", label=label, linewidth=3 if bold else 1.2,
-                color="black" if bold else None, zorder=3 if bold else 2)  # fmt: skip
-    ax.set_xticks(sorted({r["context_lines"] for r in rows}))
-    ax.set_xlabel("context lines (--context-lines N)")
-    ax.set_ylabel("extra prompt tokens vs 0 context, %")
-    ax.set_title("What context lines cost (real releases and commits)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    """Cost (extra prompt tokens) and benefit (enclosing line visible) against N, one line per
+    corpus entry, "all" in bold."""
+    fig, (cost, gain) = plt.subplots(1, 2, figsize=(13, 4.8))
+    _context_lines(cost, rows, "extra_vs_0")
+    cost.set_ylabel("extra prompt tokens vs 0 context, %")
+    cost.set_title("What context lines cost")
+    _context_lines(gain, rows, "enclosing_visible_pct")
+    gain.set_ylabel("runs of added lines whose enclosing line is visible, %")
+    gain.set_title("What they buy: the enclosing line in view")
+    gain.legend(fontsize=8)
+    fig.suptitle("Context lines on real releases and commits")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path.name
+
+
+def _context_lines(ax: Any, rows: list[dict[str, Any]], key: str) -> None:
+    labels = list(dict.fromkeys(r["label"] for r in rows))  # corpus order, "all" last
+    for label in labels:
+        mine = [r for r in rows if r["label"] == label and r.get(key) is not None]
+        bold = label == "all"
+        ax.plot([r["context_lines"] for r in mine], [r[key] for r in mine],
+                "o-" if bold else ".-", label=label, linewidth=3 if bold else 1.2,
+                color="black" if bold else None, zorder=3 if bold else 2)  # fmt: skip
+    ax.set_xticks(sorted({r["context_lines"] for r in rows}))
+    ax.set_xlabel("context lines (--context-lines N)")
+    ax.grid(True, alpha=0.3)

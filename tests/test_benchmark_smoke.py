@@ -157,3 +157,87 @@ def test_totals_are_sums_and_percentages_are_recomputed() -> None:
     assert (zero["prompt_tokens"], three["prompt_tokens"], three["files"]) == (1_000, 1_200, 2)
     assert (zero["extra_vs_0"], three["extra_vs_0"]) == (0.0, 20.0)  # not the mean of the two
     assert three["tokens_per_added_line"] == 120.0
+
+
+NEAR_BODY = ["        a = 1", "        b = 2", "        c = 3"]
+
+
+def nested_pr(root: Path) -> Path:
+    """Three changes in one Python file: one 4 lines below its `if`, one deep in a long
+    top-level function (its `def` line is what git puts in the hunk header), one at top level;
+    plus an added blank line, which no run counts."""
+    base = ["import os", "", "", "def f(x):", "    if x:", *NEAR_BODY, "        d = 4",
+            "    return x", *[f"# filler {i}" for i in range(20)], "", "def big():",
+            *[f"    v{i} = {i}" for i in range(40)], "", *[f"# more {i}" for i in range(20)],
+            "VERSION = 1", *[f"# tail {i}" for i in range(20)]]  # fmt: skip
+    head = list(base)
+    head[base.index("        d = 4")] = "        d = 5"  # line 9; its `if x:` is line 5
+    head[base.index("    v30 = 30")] = "    v30 = 31"  # `def big():` is 31 lines above
+    head[base.index("VERSION = 1")] = "VERSION = 2"
+    head.insert(base.index("# filler 10"), "")
+    repo = root / "nested"
+    repo.mkdir()
+    genrepo.git(repo, "init", "-q", "-b", "base")
+    (repo / "mod.py").write_text("\n".join(base) + "\n")
+    genrepo.commit_all(repo, "base")
+    genrepo.git(repo, "checkout", "-q", "-b", "head")
+    (repo / "mod.py").write_text("\n".join(head) + "\n")
+    genrepo.commit_all(repo, "head")
+    return repo
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("reviewer.plan") is None, reason="the diff pipeline has not landed"
+)
+def test_enclosing_line_is_visible_through_context_or_the_hunk_header(tmp_path: Path) -> None:
+    import bench_context
+    import report
+
+    rows = bench_context.measure(nested_pr(tmp_path), "base", "head", "nested", (0, 3, 4, 5))
+    by_n = {r["context_lines"]: r for r in rows}
+    # Two indented runs (the `if` body line, the `big` body line), one top-level run; the
+    # added blank line is in no count.
+    assert {(r["indented_runs"], r["top_level_runs"]) for r in rows} == {(2, 1)}
+    # `def big():` is visible at every N through the section text; `if x:` only once N
+    # reaches the 4 lines between it and the change.
+    visible = {n: r["enclosing_visible"] for n, r in by_n.items()}
+    assert visible == {0: 1, 3: 1, 4: 2, 5: 2}
+    assert [by_n[n]["enclosing_visible_pct"] for n in (0, 3, 5)] == [50.0, 50.0, 100.0]
+    table = report.context_table(rows)
+    assert table.splitlines()[0].endswith("| enclosing line visible (%) |")
+    assert table.splitlines()[2].endswith("| 0 | 50.0 |")  # context shown at N=0, then the pct
+
+
+def test_enclosing_line_rules() -> None:
+    import bench_context
+
+    lines = ["x = call(", "    a,", "", "\tb)", "def g():", "  y", "  z", "    w"]
+    assert bench_context.indent("\t  b") == bench_context.TAB_WIDTH + 2
+    assert bench_context.enclosing(lines, 2) == 1  # a continuation line: its statement's line
+    assert bench_context.enclosing(lines, 4) == 1  # a tab is deeper than 0, blanks skipped
+    assert bench_context.enclosing(lines, 7) == 5  # the same indent does not enclose
+    assert bench_context.enclosing(lines, 8) == 7
+    assert bench_context.enclosing(lines, 1) is None  # top level
+    long_def = "def " + "n" * 100 + "():"
+    assert bench_context.names_section(long_def, long_def[:80])  # git's 80-byte cut
+    assert not bench_context.names_section(long_def, long_def[:40])
+    assert not bench_context.names_section("    if x:", "def f(x):")
+    assert not bench_context.names_section("x", "")
+
+
+def test_medians_leave_out_all_and_skip_entries_without_indented_runs() -> None:
+    import bench_context
+    import report
+
+    def row(label: str, n: int, extra: float, pct: float | None) -> dict[str, object]:
+        return {"label": label, "context_lines": n, "extra_vs_0": extra,
+                "enclosing_visible_pct": pct}  # fmt: skip
+
+    rows = [row("a", 3, 10.0, 40.0), row("b", 3, 30.0, None), row("c", 3, 20.0, 80.0),
+            row("all", 3, 99.0, 99.0)]  # fmt: skip
+    [m] = bench_context.medians(rows, (3,))
+    assert m == {"context_lines": 3, "entries": 3, "median_extra_vs_0": 20.0,
+                 "median_enclosing_visible_pct": 60.0}  # fmt: skip
+    text = report.context_medians([m])
+    assert "- N=3: extra prompt tokens +20.0%, enclosing line visible 60.0%" in text
+    assert "3 corpus entries" in text
