@@ -17,6 +17,7 @@ from reviewer.chunking import (
     chunk_budget,
     is_group_boundary,
 )
+from reviewer.config import DEFAULT_CONTEXT_LINES
 from reviewer.diff.parse import parse_diff
 from reviewer.errors import UsageError
 from reviewer.models import Chunk, FileDiff, LineKind
@@ -89,7 +90,7 @@ def test_big_hunk_is_split_with_context() -> None:
     assert len(result.chunks) > 10
     second = result.chunks[1]
     shown = second.files[0]
-    assert len(shown.context_lines) == 2 * 3  # three lines of context on each side
+    assert len(shown.context_lines) == 2 * DEFAULT_CONTEXT_LINES  # on each side
     assert max(shown.context_lines) > max(shown.added_lines) > min(shown.added_lines)
     assert min(shown.context_lines) < min(shown.added_lines)
 

@@ -253,7 +253,7 @@ def test_context_lines_flag(repo: tuple[Path, str]) -> None:
         files = json.loads(proc.stdout)["chunks"][0]["files"]
         return {f["path"]: f["context_lines"] for f in files}
 
-    assert shown()["app.py"] == [1]  # the default, 3: the one unchanged line of this file
+    assert shown()["app.py"] == [1]  # the default, 2: the one unchanged line of this file
     assert shown("--context-lines", "0")["app.py"] == []
     bad = reviewer("--repo", str(root), "--base", base, "--dry-run", "--context-lines", "21")
     assert bad.returncode == 2 and "--context-lines" in bad.stderr
