@@ -37,8 +37,8 @@ DEFAULT_MODEL = "qwen2.5-coder:7b"
 DEFAULT_NUM_CTX = 8192
 DEFAULT_NUM_PREDICT = 1024
 # Unchanged lines shown around each change, chosen by measurement (docs/performance.md, part 5):
-# on real releases the enclosing line of a change is visible for a median 45% of changes at 0,
-# 74% at 1, 88% at 2 and 90% at 3, for +9%, +18% and +24% prompt tokens: past 2, a token buys
+# on real releases the enclosing line of a change is visible for a median 43% of changes at 0,
+# 72% at 1, 88% at 2 and 90% at 3, for +9%, +18% and +24% prompt tokens: past 2, a token buys
 # less than a third as much.
 DEFAULT_CONTEXT_LINES = 2
 MAX_CONTEXT_LINES = 20
