@@ -53,12 +53,15 @@ class _Handler(BaseHTTPRequestHandler):
                 {"model_info": {"general.architecture": "bench", "bench.context_length": 32768}}
             )
         elif self.path == "/api/chat":
-            self._chat(body)
+            payload, content_type = self._chat(body)
+            # Counted before the answer goes out: a client that has its answer sees the count.
             self.counters.add(time.perf_counter() - started)
+            self._send_raw(payload, content_type)
         else:
             self._send({"error": "not found"}, 404)
 
-    def _chat(self, body: dict[str, Any]) -> None:
+    def _chat(self, body: dict[str, Any]) -> tuple[bytes, str]:
+        """The answer to a chat request, and its content type."""
         messages = body.get("messages") or []
         prompt_chars = sum(len(m.get("content", "")) for m in messages if isinstance(m, dict))
         final = {
@@ -72,10 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream", True):
             piece = {"model": self.model, "message": {"role": "assistant", "content": ANSWER}}
             lines = [json.dumps(piece), json.dumps(final)]
-            self._send_raw("\n".join(lines).encode() + b"\n", "application/x-ndjson")
-        else:
-            final["message"] = {"role": "assistant", "content": ANSWER}
-            self._send(final)
+            return "\n".join(lines).encode() + b"\n", "application/x-ndjson"
+        final["message"] = {"role": "assistant", "content": ANSWER}
+        return json.dumps(final).encode(), "application/json"
 
     def _read_json(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
