@@ -217,6 +217,10 @@ def _plot_tool(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
     ax2.grid(True, which="both", alpha=0.3)
     ax2.legend()
     fig.suptitle("The tool's own cost, no model")
+    return _save(plt, fig, path)
+
+
+def _save(plt: Any, fig: Any, path: Path) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -233,10 +237,7 @@ def _plot_calls(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
     ax.set_title("Per-call overhead")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, path)
 
 
 def _plot_tokens(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
@@ -253,10 +254,7 @@ def _plot_tokens(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
     ax.set_yscale("log")
     ax.set_title("Prompt tokens per changed line")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, path)
 
 
 def _plot_context(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
@@ -271,10 +269,7 @@ def _plot_context(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
     gain.set_title("What they buy: the enclosing line in view")
     gain.legend(fontsize=8)
     fig.suptitle("Context lines on real releases and commits")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, path)
 
 
 def _context_lines(ax: Any, rows: list[dict[str, Any]], key: str) -> None:

@@ -3,7 +3,6 @@ size, run for real. No timing assertions: timings belong to the benchmark, not t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -54,9 +53,6 @@ def test_fake_server_answers_like_ollama() -> None:
         assert counters.chat_calls == 2
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("reviewer.plan") is None, reason="the diff pipeline has not landed"
-)
 def test_quick_part_one_runs(tmp_path: Path) -> None:
     out = tmp_path / "results"
     done = subprocess.run(
@@ -78,23 +74,25 @@ EDITED_LINES = (10, 30, 50)  # one-line edits, far enough apart that no two hunk
 
 def small_real_pr(root: Path) -> Path:
     """A 60-line file on `base`; on `head` three separated lines of it are modified."""
-    repo = root / "ctx"
+    base = [f"value_{i} = compute({i})" for i in range(1, 61)]
+    head = list(base)
+    for n in EDITED_LINES:
+        head[n - 1] = f"value_{n} = compute({n}) + 1"
+    return two_commit_repo(root / "ctx", base, head)
+
+
+def two_commit_repo(repo: Path, base: list[str], head: list[str]) -> Path:
+    """A repository whose mod.py holds `base` on branch base and `head` on branch head."""
     repo.mkdir()
     genrepo.git(repo, "init", "-q", "-b", "base")
-    lines = [f"value_{i} = compute({i})" for i in range(1, 61)]
-    (repo / "mod.py").write_text("\n".join(lines) + "\n")
+    (repo / "mod.py").write_text("\n".join(base) + "\n")
     genrepo.commit_all(repo, "base")
     genrepo.git(repo, "checkout", "-q", "-b", "head")
-    for n in EDITED_LINES:
-        lines[n - 1] = f"value_{n} = compute({n}) + 1"
-    (repo / "mod.py").write_text("\n".join(lines) + "\n")
+    (repo / "mod.py").write_text("\n".join(head) + "\n")
     genrepo.commit_all(repo, "head")
     return repo
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("reviewer.plan") is None, reason="the diff pipeline has not landed"
-)
 def test_context_part_counts_the_context_it_shows(tmp_path: Path) -> None:
     import bench_context
     import report
@@ -175,20 +173,9 @@ def nested_pr(root: Path) -> Path:
     head[base.index("    v30 = 30")] = "    v30 = 31"  # `def big():` is 31 lines above
     head[base.index("VERSION = 1")] = "VERSION = 2"
     head.insert(base.index("# filler 10"), "")
-    repo = root / "nested"
-    repo.mkdir()
-    genrepo.git(repo, "init", "-q", "-b", "base")
-    (repo / "mod.py").write_text("\n".join(base) + "\n")
-    genrepo.commit_all(repo, "base")
-    genrepo.git(repo, "checkout", "-q", "-b", "head")
-    (repo / "mod.py").write_text("\n".join(head) + "\n")
-    genrepo.commit_all(repo, "head")
-    return repo
+    return two_commit_repo(root / "nested", base, head)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("reviewer.plan") is None, reason="the diff pipeline has not landed"
-)
 def test_enclosing_line_is_visible_through_context_or_the_hunk_header(tmp_path: Path) -> None:
     import bench_context
     import report

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reviewer.errors import ConfigError
+from reviewer.errors import ConfigError, first_problem
 from reviewer.models import Severity
 
 TRUE_WORDS = frozenset({"1", "true", "yes"})
@@ -69,10 +69,8 @@ def parse_repo_config(text: str, source: str) -> RepoConfig:
     try:
         return RepoConfig.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise ConfigError(
-            f"{source}: {where}: {first['msg']}",
+            f"{source}: {first_problem(e)}",
             hint="see the README section 'Configuration file' for the accepted keys",
         ) from e
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reviewer.config import RunSettings
-from reviewer.errors import ExitCode, FindingsDocumentError, ReviewerError
+from reviewer.errors import ExitCode, FindingsDocumentError, ReviewerError, first_problem
 from reviewer.models import FindingsDocument, Status
 from reviewer.security import escape_json_text
 
@@ -98,10 +98,8 @@ def load_document(path: Path) -> FindingsDocument:
     try:
         return FindingsDocument.model_validate_json(raw)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise FindingsDocumentError(
-            f"{path} is not a findings document: {where}: {first['msg']}",
+            f"{path} is not a findings document: {first_problem(e)}",
             "produce it with `reviewer run --output`; `reviewer schema` prints its schema",
         ) from None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from pydantic import ValidationError
+
 
 class ExitCode(IntEnum):
     """Exit codes are part of the interface; the README documents each."""
@@ -60,3 +62,10 @@ class PostError(ReviewerError):
     """GitHub refused the post or could not be reached after retries."""
 
     exit_code = ExitCode.NOT_REVIEWED
+
+
+def first_problem(error: ValidationError) -> str:
+    """`where: what` of a validation error's first problem, for a one-line message."""
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return f"{where}: {first['msg']}"

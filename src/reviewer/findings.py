@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, ValidationError
 
 from reviewer.backends.interface import InvalidAnswerError
 from reviewer.config import FilterMode
+from reviewer.errors import first_problem
 from reviewer.models import Category, Chunk, Finding, Severity, Strict
 from reviewer.prompt import (
     MAX_FINDINGS_PER_CHUNK,
@@ -74,9 +75,7 @@ def parse_answer(content: str) -> tuple[RawFinding, ...]:
         # Every field is required (no defaults): a missing `end_line` is an invalid answer.
         answer = RawAnswer.model_validate_json(body)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InvalidAnswerError(f"invalid answer at {where}: {first['msg']}") from None
+        raise InvalidAnswerError(f"invalid answer at {first_problem(e)}") from None
     return answer.findings
 
 

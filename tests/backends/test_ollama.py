@@ -15,6 +15,7 @@ from model_fakes import (
     DIGEST,
     MODEL,
     answer,
+    backend_settings,
     finding,
     ndjson_bytes,
     ollama_stream,
@@ -37,16 +38,7 @@ from reviewer.prompt import findings_schema
 
 
 def settings_for(server: HTTPServer, **over: Any) -> RunSettings:
-    values: dict[str, Any] = {
-        "base_url": server.url_for("/").rstrip("/"),
-        "model": MODEL,
-        "timeout": 5.0,
-        "connect_timeout": 1.0,
-        "retries": 2,
-        "no_cache": True,
-    }
-    values.update(over)
-    return RunSettings(**values)
+    return backend_settings(server.url_for("/"), **over)
 
 
 def backend_for(server: HTTPServer, **over: Any) -> OllamaBackend:

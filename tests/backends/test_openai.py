@@ -8,25 +8,26 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from model_fakes import MODEL, answer, finding, openai_completion, requests_to, serve_openai_models
+from model_fakes import (
+    MODEL,
+    answer,
+    backend_settings,
+    finding,
+    openai_completion,
+    requests_to,
+    serve_openai_models,
+)
 from reviewer.backends import make_backend
 from reviewer.backends.interface import ChunkFailedError, InvalidAnswerError, TransientModelError
 from reviewer.backends.openai import OpenAICompatibleBackend
-from reviewer.config import Backend, RunSettings
+from reviewer.config import Backend
 from reviewer.errors import ConfigError, ModelError, UsageError
 from reviewer.prompt import findings_schema
 
 
 def backend_for(server: HTTPServer, **over: Any) -> OpenAICompatibleBackend:
-    values: dict[str, Any] = {
-        "backend": Backend.OPENAI,
-        "base_url": server.url_for("/").rstrip("/"),
-        "model": MODEL,
-        "timeout": 5.0,
-        "retries": 2,
-    }
-    values.update(over)
-    backend = make_backend(RunSettings(**values))
+    over.setdefault("backend", Backend.OPENAI)
+    backend = make_backend(backend_settings(server.url_for("/"), **over))
     assert isinstance(backend, OpenAICompatibleBackend)
     return backend
 

@@ -32,6 +32,7 @@ from model_fakes import (  # noqa: E402
     MODEL,
     answer,
     app_chunk,
+    backend_settings,
     finding,
     ndjson_bytes,
     ollama_stream,
@@ -49,7 +50,7 @@ from reviewer.backends.interface import (  # noqa: E402
 from reviewer.backends.ollama import same_model  # noqa: E402
 from reviewer.backends.openai import same_served_model  # noqa: E402
 from reviewer.backends.retry import RetryPolicy  # noqa: E402
-from reviewer.config import Backend, RunSettings  # noqa: E402
+from reviewer.config import Backend  # noqa: E402
 from reviewer.errors import ModelError  # noqa: E402
 from reviewer.findings import parse_answer, validate  # noqa: E402
 from reviewer.prompt import DEFAULT_MAX_FINDINGS, MAX_FINDINGS_PER_CHUNK  # noqa: E402
@@ -86,21 +87,8 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REVIEWER_LOCK_DIR", str(tmp_path))
 
 
-def settings(url: str, **over: Any) -> RunSettings:
-    values: dict[str, Any] = {
-        "base_url": url,
-        "model": MODEL,
-        "timeout": 5.0,
-        "connect_timeout": 1.0,
-        "retries": 2,
-        "no_cache": True,
-    }
-    values.update(over)
-    return RunSettings(**values)
-
-
 def chat(url: str, **over: Any) -> ModelReply:
-    backend = make_backend(settings(url, **over))
+    backend = make_backend(backend_settings(url, **over))
     try:
         return backend.chat("SYS", "USER", estimated_prompt_tokens=500)
     finally:

@@ -28,9 +28,15 @@ from reviewer.backends.interface import (
 )
 from reviewer.backends.lock import request_slot
 from reviewer.backends.retry import RetryPolicy, call_with_retry
-from reviewer.backends.truncation import check_fits, check_not_truncated
+from reviewer.backends.truncation import (
+    answer_cut_off,
+    check_context_length,
+    check_fits,
+    check_not_truncated,
+    reported_count,
+)
 from reviewer.config import RunSettings
-from reviewer.errors import ConfigError, ModelError
+from reviewer.errors import ModelError
 from reviewer.prompt import findings_schema
 
 MAX_JSON_BYTES = 4_000_000  # /api/show can be large (templates, licences)
@@ -76,12 +82,7 @@ class OllamaBackend:
         if self._settings.model_digest:
             verify_digest(self._settings.model, self._settings.model_digest, digest)
         context = _context_length(show)
-        if context is not None and self._settings.num_ctx > context:
-            raise ConfigError(
-                f"--num-ctx {self._settings.num_ctx} is above {self._settings.model}'s context "
-                f"length {context}",
-                f"use --num-ctx {context} or less",
-            )
+        check_context_length(self._settings.num_ctx, self._settings.model, context)
         return ServerInfo(
             version=version, model=self._settings.model, digest=digest, context_length=context
         )
@@ -176,19 +177,15 @@ class OllamaBackend:
         return self._reply("".join(parts), final, time.monotonic() - started)
 
     def _reply(self, content: str, final: dict[str, Any], duration: float) -> ModelReply:
+        prompt_tokens = reported_count(final, "prompt_eval_count")
+        completion_tokens = reported_count(final, "eval_count")
         if final.get("done_reason") == "length":
-            raise InvalidAnswerError(
-                f"the answer was cut off at --num-predict {self._settings.num_predict} tokens",
-                kind="answer_cut_off",
-                prompt_tokens=_count(final, "prompt_eval_count"),
-                completion_tokens=_count(final, "eval_count"),
-            )
-        prompt_tokens = _count(final, "prompt_eval_count")
+            raise answer_cut_off(self._settings.num_predict, prompt_tokens, completion_tokens)
         check_not_truncated(prompt_tokens, self._settings.num_ctx)
         return ModelReply(
             content=content,
             prompt_tokens=prompt_tokens,
-            completion_tokens=_count(final, "eval_count"),
+            completion_tokens=completion_tokens,
             finish_reason=_text(final, "done_reason"),
             duration_s=duration,
         )
@@ -243,11 +240,6 @@ def _collect(lines: Iterator[dict[str, Any]], model: str) -> tuple[list[str], di
 def _text(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) else None
-
-
-def _count(data: dict[str, Any], key: str) -> int:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _context_length(show: dict[str, Any]) -> int | None:

@@ -29,9 +29,15 @@ from reviewer.backends.interface import (
 )
 from reviewer.backends.lock import request_slot
 from reviewer.backends.retry import RetryPolicy, call_with_retry
-from reviewer.backends.truncation import check_fits, check_not_truncated
+from reviewer.backends.truncation import (
+    answer_cut_off,
+    check_context_length,
+    check_fits,
+    check_not_truncated,
+    reported_count,
+)
 from reviewer.config import RunSettings
-from reviewer.errors import ConfigError, ModelError
+from reviewer.errors import ModelError
 from reviewer.prompt import findings_schema
 
 # The answer inside a JSON body: escaping can double it.
@@ -76,12 +82,7 @@ class OpenAICompatibleBackend:
                 kind="model_missing",
             )
         context = _context_length(entry)
-        if context is not None and self._settings.num_ctx > context:
-            raise ConfigError(
-                f"--num-ctx {self._settings.num_ctx} is above {self._settings.model}'s context "
-                f"length {context}",
-                f"use --num-ctx {context} or less",
-            )
+        check_context_length(self._settings.num_ctx, self._settings.model, context)
         return ServerInfo(model=self._settings.model, context_length=context)
 
     def _models(self) -> list[dict[str, Any]]:
@@ -152,24 +153,20 @@ class OpenAICompatibleBackend:
         choice = _first_choice(data)
         raw_usage = data.get("usage")
         usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
+        prompt_tokens = reported_count(usage, "prompt_tokens")
+        completion_tokens = reported_count(usage, "completion_tokens")
         if choice.get("finish_reason") == "length":
-            raise InvalidAnswerError(
-                f"the answer was cut off at --num-predict {self._settings.num_predict} tokens",
-                kind="answer_cut_off",
-                prompt_tokens=_count(usage, "prompt_tokens"),
-                completion_tokens=_count(usage, "completion_tokens"),
-            )
+            raise answer_cut_off(self._settings.num_predict, prompt_tokens, completion_tokens)
         message = choice.get("message")
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, str):
             raise InvalidAnswerError("the answer has no message content")
-        prompt_tokens = _count(usage, "prompt_tokens")
         check_not_truncated(prompt_tokens, self._settings.num_ctx)
         finish = choice.get("finish_reason")
         return ModelReply(
             content=content,
             prompt_tokens=prompt_tokens,
-            completion_tokens=_count(usage, "completion_tokens"),
+            completion_tokens=completion_tokens,
             cached_tokens=_cached_tokens(data, usage),
             finish_reason=finish if isinstance(finish, str) else None,
             duration_s=duration,
@@ -217,15 +214,10 @@ def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
     return choices[0]
 
 
-def _count(data: Any, key: str) -> int:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
 def _cached_tokens(data: dict[str, Any], usage: dict[str, Any]) -> int:
     """OpenAI's usage.prompt_tokens_details.cached_tokens, else llama.cpp's timings.cache_n."""
-    cached = _count(usage.get("prompt_tokens_details"), "cached_tokens")
-    return cached or _count(data.get("timings"), "cache_n")
+    cached = reported_count(usage.get("prompt_tokens_details"), "cached_tokens")
+    return cached or reported_count(data.get("timings"), "cache_n")
 
 
 def _context_length(entry: dict[str, Any]) -> int | None:

@@ -1,20 +1,28 @@
-"""Detecting a prompt the server cut to fit its context window.
+"""The context window and the answer cap, checked the same way for every backend.
 
-Newer servers refuse an over-long prompt (Ollama with `truncate: false`, llama.cpp): that
-arrives as an HTTP 400 and fails the chunk. Older Ollama servers cut it silently. Two checks
-catch that, and neither misfires when the server reuses a cached prefix (which only makes the
-reported prompt count smaller):
+Preflight: `--num-ctx` must not exceed the context the server reports for the model.
 
-1. Before sending: if our estimate of the prompt (deliberately high: about 3 characters a token)
-   exceeds `num_ctx`, the prompt is not sent. This also covers servers that cut a long prompt
-   to about half the window, which no after-the-fact count could tell from a short prompt.
+A prompt the server cut to fit its window: newer servers refuse an over-long prompt (Ollama
+with `truncate: false`, llama.cpp), which arrives as an HTTP 400 and fails the chunk. Older
+Ollama servers cut it silently. Two checks catch that, and neither misfires when the server
+reuses a cached prefix (which only makes the reported prompt count smaller):
+
+1. Before sending: if our estimate of the prompt (deliberately high: see prompt.py's
+   estimate_tokens) exceeds `num_ctx`, the prompt is not sent. This also covers servers that
+   cut a long prompt to about half the window, which no after-the-fact count could tell from a
+   short prompt.
 2. After the answer: if the server reports a prompt of at least `num_ctx - TRUNCATION_MARGIN`
    tokens, the prompt filled the whole window: it was cut to fit (or left no room to answer).
+
+An answer that stopped at `num_predict` is cut off: invalid, whatever it holds.
 """
 
 from __future__ import annotations
 
-from reviewer.backends.interface import ChunkFailedError
+from typing import Any
+
+from reviewer.backends.interface import ChunkFailedError, InvalidAnswerError
+from reviewer.errors import ConfigError
 
 TRUNCATION_MARGIN = 32
 
@@ -41,3 +49,31 @@ def check_not_truncated(reported_prompt_tokens: int, num_ctx: int) -> None:
             _HINT,
             kind="truncated_prompt",
         )
+
+
+def check_context_length(num_ctx: int, model: str, context_length: int | None) -> None:
+    """Preflight: refuse a `--num-ctx` above the model's context as the server reports it."""
+    if context_length is not None and num_ctx > context_length:
+        raise ConfigError(
+            f"--num-ctx {num_ctx} is above {model}'s context length {context_length}",
+            f"use --num-ctx {context_length} or less",
+        )
+
+
+def answer_cut_off(
+    num_predict: int, prompt_tokens: int, completion_tokens: int
+) -> InvalidAnswerError:
+    """The error for an answer that stopped at the `num_predict` cap (its tokens still count)."""
+    return InvalidAnswerError(
+        f"the answer was cut off at --num-predict {num_predict} tokens",
+        kind="answer_cut_off",
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+    )
+
+
+def reported_count(data: Any, key: str) -> int:
+    """A token count from a server's JSON (`usage.prompt_tokens`, `eval_count`...): a
+    non-negative integer, else 0 (missing, null, a bool, a string or negative)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

@@ -4,8 +4,6 @@ diff/hunks.py, anything else (and plain `diff -u` output) by unidiff."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UnidiffHunk
 from unidiff.patch import PatchSet
@@ -46,11 +44,11 @@ def parse_diff(text: str, max_file_lines: int | None = None) -> tuple[FileDiff, 
     A git file section with more than `max_file_lines` changed lines keeps its counts but not
     its hunks (the filters skip it as too_large): its lines are never turned into objects, so
     a huge file costs memory in proportion to its text, not 50 times that."""
+    sections = _git_sections(text)
     try:
-        if text.startswith(_GIT_LINE) or f"\n{_GIT_LINE}" in text:
+        if sections:
             files = tuple(
-                _parse_git_file(split_lines(section), max_file_lines)
-                for section in _git_sections(text)
+                _parse_git_file(split_lines(section), max_file_lines) for section in sections
             )
         else:
             files = _parse_plain(split_lines(text))
@@ -69,15 +67,18 @@ _HINT = "pass the output of `git diff` or a pull request's .diff"
 _GIT_LINE = "diff --git "
 
 
-def _git_sections(text: str) -> Iterator[str]:
-    """The text of each `diff --git` section, from its `diff --git` line to the next one's;
-    text before the first is preamble. Split on the text, not line by line: a hunk line
-    starts with " ", "+", "-" or "\\", so the marker at a line start cannot be inside a hunk."""
-    pieces = f"\n{text}".split(f"\n{_GIT_LINE}")
-    last = len(pieces) - 1
-    for i in range(1, len(pieces)):
+def _git_sections(text: str) -> list[str]:
+    """The text of each `diff --git` section, from its `diff --git` line to the next one's
+    (none: not a git diff); text before the first is preamble. Split on the text, not line by
+    line: a hunk line starts with " ", "+", "-" or "\\", so the marker at a line start cannot
+    be inside a hunk."""
+    sections = f"\n{text}".split(f"\n{_GIT_LINE}")
+    del sections[0]  # the preamble
+    for i, piece in enumerate(sections):  # in place, like split_lines
         # The split took each section's last newline, except the text's own end.
-        yield f"{_GIT_LINE}{pieces[i]}" + ("\n" if i < last else "")
+        ending = "\n" if i < len(sections) - 1 else ""
+        sections[i] = f"{_GIT_LINE}{piece}{ending}"
+    return sections
 
 
 def _parse_git_file(section: list[str], max_file_lines: int | None) -> FileDiff:

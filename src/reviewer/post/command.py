@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from reviewer.models import Severity
+from reviewer.options import DebugOption
 
 FindingsOption = Annotated[
     Path, typer.Option("--findings", help="The findings document written by `reviewer run -o`.")
@@ -44,7 +45,7 @@ def post(
     max_wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for rate limits and retries, in total.")
     ] = 60.0,
-    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Post a findings document on a pull request: one review, one summary comment."""
     from reviewer.cli import error_handler
@@ -76,7 +77,7 @@ def report(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Convert a findings document to another format."""
     from reviewer.cli import error_handler
