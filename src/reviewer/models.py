@@ -96,11 +96,12 @@ class SkippedFile(Strict):
 
 
 class ChunkFile(Frozen):
-    """One file's part of a chunk and the new-file line numbers the chunk shows for it."""
+    """One file's part of a chunk and the line numbers the chunk shows for it."""
 
     path: str
     added_lines: frozenset[int]  # new-file numbers of added lines shown in this chunk
     context_lines: frozenset[int]  # new-file numbers of context lines shown in this chunk
+    removed_lines: frozenset[int] = frozenset()  # old-file numbers of removed lines shown
 
 
 class Chunk(Frozen):
