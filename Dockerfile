@@ -10,11 +10,13 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
+COPY scripts/install-reviewer.sh ./scripts/
 COPY src ./src
-# Every dependency ships a wheel, so no compiler is needed even here. pip itself is removed from
-# the virtualenv: the final image installs nothing.
-RUN python -m venv /opt/reviewer \
- && /opt/reviewer/bin/python -m pip install . \
+# The same hash-pinned install as the Action (exact versions, wheels only, no resolver), so no
+# compiler is needed even here. pip itself is removed from the virtualenv: the final image
+# installs nothing.
+RUN bash scripts/install-reviewer.sh python /opt/reviewer \
  && /opt/reviewer/bin/python -m pip uninstall -y pip
 
 FROM ${PYTHON_IMAGE}

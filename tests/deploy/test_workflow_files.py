@@ -60,8 +60,8 @@ def test_action_interface() -> None:
     assert {"findings", "status", "total", "critical", "high", "medium", "low", "info"} <= set(
         ACTION["outputs"]
     )
-    installs = [s["run"] for s in STEPS if "pip install" in s.get("run", "")]
-    assert installs and '"$GITHUB_ACTION_PATH"' in installs[0]
+    installs = [s["run"] for s in STEPS if "install-reviewer.sh" in s.get("run", "")]
+    assert installs and '"$GITHUB_ACTION_PATH/scripts/install-reviewer.sh"' in installs[0]
     cached = [s for s in STEPS if s.get("uses", "").startswith("actions/cache")]
     assert len(cached) >= 2, "pip cache and the response cache"
 
