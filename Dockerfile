@@ -4,7 +4,9 @@
 #   docker build -t reviewer:local .
 #   docker run --rm -v "$PWD:/work/repo:ro" reviewer:local run --repo /work/repo --dry-run
 
-ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+# The base image by digest: a tag can be moved to other bytes, a digest cannot. docs/deploy.md
+# says where this one comes from and how to update it.
+ARG PYTHON_IMAGE=python:3.12.12-slim-bookworm@sha256:593bd06efe90efa80dc4eee3948be7c0fde4134606dd40d8dd8dbcade98e669c
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1

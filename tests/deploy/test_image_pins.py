@@ -1,0 +1,108 @@
+"""Every container image the project ships a reference to is pinned by digest: the compose
+files, the Dockerfile's FROM and the example workflows' service containers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.deploy.shipfiles import COMPOSE, ROOT, WORKFLOW_FILES, load
+
+# name[:tag]@sha256:<64 hex>; the tag is kept for the reader, the digest decides.
+PINNED = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?@sha256:[0-9a-f]{64}")
+DEFAULTED = re.compile(r"\$\{[A-Z_][A-Z0-9_]*:-([^}]*)\}")
+
+
+def effective(reference: str, args: dict[str, str] | None = None) -> str:
+    """The reference as used when nothing is overridden: `${VAR:-default}` is its default, and a
+    Dockerfile `${ARG}` its ARG default. Anything else left unresolved stays and fails the pin."""
+    reference = DEFAULTED.sub(lambda m: m.group(1), reference)
+    for name, value in (args or {}).items():
+        reference = reference.replace(f"${{{name}}}", value).replace(f"${name}", value)
+    return reference
+
+
+def compose_images() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted(COMPOSE.glob("*.yml")):
+        for name, service in load(path)["services"].items():
+            if "image" in service and "build" not in service:
+                found.append((f"{path.name}:{name}", effective(str(service["image"]))))
+    return found
+
+
+def dockerfile_images(text: str) -> list[str]:
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)", text, flags=re.M))
+    stages: set[str] = set()
+    images = []
+    for image, stage in re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, flags=re.M | re.I):
+        if image not in stages:  # FROM an earlier stage is not an image
+            images.append(effective(image, args))
+        if stage:
+            stages.add(stage)
+    return images
+
+
+def workflow_images(workflow: dict[str, Any]) -> list[str]:
+    images = []
+    for job in workflow["jobs"].values():
+        container = job.get("container")
+        if container is not None:
+            images.append(container if isinstance(container, str) else container["image"])
+        images += [service["image"] for service in job.get("services", {}).values()]
+        images += [
+            s["uses"].removeprefix("docker://")
+            for s in job.get("steps", [])
+            if s.get("uses", "").startswith("docker://")
+        ]
+    return images
+
+
+def test_the_checks_catch_a_tag_a_variable_and_a_short_digest() -> None:
+    assert PINNED.fullmatch(effective("${X:-ollama/ollama:1@sha256:" + "a" * 64 + "}"))
+    for reference in (
+        "ollama/ollama:0.12.10",
+        "ollama/ollama:${OLLAMA_VERSION:-0.12.10}",
+        "ollama/ollama@sha256:" + "a" * 12,
+        "${OLLAMA_IMAGE}",
+    ):
+        assert not PINNED.fullmatch(effective(reference)), reference
+    text = "ARG BASE=python:3.12-slim\nFROM ${BASE} AS build\nFROM build\nFROM alpine:3 AS x\n"
+    assert dockerfile_images(text) == ["python:3.12-slim", "alpine:3"]
+
+
+@pytest.mark.parametrize(("where", "image"), compose_images(), ids=lambda v: str(v))
+def test_compose_image_is_pinned_by_digest(where: str, image: str) -> None:
+    assert PINNED.fullmatch(image), f"{where}: {image}"
+
+
+def test_compose_files_name_the_model_servers() -> None:
+    names = {image.split("@")[0].split(":")[0] for _, image in compose_images()}
+    assert {"ollama/ollama", "vllm/vllm-openai"} <= names
+
+
+def test_dockerfile_bases_are_pinned_by_digest() -> None:
+    images = dockerfile_images((ROOT / "Dockerfile").read_text(encoding="utf-8"))
+    assert images
+    for image in images:
+        assert PINNED.fullmatch(image), image
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_workflow_containers_are_pinned_by_digest(path: Path) -> None:
+    for image in workflow_images(load(path)):
+        assert PINNED.fullmatch(image), f"{path.name}: {image}"
+
+
+def test_one_image_has_one_digest_everywhere() -> None:
+    references = [image for _, image in compose_images()]
+    references += [image for path in WORKFLOW_FILES for image in workflow_images(load(path))]
+    digests: dict[str, set[str]] = {}
+    for reference in references:
+        name, digest = reference.split("@")
+        digests.setdefault(name, set()).add(digest)
+    assert len(digests) >= 2
+    for name, found in digests.items():
+        assert len(found) == 1, f"{name} is pinned to {found}"
