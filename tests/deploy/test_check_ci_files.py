@@ -63,6 +63,19 @@ def test_template_injection_in_a_workflow_fails(tmp_path: Path) -> None:
     assert "template-injection" in done.stdout + done.stderr
 
 
+def test_an_action_pinned_by_tag_fails(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    text = (tree / "action.yml").read_text(encoding="utf-8")
+    pinned = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065 # v5.6.0"
+    assert pinned in text
+    (tree / "action.yml").write_text(
+        text.replace(pinned, "actions/setup-python@v5"), encoding="utf-8"
+    )
+    done = check(tree)
+    assert done.returncode != 0
+    assert "unpinned-uses" in done.stdout + done.stderr
+
+
 def test_invalid_compose_file_fails(tmp_path: Path) -> None:
     tree = copy_tree(tmp_path)
     (tree / "compose" / "broken.override.yml").write_text(

@@ -23,11 +23,15 @@ def reviewer_steps(subcommand: str) -> list[dict[str, Any]]:
 
 
 def all_uses() -> list[tuple[Path, str]]:
+    """Every action and reusable workflow the action and the workflows call (docker:// images
+    are checked by test_image_pins.py)."""
     found = [(ROOT / "action.yml", s["uses"]) for s in STEPS if "uses" in s]
     for path in WORKFLOW_FILES:
         for job in load(path)["jobs"].values():
+            if "uses" in job:  # a reusable workflow
+                found.append((path, job["uses"]))
             found += [(path, s["uses"]) for s in job.get("steps", []) if "uses" in s]
-    return found
+    return [(path, ref) for path, ref in found if not ref.startswith("docker://")]
 
 
 def test_action_reviews_and_posts_in_two_separate_steps_with_the_token_only_on_post() -> None:
@@ -64,6 +68,11 @@ def test_action_interface() -> None:
     assert installs and '"$GITHUB_ACTION_PATH/scripts/install-reviewer.sh"' in installs[0]
     cached = [s for s in STEPS if s.get("uses", "").startswith("actions/cache")]
     assert len(cached) >= 2, "pip cache and the response cache"
+
+
+def test_zizmor_holds_every_action_but_the_placeholder_to_a_commit_sha() -> None:
+    policies = load(ROOT / "scripts" / "zizmor.yml")["rules"]["unpinned-uses"]["config"]["policies"]
+    assert policies == {"OWNER/reviewer": "ref-pin", "*": "hash-pin"}
 
 
 def test_every_action_is_pinned_to_a_commit_sha_with_its_version_noted() -> None:
