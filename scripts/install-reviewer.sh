@@ -17,6 +17,10 @@ venv=$2
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
+# Start from nothing: `python -m venv` keeps what a directory already holds, and a .pth file or
+# sitecustomize.py planted there by code that ran earlier in the job would run in every later
+# step that uses this virtualenv, the token-holding post step included.
+rm -rf "$venv"
 # Dependencies: only wheels whose sha256 is in the lock, at the locked versions, no resolver.
 "$python" -m venv "$build/venv"
 "$build/venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \

@@ -199,7 +199,9 @@ def forged_wheel(directory: Path, name: str, version: str) -> Path:
 
 
 @pytest.mark.slow
-def test_a_wheel_that_is_not_the_locked_one_stops_the_install(tmp_path: Path) -> None:
+def test_a_wheel_that_is_not_the_locked_one_stops_the_install_and_nothing_planted_survives(
+    tmp_path: Path,
+) -> None:
     # The index (a mirror, a compromised release, a PIP_INDEX_URL in the job) serves other bytes
     # under a locked name and version. Offline: pip sees only the forged file.
     forged = tmp_path / "index"
@@ -207,7 +209,11 @@ def test_a_wheel_that_is_not_the_locked_one_stops_the_install(tmp_path: Path) ->
     build_pins = parse_lock(BUILD_LOCK.read_text(encoding="utf-8"))
     for name, version in build_pins.items():
         forged_wheel(forged, name.replace("-", "_"), version)
+    # Code that ran earlier in the job left a startup hook where the virtualenv will be.
     venv = tmp_path / "reviewer-venv"
+    planted = venv / "lib" / "python3.11" / "site-packages" / "planted.pth"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("import os; os.system('echo planted hook ran')\n", encoding="utf-8")
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
@@ -227,4 +233,5 @@ def test_a_wheel_that_is_not_the_locked_one_stops_the_install(tmp_path: Path) ->
     assert done.returncode != 0
     assert "DO NOT MATCH THE HASHES" in done.stderr, done.stderr
     assert not venv.exists(), "nothing is installed when a dependency does not match"
+    assert not planted.exists(), "a planted file never survives into the new virtualenv"
     assert "forged code ran" not in done.stdout + done.stderr
