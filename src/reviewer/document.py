@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from reviewer.config import RunSettings
 from reviewer.errors import ExitCode, FindingsDocumentError, ReviewerError, first_problem
-from reviewer.models import FindingsDocument, Status
+from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.security import escape_json_text
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -119,14 +119,19 @@ def schema() -> None:
 
 
 def exit_code_for(doc: FindingsDocument, settings: RunSettings) -> ExitCode:
+    return verdict(doc, settings.fail_on, optional=settings.optional)
+
+
+def verdict(doc: FindingsDocument, fail_on: Severity | None, *, optional: bool) -> ExitCode:
     """0 complete (or skipped/partial under LOCAL_LLM_OPTIONAL) with nothing at or above
-    --fail-on; 1 findings at or above --fail-on; 3 review not completed (fail closed)."""
-    if doc.status in (Status.PARTIAL, Status.FAILED) and not settings.optional:
+    --fail-on; 1 findings at or above --fail-on; 3 review not completed (fail closed).
+    `reviewer run`'s exit code and `reviewer post`'s check run both come from here."""
+    if doc.status in (Status.PARTIAL, Status.FAILED) and not optional:
         return ExitCode.NOT_REVIEWED
     if doc.status is Status.FAILED:
         # Only reachable under LOCAL_LLM_OPTIONAL; review() reports that as skipped anyway.
         return ExitCode.OK
-    threshold = settings.fail_on
+    threshold = fail_on
     if threshold is not None and any(f.severity.rank >= threshold.rank for f in doc.findings):
         return ExitCode.FINDINGS
     return ExitCode.OK

@@ -31,6 +31,9 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"), "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
     ("PATCH", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$"), "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
 ]
+CHECK_RUNS = re.compile(r"^/repos/([^/]+)/([^/]+)/check-runs$")
+CHECK_RUNS_TEMPLATE = "/repos/{owner}/{repo}/check-runs"
+ACTIONS_BOT = "github-actions[bot]"
 
 
 def load_spec() -> dict[str, Any] | None:
@@ -98,6 +101,13 @@ class FakeGitHub:
     server_errors: int = 0  # that many requests answered 502
     read_only: bool = False  # writes answered 403 like a fork's token
     max_per_page: int = 100
+    # Who the token is. GET /user is not in specs/github-rest-subset.json (a poster does not
+    # need it to write): the fake answers it in the shape of GitHub's public user, unvalidated.
+    # An installation token (the Actions GITHUB_TOKEN) gets 403 there and writes as a bot.
+    login: str = "reviewer-bot"
+    installation_token: bool = False
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
+    checks_forbidden: bool = False  # no `checks: write`, or a personal token
     spec: dict[str, Any] | None = None
     _next_id: int = 1000
 
@@ -121,25 +131,45 @@ class FakeGitHub:
             item["patch"] = patch
         self.files.append(item)
 
-    def add_issue_comment(self, body: str) -> dict[str, Any]:
+    @property
+    def author(self) -> str:
+        """Who our writes are authored by."""
+        return ACTIONS_BOT if self.installation_token else self.login
+
+    def add_issue_comment(self, body: str, author: str = "a-human") -> dict[str, Any]:
         comment = self._shaped("/repos/{owner}/{repo}/issues/{issue_number}/comments", "get", "200")
-        comment.update(id=self._id(), body=body)
+        comment.update(id=self._id(), body=body, user=self._user(author))
         self.issue_comments.append(comment)
         return comment
 
-    def add_review_comment(self, body: str, path: str = "src/app.py", line: int = 1) -> None:
+    def add_review_comment(self, body: str, path: str = "src/app.py", line: int = 1, author: str = "a-human") -> None:
         comment = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/comments", "get", "200")
-        comment.update(id=self._id(), body=body, path=path, line=line, side="RIGHT")
+        comment.update(id=self._id(), body=body, path=path, line=line, side="RIGHT", user=self._user(author))
         self.review_comments.append(comment)
 
-    def summaries(self) -> list[dict[str, Any]]:
-        return [c for c in self.issue_comments if c["body"].startswith("<!-- reviewer:summary -->")]
+    def add_review(self, body: str, author: str = "a-human") -> None:
+        review = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "get", "200")
+        review.update(id=self._id(), body=body, state="COMMENTED", user=self._user(author))
+        self.reviews.append(review)
+
+    def summaries(self, author: str | None = None) -> list[dict[str, Any]]:
+        """Our summary comments (by default those written by the token's identity)."""
+        who = author or self.author
+        return [
+            c for c in self.issue_comments
+            if c["body"].startswith("<!-- reviewer:summary -->") and c["user"]["login"] == who
+        ]
 
     # --- the fake API ----------------------------------------------------------------------
 
     def _id(self) -> int:
         self._next_id += 1
         return self._next_id
+
+    def _user(self, login: str) -> dict[str, Any]:
+        """A simple-user in the spec's shape (the `user` of comments and reviews)."""
+        user = self._shaped("/repos/{owner}/{repo}/issues/{issue_number}/comments", "get", "200").get("user") or {}
+        return {**user, "login": login, "type": "Bot" if login.endswith("[bot]") else "User"}
 
     def _shaped(self, path: str, method: str, status: str) -> dict[str, Any]:
         if self.spec is None:
@@ -167,6 +197,10 @@ class FakeGitHub:
         if self.server_errors > 0:
             self.server_errors -= 1
             return Response("bad gateway", status=502)
+        if request.path == "/user" and request.method == "GET":
+            if self.installation_token:
+                return _json({"message": "Resource not accessible by integration", "documentation_url": "x"}, 403)
+            return _json({"login": self.login, "id": 1, "type": "User"})
         if request.method != "GET":
             if self.read_only:
                 return _json({"message": "Resource not accessible by integration", "documentation_url": "x"}, 403)
@@ -177,6 +211,9 @@ class FakeGitHub:
                     403,
                     {"retry-after": self.retry_after},
                 )
+        check = CHECK_RUNS.match(request.path)
+        if check and request.method == "POST":
+            return self._create_check_run(check.group(1) + "/" + check.group(2), body)
         for method, pattern, template in ROUTES:
             m = pattern.match(request.path)
             if m and method == request.method:
@@ -242,18 +279,21 @@ class FakeGitHub:
                 422,
             )
         review = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "post", "200")
-        review.update(id=self._id(), body=body.get("body", ""), state="COMMENTED", commit_id=body.get("commit_id", self.head_sha))
+        review.update(
+            id=self._id(), body=body.get("body", ""), state="COMMENTED",
+            commit_id=body.get("commit_id", self.head_sha), user=self._user(self.author),
+        )
         self.reviews.append(review)
         for c in comments:
             stored = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/comments", "get", "200")
-            stored.update(c, id=self._id(), pull_request_review_id=review["id"])
+            stored.update(c, id=self._id(), pull_request_review_id=review["id"], user=self._user(self.author))
             self.review_comments.append(stored)
         return _json(review)
 
     def _create_issue_comment(self, body: dict[str, Any]) -> Response:
         if self._too_long(body.get("body")):
             return _json({"message": "Validation Failed", "documentation_url": "x"}, 422)
-        comment = self.add_issue_comment(body["body"])
+        comment = self.add_issue_comment(body["body"], author=self.author)
         return _json(comment, 201)
 
     def _edit_issue_comment(self, comment_id: int, body: dict[str, Any]) -> Response:
@@ -261,9 +301,24 @@ class FakeGitHub:
             return _json({"message": "Validation Failed", "documentation_url": "x"}, 422)
         for comment in self.issue_comments:
             if comment["id"] == comment_id:
+                if comment["user"]["login"] != self.author:  # GitHub: only the author may edit
+                    return _json({"message": "Forbidden", "documentation_url": "x"}, 403)
                 comment["body"] = body["body"]
                 return _json(comment)
         return _json({"message": "Not Found", "documentation_url": "x"}, 404)
+
+
+    def _create_check_run(self, repo: str, body: Any) -> Response:
+        if repo != self.repo:
+            return _json({"message": "Not Found", "documentation_url": "x"}, 404)
+        if body is not None:
+            self._validate(CHECK_RUNS_TEMPLATE, "POST", body)
+        if self.checks_forbidden:
+            return _json({"message": "Resource not accessible by integration", "documentation_url": "x"}, 403)
+        run = self._shaped(CHECK_RUNS_TEMPLATE, "post", "201")
+        run.update(body, id=self._id())
+        self.check_runs.append(run)
+        return _json(run, 201)
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

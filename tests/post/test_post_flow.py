@@ -67,7 +67,8 @@ def test_second_run_changes_nothing_but_the_summary_timestamp(fake: FakeGitHub, 
     assert code is ExitCode.OK
     assert (len(fake.review_comments), len(fake.reviews), len(fake.issue_comments)) == (comments, reviews, issue_comments)
     writes = [e for e in fake.log[log_before:] if e[0] != "GET"]
-    assert [(m, p.rsplit("/", 2)[-2]) for m, p, *_ in writes] == [("PATCH", "comments")]
+    assert [(m, p.rsplit("/", 2)[-2]) for m, p, *_ in writes] == [("PATCH", "comments"), ("POST", "app")]
+    assert writes[-1][1].endswith("/check-runs")  # a new check run: the latest one counts
     assert len(fake.summaries()) == 1
     assert STAMP.sub("", fake.summaries()[0]["body"]) == STAMP.sub("", first_summary)
     assert "0 inline comment(s) posted" in err and "5 already present" in err and "updated" in err
@@ -122,7 +123,7 @@ def test_a_422_falls_back_to_the_review_body_and_reruns_add_nothing(fake: FakeGi
 def test_summary_found_by_marker_on_a_later_page_is_edited(fake: FakeGitHub, findings_file: Path, env: dict[str, str]) -> None:
     for n in range(120):
         fake.add_issue_comment(f"chatter {n}")
-    old = fake.add_issue_comment("<!-- reviewer:summary -->\nold summary")
+    old = fake.add_issue_comment("<!-- reviewer:summary -->\nold summary", author=fake.author)
     run_post(findings_file, env)
     assert len(fake.summaries()) == 1 and fake.summaries()[0]["id"] == old["id"]
     assert "old summary" not in old["body"]

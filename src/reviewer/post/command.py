@@ -10,6 +10,7 @@ import typer
 
 from reviewer.models import Severity
 from reviewer.options import DebugOption
+from reviewer.post.target import DEFAULT_CHECK_NAME
 
 FindingsOption = Annotated[
     Path, typer.Option("--findings", help="The findings document written by `reviewer run -o`.")
@@ -45,9 +46,28 @@ def post(
     max_wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for rate limits and retries, in total.")
     ] = 60.0,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            help="The login the token posts as; only its comments count as ours. Default: "
+            "REVIEWER_POST_AUTHOR, else GET /user, else github-actions[bot] in GitHub Actions.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check-run/--no-check-run",
+            help="Set a check run on the head commit (failure when --fail-on trips or the "
+            "review is not complete), for branch protection. Needs `checks: write`.",
+        ),
+    ] = True,
+    check_name: Annotated[
+        str, typer.Option(help="Name of the check run (what branch protection requires).")
+    ] = DEFAULT_CHECK_NAME,
     debug: DebugOption = False,
 ) -> None:
-    """Post a findings document on a pull request: one review, one summary comment."""
+    """Post a findings document on a pull request: one review, one summary comment, one check
+    run. The token is read from GITHUB_TOKEN only."""
     from reviewer.cli import error_handler
     from reviewer.post.run import PostSettings, post_command
 
@@ -61,6 +81,9 @@ def post(
             annotations_fallback=annotations_fallback,
             fail_on=fail_on,
             max_wait=max_wait,
+            author=author,
+            check_run=check,
+            check_name=check_name,
         )
         code = post_command(settings, dict(os.environ))
     raise typer.Exit(int(code))

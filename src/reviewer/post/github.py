@@ -1,5 +1,7 @@
 """A small GitHub REST client: token auth, `Link` pagination, bounded waits on rate limits,
-backoff on 5xx and transport faults. Transport and HTTP errors become PostError here."""
+backoff on 5xx and transport faults. Transport and HTTP errors become PostError here, with the
+token scrubbed from every message. Requests go only to the API URL's origin: no redirect is
+followed, and proxies and CA certificates come from post.transport, not from httpx's defaults."""
 
 from __future__ import annotations
 
@@ -13,12 +15,17 @@ import httpx
 
 from reviewer import __version__
 from reviewer.errors import PostError
+from reviewer.post.transport import Transport
 
 MAX_PAGES = 200  # 100 per page: far more than GitHub's 3,000-file cap on a pull request
 
 
 class GitHubForbidden(PostError):
     """403 that is not a rate limit: usually a read-only token (a pull request from a fork)."""
+
+
+class GitHubRedirect(PostError):
+    """3xx: never followed, since the token would go with the request to wherever it points."""
 
 
 class GitHubUnprocessable(PostError):
@@ -76,14 +83,22 @@ class GitHubClient:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
+        transport: Transport | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._waited = 0.0
+        self._token = token
+        route = transport or Transport(proxy=None, verify=True)
         self._http = httpx.Client(
             timeout=timeout,
             follow_redirects=False,
+            # Not httpx's own reading of the environment: HTTP_PROXY/ALL_PROXY would carry a
+            # loopback request (and its token) through a proxy. post.transport decides.
+            trust_env=False,
+            proxy=route.proxy,
+            verify=route.verify,
             headers={
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",
@@ -96,13 +111,23 @@ class GitHubClient:
         self._http.close()
 
     def get(self, path: str) -> Any:
-        return self._request("GET", self.api_url + path).json()
+        return _json(self._request("GET", self.api_url + path))
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self._request("POST", self.api_url + path, body).json()
+        return _json(self._request("POST", self.api_url + path, body))
 
     def patch(self, path: str, body: dict[str, Any]) -> Any:
-        return self._request("PATCH", self.api_url + path, body).json()
+        return _json(self._request("PATCH", self.api_url + path, body))
+
+    def current_login(self) -> str | None:
+        """The login the token acts as (`GET /user`), or None when GitHub does not say: an
+        installation token (the Actions GITHUB_TOKEN, a GitHub App's) gets 403 there."""
+        try:
+            user = self.get("/user")
+        except GitHubForbidden:
+            return None
+        login = user.get("login") if isinstance(user, dict) else None
+        return login if isinstance(login, str) and login else None
 
     def paginate(self, path: str, per_page: int = 100) -> list[Any]:
         """Every item of a list endpoint, following `Link: <...>; rel="next"`."""
@@ -113,7 +138,7 @@ class GitHubClient:
                 return items
             self._check_same_origin(url)
             response = self._request("GET", url)
-            page = response.json()
+            page = _json(response)
             if not isinstance(page, list):
                 raise PostError(f"GitHub answered {path} with something other than a list")
             items.extend(page)
@@ -127,6 +152,18 @@ class GitHubClient:
             raise PostError(f"GitHub's pagination pointed to another host: {got.netloc}")
 
     def _request(self, method: str, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        try:
+            return self._retried(method, url, body)
+        except PostError as e:
+            # A server (or a proxy in between) may echo the token back; nothing we print does.
+            # A fresh exception, so that --debug's traceback holds no unscrubbed copy either.
+            raise type(e)(self._scrub(e.message), hint=e.hint) from None
+
+    def _scrub(self, text: str) -> str:
+        # Real tokens are 40 characters or more; a shorter one would garble ordinary words.
+        return text.replace(self._token, "***") if len(self._token) >= 8 else text
+
+    def _retried(self, method: str, url: str, body: dict[str, Any] | None) -> httpx.Response:
         last = "no attempt made"
         for attempt in range(self.policy.max_attempts):
             outcome = self._attempt(method, url, body, attempt)
@@ -169,11 +206,29 @@ class GitHubClient:
         self._sleep(seconds)
 
 
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        path = urlsplit(str(response.request.url)).path
+        raise PostError(
+            f"GitHub answered {response.request.method} {path} with something that is not JSON",
+            hint="check --api-url / GITHUB_API_URL: it must be the REST API's root URL",
+        ) from None
+
+
 def _raise_for_status(response: httpx.Response, method: str, url: str) -> None:
     status = response.status_code
+    where = f"{method} {urlsplit(url).path}"
+    if 300 <= status < 400:
+        target = urlsplit(response.headers.get("location", "")).netloc or "an unknown place"
+        raise GitHubRedirect(
+            f"GitHub answered {status} to {where} (a redirect to {target}); not followed",
+            hint="the token is only sent to the API URL itself: check --api-url / "
+            "GITHUB_API_URL, and --repo (a renamed repository redirects)",
+        )
     if status < 400:
         return
-    where = f"{method} {urlsplit(url).path}"
     detail = _message(response)
     if status == 401:
         raise PostError(

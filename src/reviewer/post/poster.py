@@ -1,5 +1,6 @@
 """One `reviewer post` against one pull request: read what is there, place every finding,
-post at most one review and one summary (edited in place on re-runs)."""
+post at most one review and one summary (edited in place on re-runs). Only what the poster's
+own identity wrote counts: anyone can write a comment that looks like ours."""
 
 from __future__ import annotations
 
@@ -63,6 +64,13 @@ def review_comment(p: Placed) -> dict[str, Any]:
     return comment
 
 
+def authored_by(item: Any, login: str) -> bool:
+    """Whether a comment or review was written by `login` (GitHub logins ignore case)."""
+    user = item.get("user") if isinstance(item, dict) else None
+    found = user.get("login") if isinstance(user, dict) else None
+    return isinstance(found, str) and found.casefold() == login.casefold()
+
+
 def _posted_fingerprints(comments: list[Any], reviews: list[Any]) -> dict[str, Where]:
     found: dict[str, Where] = {}
     for review in reviews:
@@ -90,9 +98,13 @@ def _head_note(document: FindingsDocument, head_sha: str) -> str:
 
 
 class Poster:
-    def __init__(self, client: GitHubClient, target: Target) -> None:
+    def __init__(self, client: GitHubClient, target: Target, author: str) -> None:
         self.client = client
         self.target = target
+        self.author = author  # the login our comments are written by (post.identity)
+
+    def _ours(self, items: list[Any]) -> list[Any]:
+        return [item for item in items if authored_by(item, self.author)]
 
     def plan(self, document: FindingsDocument) -> Plan:
         """Reads only: the pull request, its files, existing comments, reviews, summary."""
@@ -101,8 +113,9 @@ class Poster:
         pull = self.client.get(self.target.pull)
         head_sha = str(pull.get("head", {}).get("sha") or self.target.head_sha or "")
         files = PullFiles.from_api(self.client.paginate(self.target.pull + "/files"))
-        comments = self.client.paginate(self.target.pull + "/comments")
-        reviews = self.client.paginate(self.target.pull + "/reviews")
+        # A fingerprint planted by someone else must not suppress a finding.
+        comments = self._ours(self.client.paginate(self.target.pull + "/comments"))
+        reviews = self._ours(self.client.paginate(self.target.pull + "/reviews"))
         posted = _posted_fingerprints(comments, reviews)
         # Markers hold the safe form of a fingerprint; compare in that form.
         already = {
@@ -114,7 +127,8 @@ class Poster:
         return Plan(placed, head_sha, self._find_summary(), _head_note(document, head_sha))
 
     def _find_summary(self) -> int | None:
-        for comment in self.client.paginate(self.target.issue + "/comments"):
+        # A planted summary marker is neither edited (we could not) nor taken as ours.
+        for comment in self._ours(self.client.paginate(self.target.issue + "/comments")):
             if str(comment.get("body") or "").startswith(SUMMARY_MARKER):
                 return int(comment["id"])
         return None

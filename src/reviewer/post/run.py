@@ -12,15 +12,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from reviewer.config import env_flag
 from reviewer.document import load_document
 from reviewer.errors import ExitCode, UsageError
 from reviewer.formats import get_format, render
 from reviewer.models import FindingsDocument, Severity
+from reviewer.post.check import CheckRun, check_run, create_check_run
 from reviewer.post.github import GitHubClient, GitHubForbidden, RetryPolicy
+from reviewer.post.identity import post_author
 from reviewer.post.placement import Placed, Where, place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
 from reviewer.post.render import summary_body
-from reviewer.post.target import resolve_target
+from reviewer.post.target import DEFAULT_CHECK_NAME, Target, resolve_target
+from reviewer.post.transport import transport_for
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,9 @@ class PostSettings:
     annotations_fallback: bool = False
     fail_on: Severity | None = None
     max_wait: float = 60.0
+    author: str | None = None  # the login our comments are written by; default: detected
+    check_run: bool = True
+    check_name: str = DEFAULT_CHECK_NAME
 
 
 def utc_now() -> str:
@@ -61,14 +68,18 @@ def post_command(
         return _without_token(document, settings, env, out, err)
     target = resolve_target(env, settings.repo, settings.pr, settings.api_url)
     policy = RetryPolicy(max_wait_s=settings.max_wait)
-    client = GitHubClient(target.api_url, token, policy=policy, sleep=sleep)
+    route = transport_for(target.api_url, env)
+    client = GitHubClient(target.api_url, token, policy=policy, sleep=sleep, transport=route)
     try:
-        poster = Poster(client, target)
+        poster = Poster(client, target, post_author(client, env, settings.author))
         plan = poster.plan(document)
+        check = _check_for(document, plan, settings, env, target, err)
         if settings.dry_run:
-            _show_plan(document, plan, env, out)
+            _show_plan(document, plan, env, out, check)
             return fail_code(document, settings.fail_on)
         outcome = poster.apply(document, plan, now())
+        if check is not None:
+            create_check_run(client, target, check)
     except GitHubForbidden as e:
         if not settings.annotations_fallback:
             raise
@@ -78,8 +89,37 @@ def post_command(
     finally:
         client.close()
     _append_step_summary(env, outcome.summary)
-    err.write(_report(outcome, target.repo, target.number) + "\n")
+    report = _report(outcome, target.repo, target.number)
+    if check is not None:
+        report += f"; check run {check.name!r} on {check.head_sha[:12]}: {check.conclusion}"
+    err.write(report + "\n")
     return fail_code(document, settings.fail_on)
+
+
+def _check_for(
+    document: FindingsDocument,
+    plan: Plan,
+    settings: PostSettings,
+    env: Mapping[str, str],
+    target: Target,
+    err: TextIO,
+) -> CheckRun | None:
+    """The check run for the pull request's head, or None: turned off, or the head is not the
+    commit that was reviewed (a verdict on it would be about other code; the review of the
+    new head sets the check instead, and until then a required check stays pending)."""
+    if not settings.check_run:
+        return None
+    if plan.head_note or not plan.head_sha:
+        err.write("reviewer: the pull request's head is not the reviewed commit: no check run\n")
+        return None
+    return check_run(
+        document,
+        name=settings.check_name,
+        head_sha=plan.head_sha,
+        number=target.number,
+        fail_on=settings.fail_on,
+        optional=env_flag(env.get("LOCAL_LLM_OPTIONAL")),
+    )
 
 
 def _without_token(
@@ -116,12 +156,28 @@ def _guarded(env: Mapping[str, str], out: TextIO, text: Callable[[], str]) -> No
     out.write(f"::stop-commands::{stop}\n{text()}::{stop}::\n")
 
 
-def _show_plan(document: FindingsDocument, plan: Plan, env: Mapping[str, str], out: TextIO) -> None:
+def _show_plan(
+    document: FindingsDocument,
+    plan: Plan,
+    env: Mapping[str, str],
+    out: TextIO,
+    check: CheckRun | None,
+) -> None:
     body = summary_body(document, plan.placed, updated_at=utc_now(), head_note=plan.head_note)
+    note = (
+        "no check run"
+        if check is None
+        else (
+            f"would set check run {check.name!r} on {check.head_sha[:12]}: {check.conclusion} "
+            f"({check.title})"
+        )
+    )
     _guarded(
         env,
         out,
-        lambda: _dry_run_text(document, plan.placed, plan.head_sha, plan.summary_id, body),
+        lambda: (
+            _dry_run_text(document, plan.placed, plan.head_sha, plan.summary_id, body) + note + "\n"
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from reviewer.errors import UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_CHECK_NAME = "reviewer"  # the check run's name, which branch protection requires
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
@@ -60,15 +61,19 @@ def check_api_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return url.rstrip("/")
-    if parts.scheme == "http" and (host == "localhost" or _is_loopback(host)):
+    if parts.scheme == "http" and is_loopback_host(host):
         return url.rstrip("/")
     raise UsageError(
         f"refusing GitHub API URL {url!r}: the token would travel unencrypted",
-        hint="use an https:// URL (GITHUB_API_URL or --api-url)",
+        hint="use an https:// URL (GITHUB_API_URL or --api-url); plain http is allowed only "
+        "to this machine (127.0.0.1, ::1, localhost)",
     )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """localhost or a loopback address: the only hosts the token may reach in clear."""
+    if host.lower() == "localhost":
+        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
