@@ -108,6 +108,7 @@ class FakeGitHub:
     installation_token: bool = False
     check_runs: list[dict[str, Any]] = field(default_factory=list)
     checks_forbidden: bool = False  # no `checks: write`, or a personal token
+    public_url: str | None = None
     spec: dict[str, Any] | None = None
     _next_id: int = 1000
 
@@ -117,7 +118,9 @@ class FakeGitHub:
 
     @property
     def url(self) -> str:
-        return self.server.url_for("").rstrip("/")
+        """The API URL clients use (and pagination links point to): the server's own, unless
+        `public_url` names the host it is reached by (through a proxy tunnel)."""
+        return self.public_url or self.server.url_for("").rstrip("/")
 
     # --- helpers for tests ----------------------------------------------------------------
 
