@@ -194,6 +194,7 @@ def test_post_step_is_the_one_that_gets_the_token(runner_temp: Path) -> None:
         "INPUT_PR": "12",
         "INPUT_FAIL_ON": "high",
         "INPUT_FALLBACK": "true",
+        "INPUT_CHECK_RUN": "true",
         "MODE": "post-only",
     }
     code, _ = run_step("post", runner_temp, env)
@@ -220,12 +221,19 @@ def test_post_step_in_review_mode_leaves_the_verdict_to_the_review(runner_temp: 
         "INPUT_PR": "",
         "INPUT_FAIL_ON": "high",
         "INPUT_FALLBACK": "false",
+        "INPUT_CHECK_RUN": "false",
         "MODE": "review",
         "FAKE_EXIT": "3",
     }
     code, _ = run_step("post", runner_temp, env)
-    assert code == 3
-    assert last_call(runner_temp)["argv"] == ["post", "--findings", "/f.json"]
+    assert code == 3  # GitHub refused: the post step fails
+    # --fail-on still goes to the poster: it decides the check run's conclusion.
+    argv = ["post", "--findings", "/f.json", "--no-check-run", "--fail-on", "high"]
+    assert last_call(runner_temp)["argv"] == argv
+    # Findings at or above fail-on: the Verdict step fails the job with `reviewer run`'s code;
+    # in post-only mode the poster's exit 1 is the verdict.
+    assert run_step("post", runner_temp, {**env, "FAKE_EXIT": "1"})[0] == 0
+    assert run_step("post", runner_temp, {**env, "FAKE_EXIT": "1", "MODE": "post-only"})[0] == 1
 
 
 def test_verdict_step_fails_with_the_review_exit_code() -> None:

@@ -130,6 +130,8 @@ def test_workflow_run_poster_runs_no_pull_request_code() -> None:
     post = next(s for s in job["steps"] if s.get("uses", "").startswith(PLACEHOLDER))
     assert post["with"]["mode"] == "post-only"
     assert "contents" not in job["permissions"]
+    assert job["permissions"]["checks"] == "write"  # the check run is the gate on the PR
+    assert post["if"] == "steps.pr.outputs.trusted == 'true'"
 
 
 def test_example_review_caches_the_model_keyed_by_name_and_digest() -> None:
