@@ -106,6 +106,7 @@ class FakeGitHub:
     # An installation token (the Actions GITHUB_TOKEN) gets 403 there and writes as a bot.
     login: str = "reviewer-bot"
     installation_token: bool = False
+    bot_login: str = ACTIONS_BOT  # who an installation token writes as (APP-SLUG[bot])
     check_runs: list[dict[str, Any]] = field(default_factory=list)
     checks_forbidden: bool = False  # no `checks: write`, or a personal token
     public_url: str | None = None
@@ -137,7 +138,7 @@ class FakeGitHub:
     @property
     def author(self) -> str:
         """Who our writes are authored by."""
-        return ACTIONS_BOT if self.installation_token else self.login
+        return self.bot_login if self.installation_token else self.login
 
     def add_issue_comment(self, body: str, author: str = "a-human") -> dict[str, Any]:
         comment = self._shaped("/repos/{owner}/{repo}/issues/{issue_number}/comments", "get", "200")

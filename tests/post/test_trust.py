@@ -104,3 +104,17 @@ def test_author_override_decides_whose_comments_count(
     _, err = run_post(findings_file, env)
     assert "1 already present" in err
     assert not [e for e in fake.log if e[1] == "/user"][1:]  # the override skips GET /user
+
+
+def test_an_app_token_that_is_not_the_actions_bot_is_named_and_then_recognised(
+    fake: FakeGitHub, findings_file: Path, env: dict[str, str]
+) -> None:
+    fake.installation_token, fake.bot_login = True, "my-app[bot]"
+    env["GITHUB_ACTIONS"] = "true"
+    _, err = run_post(findings_file, env)
+    assert "the token posts as 'my-app[bot]', not 'github-actions[bot]'" in err
+    env["REVIEWER_POST_AUTHOR"] = "my-app[bot]"
+    before = len(fake.review_comments), len(fake.issue_comments)
+    _, err = run_post(findings_file, env)
+    assert "warning" not in err and "5 already present" in err
+    assert (len(fake.review_comments), len(fake.issue_comments)) == before

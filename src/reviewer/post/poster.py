@@ -45,6 +45,13 @@ class Outcome:
     summary_created: bool
     summary: str
     fallback: bool = False
+    posted_as: str | None = None  # the summary's author as GitHub reports it
+
+    def author_mismatch(self, author: str) -> str | None:
+        """The real author when GitHub says we posted as someone else than we assumed."""
+        if self.posted_as is None or self.posted_as.casefold() == author.casefold():
+            return None
+        return self.posted_as
 
     def count(self, where: Where, already: bool = False) -> int:
         return sum(1 for p in self.placed if p.where is where and p.already_posted is already)
@@ -147,8 +154,8 @@ class Poster:
                 fallback = True
                 placed, review_id = self._fallback(plan)
         body = summary_body(document, placed, updated_at=updated_at, head_note=plan.head_note)
-        summary_id, created = self._upsert_summary(plan.summary_id, body)
-        return Outcome(placed, review_id, summary_id, created, body, fallback)
+        summary_id, created, posted_as = self._upsert_summary(plan.summary_id, body)
+        return Outcome(placed, review_id, summary_id, created, body, fallback, posted_as)
 
     def _post_review(self, head_sha: str, body: str, comments: list[dict[str, Any]]) -> int:
         payload: dict[str, Any] = {"event": "COMMENT", "body": body}
@@ -170,13 +177,20 @@ class Poster:
             kept_ids = set()
         return [_after_fallback(p, kept_ids) for p in plan.placed], review_id
 
-    def _upsert_summary(self, summary_id: int | None, body: str) -> tuple[int, bool]:
+    def _upsert_summary(self, summary_id: int | None, body: str) -> tuple[int, bool, str | None]:
+        """(comment id, whether it was created, its author's login)."""
         if summary_id is not None:
             path = f"/repos/{self.target.repo}/issues/comments/{summary_id}"
-            self.client.patch(path, {"body": body})
-            return summary_id, False
+            edited = self.client.patch(path, {"body": body})
+            return summary_id, False, _login(edited)
         created = self.client.post(self.target.issue + "/comments", {"body": body})
-        return int(created["id"]), True
+        return int(created["id"]), True, _login(created)
+
+
+def _login(item: Any) -> str | None:
+    user = item.get("user") if isinstance(item, dict) else None
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else None
 
 
 def _after_fallback(p: Placed, kept_ids: set[int]) -> Placed:

@@ -71,7 +71,8 @@ def post_command(
     route = transport_for(target.api_url, env)
     client = GitHubClient(target.api_url, token, policy=policy, sleep=sleep, transport=route)
     try:
-        poster = Poster(client, target, post_author(client, env, settings.author))
+        author = post_author(client, env, settings.author)
+        poster = Poster(client, target, author)
         plan = poster.plan(document)
         check = _check_for(document, plan, settings, env, target, err)
         if settings.dry_run:
@@ -89,6 +90,13 @@ def post_command(
     finally:
         client.close()
     _append_step_summary(env, outcome.summary)
+    real = outcome.author_mismatch(author)
+    if real is not None:
+        # Re-runs would not recognise these comments as ours and post them again.
+        err.write(
+            f"reviewer: warning: the token posts as {real!r}, not {author!r}: pass "
+            f"--author {real!r} (or set REVIEWER_POST_AUTHOR) so re-runs find their comments\n"
+        )
     report = _report(outcome, target.repo, target.number)
     if check is not None:
         report += f"; check run {check.name!r} on {check.head_sha[:12]}: {check.conclusion}"
