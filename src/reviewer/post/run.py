@@ -90,18 +90,23 @@ def post_command(
     finally:
         client.close()
     _append_step_summary(env, outcome.summary)
-    real = outcome.author_mismatch(author)
-    if real is not None:
-        # Re-runs would not recognise these comments as ours and post them again.
-        err.write(
-            f"reviewer: warning: the token posts as {real!r}, not {author!r}: pass "
-            f"--author {real!r} (or set REVIEWER_POST_AUTHOR) so re-runs find their comments\n"
-        )
+    err.write(_author_warning(outcome, author))
     report = _report(outcome, target.repo, target.number)
     if check is not None:
         report += f"; check run {check.name!r} on {check.head_sha[:12]}: {check.conclusion}"
     err.write(report + "\n")
     return fail_code(document, settings.fail_on)
+
+
+def _author_warning(outcome: Outcome, author: str) -> str:
+    """Re-runs would not recognise comments by another account as ours, and post them again."""
+    real = outcome.author_mismatch(author)
+    if real is None:
+        return ""
+    return (
+        f"reviewer: warning: the token posts as {real!r}, not {author!r}: pass "
+        f"--author {real!r} (or set REVIEWER_POST_AUTHOR) so re-runs find their comments\n"
+    )
 
 
 def _check_for(
