@@ -48,14 +48,22 @@ def test_gate_trips_failure_on_the_head_commit(fake: FakeGitHub, findings_file: 
     assert fake.writes()[-1][1] == f"/repos/{fake.repo}/check-runs"
 
 
-def test_nothing_at_or_above_fail_on_is_success(fake: FakeGitHub, findings_file: Path, env: dict[str, str]) -> None:
-    code, _, _ = run_post(findings_file, env, fail_on=Severity.CRITICAL, check_name="code review")
-    assert code is ExitCode.FINDINGS  # fp-ctx is critical
-    assert only_check(fake)["conclusion"] == "failure"
-    fake.check_runs.clear()
-    run_post(findings_file, env, check_name="code review")
+def test_nothing_at_or_above_fail_on_is_success(fake: FakeGitHub, tmp_path: Path, env: dict[str, str]) -> None:
+    doc = document()
+    low = doc.model_copy(update={"findings": tuple(f for f in doc.findings if f.severity.rank < Severity.HIGH.rank)})
+    path = tmp_path / "low.json"
+    path.write_text(low.model_dump_json())
+    code, _, _ = run_post(path, env, fail_on=Severity.HIGH, check_name="code review")
+    assert code is ExitCode.OK
     check = only_check(fake)
     assert (check["name"], check["conclusion"]) == ("code review", "success")
+    assert check["output"]["title"] == "No findings at or above high"
+
+
+def test_without_fail_on_a_complete_review_is_success(fake: FakeGitHub, findings_file: Path, env: dict[str, str]) -> None:
+    run_post(findings_file, env)
+    check = only_check(fake)
+    assert check["conclusion"] == "success" and check["output"]["title"] == "Reviewed: 9 finding(s)"
 
 
 @pytest.mark.parametrize("status", [Status.PARTIAL, Status.FAILED])

@@ -75,6 +75,9 @@ def next_link(header: str | None) -> str | None:
 
 
 class GitHubClient:
+    """One token, one API origin. `transport` (post.transport) is the proxy and the TLS
+    verification for that origin; without it, no proxy and the default CA bundle."""
+
     def __init__(
         self,
         api_url: str,
