@@ -63,7 +63,7 @@ def test_a_loopback_api_url_never_touches_the_proxy(
     assert len(fake.summaries()) == 1 and len(fake.check_runs) == 1
 
 
-def test_no_proxy_cannot_be_needed_for_loopback() -> None:
+def test_the_proxy_choice_loopback_never_no_proxy_honoured_http_proxy_unused() -> None:
     env = {"HTTPS_PROXY": "http://proxy:3128", "ALL_PROXY": "http://proxy:3128", "NO_PROXY": ""}
     for url in ("http://127.0.0.1:8080", "https://localhost", "http://[::1]:9", "https://127.0.0.2"):
         assert proxy_for(url, env) is None
