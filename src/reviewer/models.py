@@ -72,8 +72,11 @@ class FileDiff(Frozen):
 
 
 class SkipReason(StrEnum):
+    # Deleted files and removal-only changes are reviewed (their removed lines): "deleted" and
+    # "no_added_lines" are no longer reasons. `SkippedFile.reason` is a plain string, so a
+    # document written before still reads.
     BINARY = "binary"
-    DELETED = "deleted"
+    EMPTY = "empty"  # an empty file added or deleted: no line to review
     RENAME_ONLY = "rename_only"
     MODE_ONLY = "mode_only"
     SUBMODULE = "submodule"
@@ -84,7 +87,6 @@ class SkipReason(StrEnum):
     EXCLUDED = "excluded"
     NOT_INCLUDED = "not_included"
     TOO_LARGE = "too_large"
-    NO_ADDED_LINES = "no_added_lines"
 
 
 class SkippedFile(Strict):
@@ -148,7 +150,9 @@ class Finding(Strict):
     path: str
     line: int = Field(ge=1)
     end_line: int = Field(ge=1)
-    side: Literal["RIGHT"] = "RIGHT"
+    # GitHub's names: RIGHT is the head side (line/end_line are new-file numbers of added or
+    # context lines), LEFT the base side (old-file numbers of removed lines).
+    side: Literal["RIGHT", "LEFT"] = "RIGHT"
     severity: Severity
     category: Category
     title: str
