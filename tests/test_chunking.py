@@ -252,6 +252,7 @@ def test_a_removal_only_hunk_is_sent_with_old_numbers() -> None:
     (chunk,) = _check(_files(text), 500).chunks
     (cf,) = chunk.files
     assert cf.removed_lines == {3, 4} and cf.added_lines == frozenset()
+    assert cf.removed_at == {3: 2, 4: 2}  # both followed head line 2
     assert "     3 -|if not user.is_admin:\n     4 -|    raise Forbidden()" in chunk.text
     assert "     2  |keep_2 = 2" in chunk.text
 

@@ -337,6 +337,7 @@ def test_a_finding_on_a_removed_line_is_kept_on_the_left_with_old_numbers() -> N
     raw = answer(finding(side="old", line=2, end_line=3, title="Permission check removed"))
     (f,) = validate(parse_answer(raw), chunk).findings
     assert (f.side, f.line, f.end_line) == ("LEFT", 2, 3)
+    assert f.head_line == 1  # the head line the removed check followed
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ class _Block:
     tokens: int = 0
     added: set[int] = field(default_factory=set)
     context: set[int] = field(default_factory=set)
-    removed: set[int] = field(default_factory=set)
+    removed: dict[int, int] = field(default_factory=dict)  # old number -> head line at
 
     def add_text(self, text: str, weight: int | None = None) -> None:
         self.lines.append(text)
@@ -59,7 +59,7 @@ class _Block:
         self.tokens += other.tokens
         self.added |= other.added
         self.context |= other.context
-        self.removed |= other.removed
+        self.removed.update(other.removed)
 
     def cost_with(self, other: _Block) -> int:
         return self.tokens + other.tokens
@@ -105,10 +105,10 @@ def _whole(r: _Rendered) -> _Block:
     block.add_text(hunk_header(h.old_start, h.old_len, h.new_start, h.new_len, h.section))
     block.lines += r.texts
     block.tokens += r.tokens
-    added, context, removed = LineKind.ADDED, LineKind.CONTEXT, LineKind.REMOVED
+    added, context = LineKind.ADDED, LineKind.CONTEXT
     block.added = {ln.new_no for ln in h.lines if ln.kind is added}  # type: ignore[misc]
     block.context = {ln.new_no for ln in h.lines if ln.kind is context}  # type: ignore[misc]
-    block.removed = {ln.old_no for ln in h.lines if ln.kind is removed}  # type: ignore[misc]
+    block.removed = _removed_at(h, 0, len(h.lines))
     return block
 
 
@@ -127,12 +127,24 @@ def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Bloc
     block.lines += r.texts[start:end]
     block.lines += [render_line(ln, as_context=True) for ln in lines[end:last]]
     block.tokens += sum(r.weights[first:last])
-    added, removed = LineKind.ADDED, LineKind.REMOVED
+    added = LineKind.ADDED
     block.added = {ln.new_no for ln in lines[start:end] if ln.kind is added}  # type: ignore[misc]
-    owned = lines[start:end]
-    block.removed = {ln.old_no for ln in owned if ln.kind is removed}  # type: ignore[misc]
+    block.removed = _removed_at(r.hunk, start, end)
     block.context = {n for n in news if n is not None} - block.added
     return block
+
+
+def _removed_at(hunk: Hunk, start: int, end: int) -> dict[int, int]:
+    """Old-file number of each removed line in [start, end) -> the head line it follows (1 at
+    the top of the file): where formats that only know the head file point at a removal."""
+    at = max(1, _position(hunk, start, old=False))
+    out: dict[int, int] = {}
+    for line in hunk.lines[start:end]:
+        if line.new_no is not None:
+            at = line.new_no
+        elif line.old_no is not None:
+            out[line.old_no] = at
+    return out
 
 
 def _position(hunk: Hunk, index: int, *, old: bool) -> int:
@@ -211,18 +223,19 @@ class _Open:
 
 
 def _to_chunk(index: int, group: _Open) -> Chunk:
-    merged: dict[str, tuple[set[int], set[int], set[int]]] = {}
+    merged: dict[str, tuple[set[int], set[int], dict[int, int]]] = {}
     for path, piece in group.files:
-        added, context, removed = merged.setdefault(path, (set(), set(), set()))
+        added, context, removed = merged.setdefault(path, (set(), set(), {}))
         added |= piece.added
         context |= piece.context
-        removed |= piece.removed
+        removed.update(piece.removed)
     files = tuple(
         ChunkFile.model_construct(
             path=p,
             added_lines=frozenset(a),
             context_lines=frozenset(c),
             removed_lines=frozenset(r),
+            removed_at=r,
         )
         for p, (a, c, r) in merged.items()
     )

@@ -129,6 +129,7 @@ def _check(raw: RawFinding, chunk: Chunk, mode: FilterMode, texts: LineTexts) ->
         line=raw.line,
         end_line=end,
         side=side,
+        head_line=file.removed_at.get(raw.line) if side == "LEFT" else None,
         severity=raw.severity,
         category=raw.category,
         title=_one_line(raw.title),

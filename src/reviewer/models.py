@@ -3,6 +3,7 @@ findings document (the versioned contract between `reviewer run` and `reviewer p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
@@ -104,6 +105,9 @@ class ChunkFile(Frozen):
     added_lines: frozenset[int]  # new-file numbers of added lines shown in this chunk
     context_lines: frozenset[int]  # new-file numbers of context lines shown in this chunk
     removed_lines: frozenset[int] = frozenset()  # old-file numbers of removed lines shown
+    # removed line (old number) -> the head-file line it follows (1 at the top): the nearest
+    # head line, for formats that can only point at the head file.
+    removed_at: Mapping[int, int] = Field(default_factory=dict)
 
 
 class Chunk(Frozen):
@@ -153,6 +157,9 @@ class Finding(Strict):
     # GitHub's names: RIGHT is the head side (line/end_line are new-file numbers of added or
     # context lines), LEFT the base side (old-file numbers of removed lines).
     side: Literal["RIGHT", "LEFT"] = "RIGHT"
+    # LEFT only: the head-file line the removed lines followed, for formats that can only
+    # point at the head file (annotations, SARIF, rdjson). None on RIGHT.
+    head_line: int | None = Field(default=None, ge=1)
     severity: Severity
     category: Category
     title: str

@@ -243,6 +243,8 @@ def check_chunker(files: tuple[FileDiff, ...], budget: int) -> None:
             news = cf.added_lines | cf.context_lines
             assert all((cf.path, "RIGHT", n) in shown for n in news)
             assert all((cf.path, "LEFT", n) in shown for n in cf.removed_lines)
+            assert set(cf.removed_at) == cf.removed_lines
+            assert all(n >= 1 for n in cf.removed_at.values())
     for f in files:
         big = f.path in result.too_large
         assert sorted(seen.get(f.path, [])) == ([] if big else sorted(_added(f)))
