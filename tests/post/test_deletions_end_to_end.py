@@ -22,6 +22,7 @@ sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(TESTS / "diff"))
 
 from gitrepo_helpers import GitRepo  # noqa: E402
+
 from model_fakes import (  # noqa: E402
     answer,
     finding,
