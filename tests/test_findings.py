@@ -372,6 +372,20 @@ def test_side_is_required_and_strict() -> None:
         parse_answer(without("side"))
 
 
+def test_schema_and_parser_agree_on_the_side() -> None:
+    import jsonschema
+
+    from reviewer.prompt import findings_schema
+
+    validator = jsonschema.Draft202012Validator(findings_schema())
+    assert "side" in findings_schema()["properties"]["findings"]["items"]["required"]
+    for side in ("new", "old"):
+        assert validator.is_valid(json.loads(answer(finding(side=side))))
+        assert parse_answer(answer(finding(side=side)))[0].side == side
+    assert not validator.is_valid(json.loads(answer(finding(side="LEFT"))))
+    assert not validator.is_valid(json.loads(without("side")))
+
+
 def test_the_fingerprint_distinguishes_sides_and_keeps_right_ids() -> None:
     import hashlib
 
