@@ -38,6 +38,7 @@ def backend_settings(url: str, **over: Any) -> RunSettings:
 def finding(**over: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "path": "src/app.py",
+        "side": "new",
         "line": 2,
         "end_line": None,
         "severity": "high",

@@ -23,7 +23,7 @@ from reviewer.errors import UsageError
 from reviewer.models import Chunk, FileDiff, LineKind
 from reviewer.prompt import estimate_tokens, prompt_overhead_tokens
 
-LINE_PREFIX = re.compile(r"(=== FILE \"|@@ -\d+,\d+ \+\d+,\d+ @@|[ \d]{6} [+ ]\||       -\|)")
+LINE_PREFIX = re.compile(r"(=== FILE \"|@@ -\d+,\d+ \+\d+,\d+ @@|[ \d]{6} [+ -]\|)")
 
 
 def _file_diff(path: str, added: Sequence[str], start: int = 1) -> str:
@@ -48,8 +48,22 @@ def _added(files: Sequence[FileDiff]) -> set[tuple[str, int]]:
     }
 
 
+def _removed(files: Sequence[FileDiff]) -> set[tuple[str, int]]:
+    return {
+        (f.path, ln.old_no)
+        for f in files
+        for h in f.hunks
+        for ln in h.lines
+        if ln.kind is LineKind.REMOVED and ln.old_no is not None
+    }
+
+
 def _covered(chunks: Sequence[Chunk]) -> list[tuple[str, int]]:
     return [(cf.path, n) for c in chunks for cf in c.files for n in cf.added_lines]
+
+
+def _covered_removed(chunks: Sequence[Chunk]) -> list[tuple[str, int]]:
+    return [(cf.path, n) for c in chunks for cf in c.files for n in cf.removed_lines]
 
 
 def _check(files: Sequence[FileDiff], budget: int) -> ChunkingResult:
@@ -57,6 +71,9 @@ def _check(files: Sequence[FileDiff], budget: int) -> ChunkingResult:
     covered = _covered(result.chunks)
     assert len(covered) == len(set(covered))  # no added line twice
     assert set(covered) == _added([f for f in files if f.path not in result.too_large])
+    removed = _covered_removed(result.chunks)
+    assert len(removed) == len(set(removed))  # no removed line twice
+    assert set(removed) == _removed([f for f in files if f.path not in result.too_large])
     for chunk in result.chunks:
         assert chunk.estimated_tokens == estimate_tokens(chunk.text) <= budget
         for line in chunk.text.split("\n"):
@@ -64,6 +81,8 @@ def _check(files: Sequence[FileDiff], budget: int) -> ChunkingResult:
         for cf in chunk.files:  # every number listed is shown with its marker
             for n in cf.added_lines:
                 assert re.search(rf"^ *{n} \+\|", chunk.text, re.M)
+            for n in cf.removed_lines:
+                assert re.search(rf"^ *{n} -\|", chunk.text, re.M)
     assert [c.index for c in result.chunks] == list(range(len(result.chunks)))
     return result
 
@@ -214,3 +233,45 @@ def test_a_split_hunk_shows_context_lines_around_each_part(context: int) -> None
         assert cf.context_lines == expected
         assert chunk.estimated_tokens == estimate_tokens(chunk.text) <= 600
     assert sorted(_covered(result.chunks)) == sorted(_added(files))
+
+
+def _removal_diff(path: str, removed: Sequence[str], keep: int = 2) -> str:
+    """A file that loses `removed` lines after `keep` context lines, nothing added."""
+    ctx = "".join(f" keep_{i} = {i}\n" for i in range(1, keep + 1))
+    body = "".join(f"-{line}\n" for line in removed)
+    return (
+        f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n"
+        f"+++ b/{path}\n@@ -1,{keep + len(removed)} +1,{keep} @@\n{ctx}{body}"
+    )
+
+
+def test_a_removal_only_hunk_is_sent_with_old_numbers() -> None:
+    """A deleted permission check is a change: the hunk is sent, each removed line numbered by
+    the old file (the `-` says which file), beside context numbered by the new file."""
+    text = _removal_diff("views.py", ["if not user.is_admin:", "    raise Forbidden()"])
+    (chunk,) = _check(_files(text), 500).chunks
+    (cf,) = chunk.files
+    assert cf.removed_lines == {3, 4} and cf.added_lines == frozenset()
+    assert cf.removed_at == {3: 2, 4: 2}  # both followed head line 2
+    assert "     3 -|if not user.is_admin:\n     4 -|    raise Forbidden()" in chunk.text
+    assert "     2  |keep_2 = 2" in chunk.text
+
+
+def test_a_big_deleted_file_is_split_and_every_removed_line_owned_once() -> None:
+    path = "gone.py"
+    body = "".join(f"-value_{i} = check({i})\n" for i in range(1, 401))
+    text = (
+        f"diff --git a/{path} b/{path}\ndeleted file mode 100644\nindex 1111111..0000000\n"
+        f"--- a/{path}\n+++ /dev/null\n@@ -1,400 +0,0 @@\n{body}"
+    )
+    result = _check(_files(text), 300)
+    assert len(result.chunks) > 5
+    assert all(c.text.startswith('=== FILE "gone.py" (deleted file)') for c in result.chunks)
+    second = result.chunks[1].files[0]
+    # Neighbouring parts' removed lines are shown without a number: the model cannot
+    # point at a line another part owns.
+    unnumbered = [ln for ln in result.chunks[1].text.split("\n") if ln.startswith("       -|")]
+    assert len(unnumbered) == 2 * DEFAULT_CONTEXT_LINES
+    assert len(second.removed_lines) == sum(
+        1 for ln in result.chunks[1].text.split("\n") if re.match(r" *\d+ -\|", ln)
+    )

@@ -165,6 +165,21 @@ def test_schema_validates_real_documents_and_rejects_bad_ones() -> None:
         jsonschema.validate(bad, schema)
 
 
+def test_schema_has_the_left_side_for_removed_lines() -> None:
+    """A LEFT finding (old-file numbers, the head line it followed) is a valid document; a side
+    GitHub does not know, or a head line below 1, is not."""
+    schema = json.loads(CliRunner().invoke(app, ["schema"]).stdout)
+    data = json.loads(doc(Status.COMPLETE, Severity.HIGH).model_dump_json())
+    data["findings"][0].update(side="LEFT", head_line=3)
+    jsonschema.validate(data, schema)
+    assert FindingsDocument.model_validate(data).findings[0].side == "LEFT"
+    for field, value in (("side", "MIDDLE"), ("side", "old"), ("head_line", 0)):
+        bad = json.loads(json.dumps(data))
+        bad["findings"][0][field] = value
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+
+
 def test_schema_command_prints_the_schema() -> None:
     result = CliRunner().invoke(app, ["schema"])
     assert result.exit_code == 0

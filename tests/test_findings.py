@@ -201,15 +201,22 @@ def test_title_is_one_line() -> None:
 
 def test_line_texts_are_read_from_the_rendered_gutter() -> None:
     texts = chunk_line_texts(APP_CHUNK_TEXT)
-    assert texts[("src/app.py", 2)] == "    return a / b"
-    assert texts[("src/app.py", 1)] == "def div(a, b):"
-    assert ("src/app.py", 6) not in texts
+    assert texts[("src/app.py", "RIGHT", 2)] == "    return a / b"
+    assert texts[("src/app.py", "RIGHT", 1)] == "def div(a, b):"
+    assert ("src/app.py", "RIGHT", 6) not in texts
+    # The removed line shown without a number (context of another part) cannot be named.
+    assert not [key for key in texts if key[1] == "LEFT"]
 
 
 def test_line_texts_match_the_real_renderer() -> None:
     line = DiffLine(kind=LineKind.ADDED, old_no=None, new_no=123456, text="x = '|' + y")
+    gone = DiffLine(kind=LineKind.REMOVED, old_no=123456, new_no=None, text="check(x)")
     text = '=== FILE "a b.py" (renamed from "old.py")\n' + render_line(line)
-    assert chunk_line_texts(text) == {("a b.py", 123456): "x = '|' + y"}
+    text += "\n" + render_line(gone) + "\n" + render_line(gone, as_context=True)
+    assert chunk_line_texts(text) == {
+        ("a b.py", "RIGHT", 123456): "x = '|' + y",
+        ("a b.py", "LEFT", 123456): "check(x)",
+    }
 
 
 def shifted_chunk(offset: int) -> Chunk:
@@ -297,3 +304,113 @@ def test_max_findings_sets_the_schema_and_caps_the_answer() -> None:
     checked = validate(raw, app_chunk(), FilterMode.ADDED, 3)
     assert [f.title for f in checked.findings] == ["p0", "p1", "p2"]
     assert checked.dropped == 2
+
+
+# --- findings on removed lines (side "old" -> LEFT) ------------------------------------------
+
+REMOVAL_DIFF = """\
+diff --git a/src/app.py b/src/app.py
+index 1111111..2222222 100644
+--- a/src/app.py
++++ b/src/app.py
+@@ -1,5 +1,3 @@
+ def delete(user, target):
+-    if not user.is_admin:
+-        raise Forbidden()
+     target.delete()
+     return 204
+"""
+
+
+def removal_chunk() -> Chunk:
+    """The real chunker's chunk of a diff that only removes a permission check."""
+    from reviewer.chunking import build_chunks
+    from reviewer.diff.parse import parse_diff
+
+    (chunk,) = build_chunks(parse_diff(REMOVAL_DIFF), 2000).chunks
+    return chunk
+
+
+def test_a_finding_on_a_removed_line_is_kept_on_the_left_with_old_numbers() -> None:
+    chunk = removal_chunk()
+    assert chunk.files[0].removed_lines == {2, 3}
+    raw = answer(finding(side="old", line=2, end_line=3, title="Permission check removed"))
+    (f,) = validate(parse_answer(raw), chunk).findings
+    assert (f.side, f.line, f.end_line) == ("LEFT", 2, 3)
+    assert f.head_line == 1  # the head line the removed check followed
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"side": "old", "line": 1},  # a context line is not a removed line
+        {"side": "old", "line": 4},  # not shown as removed (old line 4 is context)
+        {"side": "old", "line": 3, "end_line": 4},  # runs into context
+        {"side": "old", "line": 99},
+        {"side": "new", "line": 2},  # new line 2 is context, not added
+    ],
+)
+def test_a_left_finding_on_a_line_the_chunk_did_not_show_as_removed_is_dropped(
+    over: dict[str, Any],
+) -> None:
+    for mode in FilterMode:
+        if mode is FilterMode.DIFF_CONTEXT and over["side"] == "new":
+            continue  # a context line on the RIGHT is allowed in this mode
+        result = validate(parse_answer(answer(finding(**over))), removal_chunk(), mode)
+        assert (result.findings, result.dropped) == ((), 1)
+
+
+def test_side_old_on_an_added_only_chunk_is_dropped() -> None:
+    assert kept(finding(side="old", line=2)) == []
+
+
+def test_side_is_required_and_strict() -> None:
+    for bad_side in ("LEFT", "removed", None, 1):
+        with pytest.raises(InvalidAnswerError, match="side"):
+            parse_answer(answer(finding(side=bad_side)))
+    with pytest.raises(InvalidAnswerError, match="side"):
+        parse_answer(without("side"))
+
+
+def test_schema_and_parser_agree_on_the_side() -> None:
+    import jsonschema
+
+    from reviewer.prompt import findings_schema
+
+    validator = jsonschema.Draft202012Validator(findings_schema())
+    assert "side" in findings_schema()["properties"]["findings"]["items"]["required"]
+    for side in ("new", "old"):
+        assert validator.is_valid(json.loads(answer(finding(side=side))))
+        assert parse_answer(answer(finding(side=side)))[0].side == side
+    assert not validator.is_valid(json.loads(answer(finding(side="LEFT"))))
+    assert not validator.is_valid(json.loads(without("side")))
+
+
+def test_the_fingerprint_distinguishes_sides_and_keeps_right_ids() -> None:
+    import hashlib
+
+    from reviewer.findings import fingerprint
+    from reviewer.models import Category
+
+    right = fingerprint("a.py", Category.BUG, "T", ["x"])
+    assert right == fingerprint("a.py", Category.BUG, "T", ["x"], "RIGHT")
+    basis = "\x1f".join(["v1", "a.py", "bug", "t", "x"])  # the id issue 11 found, unchanged
+    assert right == hashlib.sha256(basis.encode()).hexdigest()[:32]
+    assert fingerprint("a.py", Category.BUG, "T", ["x"], "LEFT") != right
+
+
+def test_the_same_text_removed_and_added_gives_two_findings() -> None:
+    text = (
+        '=== FILE "src/app.py"\n@@ -2,1 +2,1 @@\n     2 -|    check(x)\n     2 +|    check(x)'
+    )
+    chunk = Chunk(
+        index=0,
+        files=(ChunkFile(path="src/app.py", added_lines=frozenset({2}),
+                         context_lines=frozenset(), removed_lines=frozenset({2})),),
+        text=text,
+        estimated_tokens=20,
+    )
+    found = validate(parse_answer(answer(finding(side="old"), finding(side="new"))), chunk)
+    merged = merge(list(found.findings))
+    assert sorted(f.side for f in merged) == ["LEFT", "RIGHT"]
+    assert merged[0].fingerprint != merged[1].fingerprint

@@ -21,7 +21,7 @@ from reviewer import plan as plan_module
 from reviewer.chunking import chunk_budget
 from reviewer.config import RunSettings
 from reviewer.errors import ConfigError
-from reviewer.models import LineKind, ReviewPlan
+from reviewer.models import FileStatus, LineKind, ReviewPlan
 from reviewer.plan import build_plan
 
 ENV = {
@@ -174,15 +174,19 @@ def _assert_plan_is_right(root: Path, base: str, head: str, plan: ReviewPlan, bu
             a, r, p = row.split(b"\t")
             numstat[p.decode("utf-8", "replace")] = (int(a), int(r))
     shown: dict[str, list[int]] = {}
+    shown_removed: dict[str, list[int]] = {}
     for chunk in plan.chunks:
         assert chunk.estimated_tokens <= budget
         for cf in chunk.files:
             shown.setdefault(cf.path, []).extend(cf.added_lines)
+            shown_removed.setdefault(cf.path, []).extend(cf.removed_lines)
     for f in plan.files:
         if f.path in numstat:
             assert (f.added, f.removed) == numstat[f.path]
-        at_head = git(root, "cat-file", "blob", f"{head}:{f.path}").split(b"\n")
-        added = []
+        deleted = f.status is FileStatus.DELETED
+        at_head = [] if deleted else git(root, "cat-file", "blob", f"{head}:{f.path}").split(b"\n")
+        at_base = git(root, "cat-file", "blob", f"{base}:{f.old_path}").split(b"\n") if f.removed else []
+        added, removed = [], []
         for hunk in f.hunks:
             for line in hunk.lines:
                 if line.kind is LineKind.ADDED:
@@ -190,7 +194,13 @@ def _assert_plan_is_right(root: Path, base: str, head: str, plan: ReviewPlan, bu
                     text = at_head[line.new_no - 1].decode("utf-8", "replace")
                     assert text.removesuffix("\r") == line.text
                     added.append(line.new_no)
+                if line.kind is LineKind.REMOVED:  # by its old-file number, in the base blob
+                    assert line.old_no is not None
+                    text = at_base[line.old_no - 1].decode("utf-8", "replace")
+                    assert text.removesuffix("\r") == line.text
+                    removed.append(line.old_no)
         assert sorted(shown.get(f.path, [])) == sorted(added)  # each exactly once
+        assert sorted(shown_removed.get(f.path, [])) == sorted(removed)  # each exactly once
     assert set(shown) <= {f.path for f in plan.files}
 
 

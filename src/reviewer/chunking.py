@@ -1,5 +1,5 @@
-"""Bounded chunks: every added line of every reviewed file in exactly one chunk, no chunk over
-the token budget, byte-identical output for the same diff.
+"""Bounded chunks: every changed line (added and removed) of every reviewed file in exactly one
+chunk, no chunk over the token budget, byte-identical output for the same diff.
 
 A file's rendering depends only on that file's diff, and files are grouped by a content-defined
 rule (sorted paths; a group starts at a file whose path hash is a boundary), so a change to one
@@ -41,12 +41,14 @@ def _weight(text: str) -> int:
 
 @dataclass
 class _Block:
-    """Rendered lines with their weights and the new-file numbers they show."""
+    """Rendered lines with their weights and the line numbers they show (new-file numbers of
+    added and context lines, old-file numbers of removed lines)."""
 
     lines: list[str] = field(default_factory=list)
     tokens: int = 0
     added: set[int] = field(default_factory=set)
     context: set[int] = field(default_factory=set)
+    removed: dict[int, int] = field(default_factory=dict)  # old number -> head line at
 
     def add_text(self, text: str, weight: int | None = None) -> None:
         self.lines.append(text)
@@ -57,6 +59,7 @@ class _Block:
         self.tokens += other.tokens
         self.added |= other.added
         self.context |= other.context
+        self.removed.update(other.removed)
 
     def cost_with(self, other: _Block) -> int:
         return self.tokens + other.tokens
@@ -74,8 +77,8 @@ class _Rendered:
     """A hunk's lines rendered once, with their weight. The weight of all the lines is the
     estimate of their joined text plus the newline after the last: one estimate per hunk, not
     per line. Per-line weights are needed only to split a hunk that does not fit, and made
-    then (an added line shown as context at a split weighs no more than as added: only its `+`
-    marker becomes a space)."""
+    then (a changed line shown as context at a split weighs no more than as owned: an added
+    line's `+` becomes a space, a removed line's number becomes blanks)."""
 
     hunk: Hunk
     texts: list[str]
@@ -105,11 +108,12 @@ def _whole(r: _Rendered) -> _Block:
     added, context = LineKind.ADDED, LineKind.CONTEXT
     block.added = {ln.new_no for ln in h.lines if ln.kind is added}  # type: ignore[misc]
     block.context = {ln.new_no for ln in h.lines if ln.kind is context}  # type: ignore[misc]
+    block.removed = _removed_at(h, 0, len(h.lines))
     return block
 
 
 def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Block:
-    """Lines [first, end + context) rendered; only [start, end) own their added lines."""
+    """Lines [first, end + context) rendered; only [start, end) own their changed lines."""
     lines = r.hunk.lines
     last = min(len(lines), end + context)
     shown = lines[first:last]
@@ -125,8 +129,22 @@ def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Bloc
     block.tokens += sum(r.weights[first:last])
     added = LineKind.ADDED
     block.added = {ln.new_no for ln in lines[start:end] if ln.kind is added}  # type: ignore[misc]
+    block.removed = _removed_at(r.hunk, start, end)
     block.context = {n for n in news if n is not None} - block.added
     return block
+
+
+def _removed_at(hunk: Hunk, start: int, end: int) -> dict[int, int]:
+    """Old-file number of each removed line in [start, end) -> the head line it follows (1 at
+    the top of the file): where formats that only know the head file point at a removal."""
+    at = max(1, _position(hunk, start, old=False))
+    out: dict[int, int] = {}
+    for line in hunk.lines[start:end]:
+        if line.new_no is not None:
+            at = line.new_no
+        elif line.old_no is not None:
+            out[line.old_no] = at
+    return out
 
 
 def _position(hunk: Hunk, index: int, *, old: bool) -> int:
@@ -142,9 +160,8 @@ def _position(hunk: Hunk, index: int, *, old: bool) -> int:
 
 def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
     """The hunk as one block if it fits in `room`, else split at line boundaries, each part
-    with `context` lines of the hunk around it."""
-    if not any(ln.kind is LineKind.ADDED for ln in hunk.lines):
-        return []  # removals only: nothing to review
+    with `context` lines of the hunk around it. Removal-only hunks are reviewed too: a deleted
+    check is a change like any other."""
     r = _Rendered.of(hunk)
     widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
     header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
@@ -153,7 +170,7 @@ def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
     parts, start = [], 0
     while start < len(hunk.lines):
         end = _part_end(r.weights, start, room, header, context)
-        if any(ln.kind is LineKind.ADDED for ln in hunk.lines[start:end]):
+        if any(ln.kind is not LineKind.CONTEXT for ln in hunk.lines[start:end]):
             parts.append(_part(r, max(0, start - context), start, end, context))
         start = end
     return parts
@@ -206,14 +223,21 @@ class _Open:
 
 
 def _to_chunk(index: int, group: _Open) -> Chunk:
-    merged: dict[str, tuple[set[int], set[int]]] = {}
+    merged: dict[str, tuple[set[int], set[int], dict[int, int]]] = {}
     for path, piece in group.files:
-        added, context = merged.setdefault(path, (set(), set()))
+        added, context, removed = merged.setdefault(path, (set(), set(), {}))
         added |= piece.added
         context |= piece.context
+        removed.update(piece.removed)
     files = tuple(
-        ChunkFile.model_construct(path=p, added_lines=frozenset(a), context_lines=frozenset(c))
-        for p, (a, c) in merged.items()
+        ChunkFile.model_construct(
+            path=p,
+            added_lines=frozenset(a),
+            context_lines=frozenset(c),
+            removed_lines=frozenset(r),
+            removed_at=r,
+        )
+        for p, (a, c, r) in merged.items()
     )
     text = "\n".join(group.block.lines)
     return Chunk.model_construct(

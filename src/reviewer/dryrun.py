@@ -35,6 +35,7 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
                         "path": cf.path,
                         "added_lines": sorted(cf.added_lines),
                         "context_lines": sorted(cf.context_lines),
+                        "removed_lines": sorted(cf.removed_lines),
                     }
                     for cf in c.files
                 ],
@@ -45,6 +46,7 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
             "files": len(plan.files),
             "skipped": len(plan.skipped),
             "added_lines": sum(f.added for f in plan.files),
+            "removed_lines": sum(f.removed for f in plan.files),
             "chunks": len(plan.chunks),
             "diff_tokens": sum(c.estimated_tokens for c in plan.chunks),
             "prompt_tokens": sum(c.estimated_tokens + overhead for c in plan.chunks),
@@ -92,7 +94,8 @@ def _text_lines(summary: dict[str, Any]) -> list[str]:
         out.append(f"  #{c['index'] + 1:<4} ~{c['estimated_tokens']:>6} tokens  {names}")
     t = summary["totals"]
     out.append(
-        f"Totals: {t['files']} files to review ({t['added_lines']} added lines), "
+        f"Totals: {t['files']} files to review ({t['added_lines']} added, "
+        f"{t['removed_lines']} removed lines), "
         f"{t['skipped']} skipped, {t['chunks']} chunks, ~{t['diff_tokens']} diff tokens "
         f"(~{t['prompt_tokens']} with the prompt)"
     )

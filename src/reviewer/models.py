@@ -3,6 +3,7 @@ findings document (the versioned contract between `reviewer run` and `reviewer p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
@@ -72,8 +73,11 @@ class FileDiff(Frozen):
 
 
 class SkipReason(StrEnum):
+    # Deleted files and removal-only changes are reviewed (their removed lines): "deleted" and
+    # "no_added_lines" are no longer reasons. `SkippedFile.reason` is a plain string, so a
+    # document written before still reads.
     BINARY = "binary"
-    DELETED = "deleted"
+    EMPTY = "empty"  # an empty file added or deleted: no line to review
     RENAME_ONLY = "rename_only"
     MODE_ONLY = "mode_only"
     SUBMODULE = "submodule"
@@ -84,7 +88,6 @@ class SkipReason(StrEnum):
     EXCLUDED = "excluded"
     NOT_INCLUDED = "not_included"
     TOO_LARGE = "too_large"
-    NO_ADDED_LINES = "no_added_lines"
 
 
 class SkippedFile(Strict):
@@ -102,6 +105,9 @@ class ChunkFile(Frozen):
     added_lines: frozenset[int]  # new-file numbers of added lines shown in this chunk
     context_lines: frozenset[int]  # new-file numbers of context lines shown in this chunk
     removed_lines: frozenset[int] = frozenset()  # old-file numbers of removed lines shown
+    # removed line (old number) -> the head-file line it follows (1 at the top): the nearest
+    # head line, for formats that can only point at the head file.
+    removed_at: Mapping[int, int] = Field(default_factory=dict)
 
 
 class Chunk(Frozen):
@@ -148,7 +154,12 @@ class Finding(Strict):
     path: str
     line: int = Field(ge=1)
     end_line: int = Field(ge=1)
-    side: Literal["RIGHT"] = "RIGHT"
+    # GitHub's names: RIGHT is the head side (line/end_line are new-file numbers of added or
+    # context lines), LEFT the base side (old-file numbers of removed lines).
+    side: Literal["RIGHT", "LEFT"] = "RIGHT"
+    # LEFT only: the head-file line the removed lines followed, for formats that can only
+    # point at the head file (annotations, SARIF, rdjson). None on RIGHT.
+    head_line: int | None = Field(default=None, ge=1)
     severity: Severity
     category: Category
     title: str

@@ -52,6 +52,9 @@ index 1111111..2222222 100644
 @@ -1,2 +1 @@
  keep
 -drop
+diff --git a/empty.txt b/empty.txt
+deleted file mode 100644
+index e69de29..0000000
 """
 
 
@@ -67,13 +70,16 @@ def _reasons(text: str, config: RepoConfig | None = None) -> dict[str, str]:
 
 
 def test_structural_skips() -> None:
+    """A deleted file and a removal-only change are reviewed (a removed check is a change);
+    only a file with no line at all is skipped as empty."""
     assert _reasons(HEADER_ONLY) == {
         "new.py": SkipReason.RENAME_ONLY.value,
         "run.sh": SkipReason.MODE_ONLY.value,
         "img.png": SkipReason.BINARY.value,
-        "gone.py": SkipReason.DELETED.value,
+        "gone.py": "kept",
         "sub": SkipReason.SUBMODULE.value,
-        "only_removed.py": SkipReason.NO_ADDED_LINES.value,
+        "only_removed.py": "kept",
+        "empty.txt": SkipReason.EMPTY.value,
     }
 
 

@@ -128,20 +128,28 @@ def runs(
     yield first, second
 
 
-def _added_lines(repo: Repo) -> set[tuple[str, int]]:
-    """(path, new line number) of every added line, read from git itself, not from reviewer."""
+def _changed_lines(repo: Repo) -> set[tuple[str, str, int]]:
+    """(path, side, number) of every changed line, read from git itself, not from reviewer:
+    RIGHT and the new-file number for an added line, LEFT and the old-file number for a
+    removed one."""
     diff = _git(repo.path, "diff", "--no-color", "-U0", repo.base, repo.head)
-    added: set[tuple[str, int]] = set()
-    path, line = "", 0
+    changed: set[tuple[str, str, int]] = set()
+    old_path, path, old, new = "", "", 0, 0
     for text in diff.splitlines():
-        if text.startswith("+++ "):
+        if text.startswith("--- "):
+            old_path = text.removeprefix("--- a/")
+        elif text.startswith("+++ "):
             path = text.removeprefix("+++ b/")
-        elif match := re.match(r"@@ -\S+ \+(\d+)", text):
-            line = int(match.group(1))
+            path = old_path if path == "/dev/null" else path
+        elif match := re.match(r"@@ -(\d+)\S* \+(\d+)", text):
+            old, new = int(match.group(1)), int(match.group(2))
         elif text.startswith("+"):
-            added.add((path, line))
-            line += 1
-    return added
+            changed.add((path, "RIGHT", new))
+            new += 1
+        elif text.startswith("-"):
+            changed.add((path, "LEFT", old))
+            old += 1
+    return changed
 
 
 def test_the_review_completes_without_a_traceback(runs: tuple[Run, Run]) -> None:
@@ -175,13 +183,13 @@ def test_the_document_names_the_model_and_the_commits(
     assert (document["base"], document["head"]) == (repo.base, repo.head)
 
 
-def test_every_kept_finding_lies_on_an_added_line(runs: tuple[Run, Run], repo: Repo) -> None:
-    added = _added_lines(repo)
-    assert {path for path, _ in added} == {"users.py", "util.py"}
+def test_every_kept_finding_lies_on_a_changed_line(runs: tuple[Run, Run], repo: Repo) -> None:
+    """An added line by its new number (RIGHT) or a removed line by its old number (LEFT)."""
+    changed = _changed_lines(repo)
+    assert {path for path, side, _ in changed if side == "RIGHT"} == {"users.py", "util.py"}
     for finding in runs[0].document["findings"]:
         lines = range(finding["line"], finding["end_line"] + 1)
-        assert all((finding["path"], n) in added for n in lines), finding
-        assert finding["side"] == "RIGHT"
+        assert all((finding["path"], finding["side"], n) in changed for n in lines), finding
 
 
 def test_the_server_reported_tokens_for_real_model_calls(runs: tuple[Run, Run]) -> None:

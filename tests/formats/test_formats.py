@@ -116,3 +116,66 @@ def test_markdown_is_the_summary_and_says_when_partial() -> None:
     assert text.startswith("<!-- reviewer:summary -->")
     assert "**Status:** Partial review: some of the diff was not reviewed (1 of 2 chunks failed" in text
     assert "`package-lock.json`: lockfile" in text and "Off by one [i]" in text
+
+
+def _left_document() -> FindingsDocument:
+    from reviewer.models import Category, Finding, Severity
+
+    removed = Finding(
+        path="app/views.py", line=12, end_line=13, side="LEFT", head_line=11,
+        severity=Severity.CRITICAL, category=Category.SECURITY,
+        title="Permission check removed", message="Anyone can delete users now.",
+        suggestion="if not user.is_admin:\n    raise Forbidden()", fingerprint="fp-left",
+    )
+    return make_document(findings=(removed,))
+
+
+@pytest.mark.parametrize("name", ["text", "markdown"])
+def test_people_formats_say_a_left_finding_is_on_removed_old_file_lines(name: str) -> None:
+    text = render(_left_document(), name)
+    assert "app/views.py (removed lines 12-13 of the old file)" in text
+    assert "app/views.py:12" not in text  # never a head-file line number for a removed line
+
+
+def test_json_keeps_the_side_and_old_numbers() -> None:
+    (finding,) = json.loads(render(_left_document(), "json"))["findings"]
+    assert (finding["side"], finding["line"], finding["end_line"]) == ("LEFT", 12, 13)
+    assert finding["head_line"] == 11
+
+
+def test_sarif_points_a_left_finding_at_the_nearest_head_line_with_its_old_lines() -> None:
+    log = json.loads(render(_left_document(), "sarif"))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
+    (result,) = log["runs"][0]["results"]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 11, "endLine": 11}
+    assert result["message"]["text"].startswith(
+        "Permission check removed (removed lines 12-13 of the old file)"
+    )
+    props = result["properties"]
+    assert (props["side"], props["oldStartLine"], props["oldEndLine"]) == ("LEFT", 12, 13)
+
+
+def test_rdjson_points_a_left_finding_at_the_nearest_head_line_without_a_suggestion() -> None:
+    (diag,) = json.loads(render(_left_document(), "rdjson"))["diagnostics"]
+    assert diag["location"]["range"] == {"start": {"line": 11}, "end": {"line": 11}}
+    assert "(removed lines 12-13 of the old file)" in diag["message"]
+    assert "suggestions" not in diag  # it would replace head line 11, other code
+    assert [json.loads(x) for x in render(_left_document(), "rdjsonl").splitlines()] == [diag]
+
+
+def test_github_annotation_of_a_left_finding_names_the_removed_lines() -> None:
+    (line,) = render(_left_document(), "github").splitlines()
+    assert line.startswith(
+        "::error file=app/views.py,line=11,endLine=11,title=[critical] Permission check removed "
+        "(removed lines 12-13 of the old file)::"
+    )
+
+
+def test_markdown_never_offers_a_left_finding_as_an_applicable_suggestion() -> None:
+    from reviewer.post.render import inline_body
+
+    (finding,) = _left_document().findings
+    body = inline_body(finding)
+    assert "```suggestion" not in body
+    assert "Suggested replacement for removed lines 12-13 of the old file:" in body

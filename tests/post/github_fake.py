@@ -74,9 +74,12 @@ def _string(schema: dict[str, Any]) -> str:
     return "x"
 
 
-def commentable(patch: str) -> list[set[int]]:
-    """RIGHT-side lines per hunk, computed with unidiff (independently of the poster)."""
+def commentable(patch: str, side: str = "RIGHT") -> list[set[int]]:
+    """Commentable lines per hunk, computed with unidiff (independently of the poster): RIGHT,
+    new-file numbers of added and context lines; LEFT, old-file numbers of removed lines."""
     parsed = PatchSet("--- a/f\n+++ b/f\n" + patch + "\n")
+    if side == "LEFT":
+        return [{line.source_line_no for line in hunk if line.is_removed} for hunk in parsed[0]]
     return [
         {line.target_line_no for line in hunk if line.is_added or line.is_context}
         for hunk in parsed[0]
@@ -267,12 +270,15 @@ class FakeGitHub:
     def _off_diff(self, comment: dict[str, Any]) -> bool:
         files = {f["filename"]: f for f in (self.files_at_post or self.files)}
         item = files.get(comment["path"])
-        if item is None or "patch" not in item or comment.get("side", "RIGHT") != "RIGHT":
+        side = comment.get("side", "RIGHT")
+        if item is None or "patch" not in item or side not in ("RIGHT", "LEFT"):
             return True
+        if "start_line" in comment and comment.get("start_side", side) != side:
+            return True  # a range across sides: not something the poster ever sends
         wanted = set(range(comment.get("start_line", comment["line"]), comment["line"] + 1))
         if comment.get("start_line", 0) >= comment["line"] and "start_line" in comment:
             return True
-        return not any(wanted <= hunk for hunk in commentable(item["patch"]))
+        return not any(wanted <= hunk for hunk in commentable(item["patch"], side))
 
     def _create_review(self, body: dict[str, Any]) -> Response:
         comments = body.get("comments", [])

@@ -95,6 +95,10 @@ def test_commentable_lines_per_hunk() -> None:
         frozenset({1, 2})
     ]
     assert commentable_hunks("@@ -1,2 +0,0 @@\n-a\n-b") == [frozenset()]
+    assert commentable_hunks("@@ -1,2 +0,0 @@\n-a\n-b", "LEFT") == [frozenset({1, 2})]
+    mixed = "@@ -10,4 +10,3 @@\n keep\n-gone\n-also\n+new\n keep"
+    assert commentable_hunks(mixed, "LEFT") == [frozenset({11, 12})]
+    assert commentable_hunks(mixed) == [frozenset({10, 11, 12})]
 
 
 @st.composite
@@ -115,6 +119,24 @@ def patches(draw: st.DrawFn) -> str:
 @given(patches())
 def test_commentable_lines_agree_with_unidiff(patch: str) -> None:
     assert [set(h) for h in commentable_hunks(patch)] == commentable(patch)
+    assert [set(h) for h in commentable_hunks(patch, "LEFT")] == commentable(patch, "LEFT")
+
+
+def test_a_left_finding_goes_inline_only_on_removed_lines_of_the_current_patch() -> None:
+    patch = "@@ -10,5 +10,3 @@\n keep\n-gone\n-also\n keep\n keep"
+    files = PullFiles.from_api([{"filename": "a.py", "patch": patch}])
+    findings = [
+        finding("l1", "a.py", 11, 12, side="LEFT"),  # the removed lines
+        finding("l2", "a.py", 10, side="LEFT"),  # a context line's old number
+        finding("r1", "a.py", 11),  # RIGHT 11 is a context line: fine
+        finding("l3", "b.py", 11, side="LEFT"),
+    ]
+    placed = {p.finding.fingerprint: p for p in place(findings, files, {})}
+    assert placed["l1"].where is Where.INLINE
+    assert placed["r1"].where is Where.INLINE
+    assert placed["l2"].where is Where.SUMMARY
+    assert placed["l2"].reason == "removed lines not in the pull request's current diff"
+    assert placed["l3"].where is Where.SUMMARY
 
 
 def test_place_decides_inline_or_summary_with_a_reason() -> None:

@@ -221,28 +221,40 @@ def _added(f: FileDiff) -> set[int]:
     return {ln.new_no for h in f.hunks for ln in h.lines if ln.new_no and ln.kind == "added"}
 
 
+def _removed(f: FileDiff) -> set[int]:
+    return {ln.old_no for h in f.hunks for ln in h.lines if ln.old_no and ln.kind == "removed"}
+
+
 def check_chunker(files: tuple[FileDiff, ...], budget: int) -> None:
-    """Every added line of every file not skipped as too large is in exactly one chunk, shown
-    in its chunk's text where the findings validator reads it back; chunks are numbered 0..n-1,
-    within the budget, and do not depend on the order the files came in."""
+    """Every changed line (added and removed) of every file not skipped as too large is in
+    exactly one chunk, shown in its chunk's text where the findings validator reads it back
+    (by side); chunks are numbered 0..n-1, within the budget, and do not depend on the order
+    the files came in."""
     result = build_chunks(files, budget)
     assert [c.index for c in result.chunks] == list(range(len(result.chunks)))
     seen: dict[str, list[int]] = {}
+    seen_removed: dict[str, list[int]] = {}
     for chunk in result.chunks:
         assert chunk.estimated_tokens == estimate_tokens(chunk.text) <= budget
         shown = chunk_line_texts(chunk.text)
         for cf in chunk.files:
             seen.setdefault(cf.path, []).extend(cf.added_lines)
-            assert all((cf.path, n) in shown for n in cf.added_lines | cf.context_lines)
+            seen_removed.setdefault(cf.path, []).extend(cf.removed_lines)
+            news = cf.added_lines | cf.context_lines
+            assert all((cf.path, "RIGHT", n) in shown for n in news)
+            assert all((cf.path, "LEFT", n) in shown for n in cf.removed_lines)
+            assert set(cf.removed_at) == cf.removed_lines
+            assert all(n >= 1 for n in cf.removed_at.values())
     for f in files:
-        want = [] if f.path in result.too_large else sorted(_added(f))
-        assert sorted(seen.get(f.path, [])) == want
+        big = f.path in result.too_large
+        assert sorted(seen.get(f.path, [])) == ([] if big else sorted(_added(f)))
+        assert sorted(seen_removed.get(f.path, [])) == ([] if big else sorted(_removed(f)))
     assert build_chunks(tuple(reversed(files)), budget) == result
 
 
 @CI_SETTINGS
 @given(files_st, budget_st)
-def test_chunker_covers_every_added_line_once_within_budget(
+def test_chunker_covers_every_changed_line_once_within_budget(
     files: tuple[FileDiff, ...], budget: int
 ) -> None:
     check_chunker(files, budget)
@@ -270,6 +282,7 @@ json_value_st = st.recursive(
 finding_st = st.fixed_dictionaries(
     {
         "path": st.sampled_from(["src/app.py", "src/app.py", "other.py", "../src/app.py"]),
+        "side": st.sampled_from(["new", "new", "old", "NEW", "LEFT"]),
         "line": st.integers(-1, 6) | st.sampled_from([2**63, 2.0]),
         "end_line": st.none() | st.integers(0, 6),
         "severity": st.sampled_from(["critical", "high", "medium", "low", "info", "HIGH"]),
@@ -345,7 +358,7 @@ VALID_DOC: dict[str, Any] = json.loads(
         status=Status.COMPLETE, tool=ToolInfo(version="0.1.0"),
         model=ModelInfo(backend="ollama", name="m", digest="sha256:00"),
         findings=merge(list(validate(parse_answer(json.dumps({"findings": [{
-            "path": "src/app.py", "line": 2, "end_line": 3, "severity": "high",
+            "path": "src/app.py", "side": "new", "line": 2, "end_line": 3, "severity": "high",
             "category": "bug", "title": "t", "message": "m", "suggestion": "s",
         }]})), CHUNK).findings)),
     ).model_dump_json()

@@ -70,14 +70,14 @@ def _structural_reason(f: FileDiff) -> SkipReason | None:
         return SkipReason.SUBMODULE
     if f.is_binary:
         return SkipReason.BINARY
-    if f.status is FileStatus.DELETED:
-        return SkipReason.DELETED
     # Changed lines without hunks: the parser left out a file too large to hold (too_large).
     unchanged = not f.hunks and f.added + f.removed == 0
     if unchanged and f.status in (FileStatus.RENAMED, FileStatus.COPIED):
         return SkipReason.RENAME_ONLY
     if unchanged and f.old_mode != f.new_mode and f.status is FileStatus.MODIFIED:
         return SkipReason.MODE_ONLY
+    if unchanged:  # an empty file added or deleted: no line to show
+        return SkipReason.EMPTY
     return None
 
 
@@ -103,8 +103,6 @@ def _path_reason(f: FileDiff, config: RepoConfig) -> SkipReason | None:
         return SkipReason.VENDORED
     if config.skip_lockfiles and parts[-1].lower() in LOCKFILES:
         return SkipReason.LOCKFILE
-    if f.added == 0:
-        return SkipReason.NO_ADDED_LINES
     if f.added + f.removed > config.max_file_lines:
         return SkipReason.TOO_LARGE
     if config.skip_minified and _is_minified(f):

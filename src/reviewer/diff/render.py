@@ -42,6 +42,8 @@ def file_header(f: FileDiff) -> str:
     header = f"=== FILE {quote_path(f.path)}"
     if f.status is FileStatus.ADDED:
         return header + " (new file)"
+    if f.status is FileStatus.DELETED:
+        return header + " (deleted file)"
     if f.status is FileStatus.RENAMED and f.old_path is not None:
         return header + f" (renamed from {quote_path(f.old_path)})"
     if f.status is FileStatus.COPIED and f.old_path is not None:
@@ -55,11 +57,13 @@ def hunk_header(old_start: int, old_len: int, new_start: int, new_len: int, sect
 
 
 def render_line(line: DiffLine, *, as_context: bool = False) -> str:
-    """One diff line with its gutter. `as_context` shows an added line of a neighbouring chunk
-    part as context: it is reviewed in the part that owns it."""
+    """One diff line with its gutter: the new-file number for added (`+`) and context lines,
+    the old-file number for removed (`-`) lines. `as_context` shows a changed line of a
+    neighbouring chunk part as context: it is reviewed in the part that owns it (an added
+    line loses its `+`, a removed line its number, so the model cannot point at either)."""
     text = clean(line.text)
     if line.kind is LineKind.REMOVED:
-        return f"{_BLANK} -|{text}"
+        return f"{_BLANK} -|{text}" if as_context else f"{line.old_no:>{GUTTER}} -|{text}"
     marker = "+" if line.kind is LineKind.ADDED and not as_context else " "
     return f"{line.new_no:>{GUTTER}} {marker}|{text}"
 
@@ -77,6 +81,8 @@ def render_lines(lines: Sequence[DiffLine]) -> list[str]:
         return [render_line(ln) for ln in lines]
     removed, markers = LineKind.REMOVED, _MARKERS
     return [
-        f"{_BLANK} -|{text}" if kind is removed else f"{new_no:>{GUTTER}} {markers[kind]}|{text}"
-        for kind, _, new_no, text in lines
+        f"{old_no:>{GUTTER}} -|{text}"
+        if kind is removed
+        else f"{new_no:>{GUTTER}} {markers[kind]}|{text}"
+        for kind, old_no, new_no, text in lines
     ]

@@ -43,9 +43,28 @@ def line_span(finding: Finding) -> tuple[int, int]:
 
 
 def location(finding: Finding) -> str:
-    """`path:line` or `path:first-last`."""
+    """`path:line` or `path:first-last`; for a LEFT finding the path and `(removed line N of
+    the old file)`: a head-file number would point at other code."""
+    if finding.side == "LEFT":
+        return f"{finding.path} ({removed_lines(finding)})"
     first, last = line_span(finding)
     return f"{finding.path}:{first}-{last}" if last > first else f"{finding.path}:{first}"
+
+
+def removed_lines(finding: Finding) -> str:
+    """`removed line N of the old file` or `removed lines N-M of the old file`."""
+    first, last = line_span(finding)
+    span = f"lines {first}-{last}" if last > first else f"line {first}"
+    return f"removed {span} of the old file"
+
+
+def head_span(finding: Finding) -> tuple[int, int]:
+    """The head-file lines a format that only knows the head file points at: the finding's
+    own for RIGHT; for LEFT the head line the removed lines followed (1 if unknown)."""
+    if finding.side == "LEFT":
+        at = finding.head_line or 1
+        return at, at
+    return line_span(finding)
 
 
 def clean_document(

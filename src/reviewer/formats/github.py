@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from reviewer.formats.common import clean_document, line_span, sorted_findings, status_sentence
+from reviewer.formats.common import (
+    clean_document,
+    head_span,
+    removed_lines,
+    sorted_findings,
+    status_sentence,
+)
 from reviewer.models import Finding, FindingsDocument, Severity, Status
 from reviewer.security import neutralise_lines
 
@@ -41,12 +47,14 @@ def command(name: str, properties: dict[str, str], message: str) -> str:
 
 
 def annotation(finding: Finding) -> str:
-    first, last = line_span(finding)
+    # A LEFT finding points at the nearest head line and says which removed lines it means.
+    first, last = head_span(finding)
+    note = f" ({removed_lines(finding)})" if finding.side == "LEFT" else ""
     properties = {
         "file": finding.path,
         "line": str(first),
         "endLine": str(last),
-        "title": f"[{finding.severity.value}] {finding.title}",
+        "title": f"[{finding.severity.value}] {finding.title}{note}",
     }
     return command(COMMANDS[finding.severity], properties, finding.message)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reviewer.formats.common import line_span, sorted_findings
+from reviewer.formats.common import head_span, removed_lines, sorted_findings
 from reviewer.models import Finding, FindingsDocument, Severity
 from reviewer.security import escape_json_text
 
@@ -21,19 +21,24 @@ SEVERITIES = {
 
 def _range(finding: Finding) -> dict[str, Any]:
     # No columns: reviewdog then reads the range line-wise and inclusive of the end line.
-    first, last = line_span(finding)
+    # reviewdog has no base side: a LEFT finding points at the nearest head line.
+    first, last = head_span(finding)
     return {"start": {"line": first}, "end": {"line": last}}
 
 
 def diagnostic(finding: Finding) -> dict[str, Any]:
+    left = finding.side == "LEFT"
+    note = f" ({removed_lines(finding)})" if left else ""
     item: dict[str, Any] = {
-        "message": f"[{finding.severity.value}] {finding.title}\n\n{finding.message}".strip(),
+        "message": f"[{finding.severity.value}] {finding.title}{note}\n\n{finding.message}".strip(),
         "location": {"path": finding.path, "range": _range(finding)},
         "severity": SEVERITIES[finding.severity],
         "source": SOURCE,
         "code": {"value": f"reviewer/{finding.category.value}"},
     }
-    if finding.suggestion is not None:
+    # A suggestion replaces the range it names: on the head line a LEFT finding points at, it
+    # would replace other code, so it is left to the message's reader (the document has it).
+    if finding.suggestion is not None and not left:
         text = (
             finding.suggestion if finding.suggestion.endswith("\n") else finding.suggestion + "\n"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reviewer.formats.common import line_span, sorted_findings
+from reviewer.formats.common import head_span, line_span, removed_lines, sorted_findings
 from reviewer.models import Category, Finding, FindingsDocument, Severity, Status
 from reviewer.security import escape_json_text
 
@@ -44,15 +44,23 @@ def _rule(category: Category) -> dict[str, Any]:
 
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
-    first, last = line_span(finding)
+    # SARIF locates results in the analysed (head) files: a LEFT finding points at the head
+    # line the removed lines followed, says so in its message, and keeps its old-file lines
+    # in the properties.
+    first, last = head_span(finding)
     properties: dict[str, Any] = {"severity": finding.severity.value}
     if finding.category is Category.SECURITY:
         properties["security-severity"] = SECURITY_SEVERITY[finding.severity]
+    note = ""
+    if finding.side == "LEFT":
+        old_first, old_last = line_span(finding)
+        properties.update(side="LEFT", oldStartLine=old_first, oldEndLine=old_last)
+        note = f" ({removed_lines(finding)})"
     return {
         "ruleId": rule_id(finding.category),
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
-        "message": {"text": f"{finding.title}\n\n{finding.message}".strip()},
+        "message": {"text": f"{finding.title}{note}\n\n{finding.message}".strip()},
         "locations": [
             {
                 "physicalLocation": {

@@ -1,18 +1,19 @@
-"""Where each finding goes: inline on a commentable RIGHT-side line of the pull request's current
-patches, or the summary. Decided from GitHub's own file list, never from the reviewed diff."""
+"""Where each finding goes: inline on a commentable line of the pull request's current patches
+(RIGHT: an added or context line by its new-file number; LEFT: a removed line by its old-file
+number), or the summary. Decided from GitHub's own file list, never from the reviewed diff."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from reviewer.formats.common import line_span
 from reviewer.models import Finding
 
-_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 class Where(StrEnum):
@@ -29,64 +30,74 @@ class Placed:
     reason: str = ""  # why it is not inline
 
 
-def commentable_hunks(patch: str) -> list[frozenset[int]]:
-    """New-file line numbers GitHub accepts a RIGHT-side comment on, one set per hunk
-    (added and context lines; a multi-line comment must stay inside one hunk)."""
+def commentable_hunks(patch: str, side: str = "RIGHT") -> list[frozenset[int]]:
+    """Line numbers GitHub accepts a comment on, one set per hunk (a multi-line comment must
+    stay inside one hunk): RIGHT, the new-file numbers of added and context lines; LEFT, the
+    old-file numbers of removed lines."""
     hunks: list[frozenset[int]] = []
-    lines: set[int] = set()
-    new_no = old_left = new_left = 0
+    right: set[int] = set()
+    left: set[int] = set()
+    old_no = new_no = old_left = new_left = 0
     in_hunk = False
     for text in patch.split("\n"):
         m = _HUNK.match(text)
         if m:
             if in_hunk:
-                hunks.append(frozenset(lines))
-            lines, in_hunk = set(), True
-            old_left = int(m.group(1) or "1")
-            new_no, new_left = int(m.group(2)), int(m.group(3) or "1")
+                hunks.append(frozenset(left if side == "LEFT" else right))
+            right, left, in_hunk = set(), set(), True
+            old_no, old_left = int(m.group(1)), int(m.group(2) or "1")
+            new_no, new_left = int(m.group(3)), int(m.group(4) or "1")
             continue
         if not in_hunk or text.startswith("\\"):
             continue
         kind = text[:1]
         if kind == "+" and new_left > 0:
-            lines.add(new_no)
+            right.add(new_no)
             new_no, new_left = new_no + 1, new_left - 1
-        elif kind == "-":
-            old_left -= 1
+        elif kind == "-" and old_left > 0:
+            left.add(old_no)
+            old_no, old_left = old_no + 1, old_left - 1
         elif kind in (" ", "") and new_left > 0 and old_left > 0:
             # "" is a context line whose single space was lost on the way; count it.
-            lines.add(new_no)
-            new_no, new_left, old_left = new_no + 1, new_left - 1, old_left - 1
+            right.add(new_no)
+            new_no, new_left = new_no + 1, new_left - 1
+            old_no, old_left = old_no + 1, old_left - 1
     if in_hunk:
-        hunks.append(frozenset(lines))
+        hunks.append(frozenset(left if side == "LEFT" else right))
     return hunks
 
 
 @dataclass(frozen=True)
 class PullFiles:
-    """The pull request's files as GitHub lists them: path -> hunks (None: no patch shown)."""
+    """The pull request's files as GitHub lists them: path -> hunks (None: no patch shown),
+    RIGHT-side lines in `hunks`, LEFT-side (removed) lines in `removed`."""
 
     hunks: Mapping[str, list[frozenset[int]] | None]
+    removed: Mapping[str, list[frozenset[int]] | None] = field(default_factory=dict)
 
     @classmethod
     def from_api(cls, files: Iterable[Mapping[str, Any]]) -> PullFiles:
         table: dict[str, list[frozenset[int]] | None] = {}
+        removed: dict[str, list[frozenset[int]] | None] = {}
         for item in files:
-            patch = item.get("patch")
-            table[str(item["filename"])] = commentable_hunks(patch) if patch else None
-        return cls(table)
+            patch, name = item.get("patch"), str(item["filename"])
+            table[name] = commentable_hunks(patch) if patch else None
+            removed[name] = commentable_hunks(patch, "LEFT") if patch else None
+        return cls(table, removed)
 
     def reason_not_inline(self, finding: Finding) -> str | None:
         """None when the finding's whole range is commentable, else why not."""
         if finding.path not in self.hunks:
             return "file not in the pull request's current files"
-        hunks = self.hunks[finding.path]
+        hunks = (self.removed if finding.side == "LEFT" else self.hunks).get(finding.path)
         if hunks is None:
             return "GitHub shows no diff for this file"
         first, last = line_span(finding)
         wanted = set(range(first, last + 1))
         if any(wanted <= hunk for hunk in hunks):
             return None
+        if finding.side == "LEFT":
+            return "removed lines not in the pull request's current diff"
         return "lines not in the pull request's current diff"
 
 

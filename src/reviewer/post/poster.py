@@ -58,16 +58,18 @@ class Outcome:
 
 
 def review_comment(p: Placed) -> dict[str, Any]:
+    """GitHub's review comment: on a LEFT finding `line`/`start_line` are old-file numbers of
+    removed lines, on RIGHT new-file numbers (a range stays on one side)."""
     first, last = line_span(p.finding)
     comment: dict[str, Any] = {
         "path": p.finding.path,
         "body": inline_body(p.finding),
         "line": last,
-        "side": "RIGHT",
+        "side": p.finding.side,
     }
     if first < last:
         comment["start_line"] = first
-        comment["start_side"] = "RIGHT"
+        comment["start_side"] = p.finding.side
     return comment
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from reviewer.formats.common import (
     line_span,
     location,
+    removed_lines,
     severity_counts,
     sorted_findings,
     status_sentence,
@@ -70,10 +71,13 @@ def suggestion_block(finding: Finding, *, applicable: bool) -> str:
         return "*A suggested change was left out: it is too long to show.*"
     code = redact_credentials(strip_controls(finding.suggestion)).rstrip("\n")
     fence = backtick_fence(code)
-    if applicable:
+    # GitHub applies a suggestion to head lines only: a LEFT finding's is shown as code.
+    if applicable and finding.side == "RIGHT":
         return f"{fence}suggestion\n{code}\n{fence}"
     first, last = line_span(finding)
     lines = f"line {first}" if first == last else f"lines {first}-{last}"
+    if finding.side == "LEFT":
+        lines = removed_lines(finding)
     return f"Suggested replacement for {lines}:\n\n{fence}\n{code}\n{fence}"
 
 
