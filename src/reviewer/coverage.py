@@ -42,7 +42,9 @@ def _sent_file(
     groups = []
     failed = (len(sent_a) - len(seen_a), len(sent_r) - len(seen_r))
     if any(failed):
-        groups.append(NotSeen(reason=CHUNK_FAILED, policy=False, added=failed[0], removed=failed[1]))
+        groups.append(
+            NotSeen(reason=CHUNK_FAILED, policy=False, added=failed[0], removed=failed[1])
+        )
     # Every added line of a sent file is in a chunk (chunking.py); removed lines only once
     # ChunkFile.removed_lines shows them.
     unsent = (max(0, added - len(sent_a)), max(0, removed - len(sent_r)))
@@ -94,6 +96,7 @@ def coverage(plan: ReviewPlan, seen_chunks: Iterable[Chunk]) -> Coverage:
         removed_policy=sum(g.removed for g in groups if g.policy),
         added_unreviewed=sum(g.added for g in groups if not g.policy),
         removed_unreviewed=sum(g.removed for g in groups if not g.policy),
+        files_unreviewed=sum(1 for f in files if any(not g.policy for g in f.not_seen)),
         files=tuple(sorted(files, key=lambda f: f.path)),
     )
 
@@ -113,18 +116,19 @@ def unreviewed(cov: Coverage) -> list[tuple[str, str]]:
     ]
 
 
-def left_out_unreviewed(cov: Coverage) -> tuple[int, int]:
-    """(added, removed) lines left out unreviewed before the model was asked."""
+def left_out_unreviewed(cov: Coverage) -> tuple[int, int, int]:
+    """(groups, added lines, removed lines) left out unreviewed before the model was asked;
+    any group counts, even one of no lines (a binary file)."""
     groups = [
         g for f in cov.files for g in f.not_seen if not g.policy and g.reason not in MODEL_REASONS
     ]
-    return sum(g.added for g in groups), sum(g.removed for g in groups)
+    return len(groups), sum(g.added for g in groups), sum(g.removed for g in groups)
 
 
 def unreviewed_entry(cov: Coverage) -> ErrorEntry | None:
     """One error entry that names what was left out unreviewed and why (bounded), or None."""
-    added, removed = left_out_unreviewed(cov)
-    if not added + removed:
+    count, added, removed = left_out_unreviewed(cov)
+    if not count:
         return None
     groups = unreviewed(cov)
     named = ", ".join(f"{path} ({reason})" for path, reason in groups[:NAMED_FILES])

@@ -61,7 +61,7 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
             "chunks": len(plan.chunks),
             "diff_tokens": sum(c.estimated_tokens for c in plan.chunks),
             "prompt_tokens": sum(c.estimated_tokens + overhead for c in plan.chunks),
-            "unreviewed_lines": cov.unreviewed,
+            "unreviewed_files": cov.files_unreviewed,
         },
         "unreviewed": None if entry is None else entry.message,
     }

@@ -239,11 +239,9 @@ class Coverage(Strict):
     removed_policy: int = 0
     added_unreviewed: int = 0
     removed_unreviewed: int = 0
+    # Files with an unreviewed group: a binary file has no lines, yet can be unreviewed.
+    files_unreviewed: int = 0
     files: tuple[FileCoverage, ...] = ()
-
-    @property
-    def unreviewed(self) -> int:
-        return self.added_unreviewed + self.removed_unreviewed
 
 
 class ErrorEntry(Strict):

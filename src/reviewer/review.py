@@ -404,8 +404,9 @@ def _document(
     if entry is not None:
         errors = [*errors, entry]
     stopped = interrupted is not None
+    status = _status(len(done), len(plan.chunks), settings.optional, stopped, cov.files_unreviewed)
     return FindingsDocument(
-        status=_status(len(done), len(plan.chunks), settings.optional, stopped, cov.unreviewed),
+        status=status,
         coverage=cov,
         tool=ToolInfo(version=__version__),
         model=ModelInfo(backend=settings.backend.value, name=settings.model, digest=digest),

@@ -4,9 +4,8 @@ the config loader need to know about the repository it came from."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
-
 from pathlib import Path
+from typing import Protocol
 
 from reviewer.models import FileDiff, Frozen
 
