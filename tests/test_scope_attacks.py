@@ -368,3 +368,25 @@ def test_the_schema_shows_the_accounting(env: dict[str, str], tmp_path: Path) ->
     assert {"added_seen", "removed_unreviewed", "files"} <= set(defs["Coverage"]["properties"])
     assert {"reason", "policy"} <= set(defs["NotSeen"]["properties"])
     assert "policy" in defs["SkippedFile"]["properties"]
+
+
+def test_a_long_line_at_base_does_not_make_new_code_minified_by_policy(
+    tmp_path: Path, review: Any
+) -> None:
+    # One data line at base, in an ordinary file: replacing it with another long line plus
+    # code keeps the added lines' mean over 300 and the removed line's too.
+    repo, base = _repo(tmp_path, {"data.py": BODY + "TABLE = '" + "a" * 4000 + "'\n"})
+    repo.write("data.py", BODY + "TABLE = '" + "b" * 4000 + "'\n" + PLANTED + "\n")
+    repo.commit("pr")
+    run = review(repo, "--base", base)
+    assert run.code == 3 and run.unreviewed() == {"data.py": "minified"}
+
+
+def test_a_minified_file_at_base_stays_policy(tmp_path: Path, review: Any) -> None:
+    line = "var a=function(){return 1};" * 40
+    repo, base = _repo(tmp_path, {"dist/app.js": f"{line}\n{line}\n"})
+    repo.write("dist/app.js", f"{line}\n{line}x\n")
+    repo.commit("rebuilt")
+    run = review(repo, "--base", base)
+    assert run.code == 0, run.stderr
+    assert run.doc["skipped"][0]["reason"] == "minified" and run.doc["skipped"][0]["policy"]

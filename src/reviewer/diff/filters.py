@@ -183,7 +183,8 @@ def _is_policy(
             return True
         return policy.lockfile_by_content(f, evidence.lockfile_heads.get(f.path))
     if reason is SkipReason.MINIFIED:
-        return policy.minified_at_base(f, _minified_name)
+        base_head = evidence.minified_base_heads.get(f.path)
+        return policy.minified_at_base(f, _minified_name, base_head)
     if reason is SkipReason.BINARY:
         return evidence.binary_at_base is not None and f.path in evidence.binary_at_base
     return False  # generated is settled by _generated_at_base; the rest the PR decides
@@ -200,6 +201,7 @@ class Evidence:
         self.read_base = read_base
         self.binary_at_base = binary_at_base
         self.lockfile_heads: Mapping[str, str] = {}
+        self.minified_base_heads: Mapping[str, str] = {}  # by head path
 
 
 def _lockfile_heads(
@@ -213,6 +215,19 @@ def _lockfile_heads(
     if not paths:
         return {}
     return read_heads(paths, policy.LOCKFILE_SCAN_LINES) or {}
+
+
+def _minified_base_heads(
+    files: Sequence[tuple[FileDiff, SkipReason]], read_base: HeadReader | None
+) -> Mapping[str, str]:
+    """The old files' first lines, for files left out as minified that existed at base."""
+    old = {
+        f.old_path: f.path
+        for f, r in files
+        if r is SkipReason.MINIFIED and f.old_path is not None and policy.existed_at_base(f)
+    }
+    heads = read_base(list(old), policy.MINIFIED_SCAN_LINES) if old and read_base else None
+    return {old[p]: text for p, text in (heads or {}).items() if p in old}
 
 
 def _skip(f: FileDiff, reason: SkipReason, is_policy: bool) -> SkippedFile:
@@ -239,6 +254,7 @@ def filter_files(
         else:
             left_out.append((f, reason))
     evidence.lockfile_heads = _lockfile_heads(left_out, read_heads)
+    evidence.minified_base_heads = _minified_base_heads(left_out, evidence.read_base)
     skipped = [_skip(f, r, _is_policy(f, r, config, evidence)) for f, r in left_out]
     generated = _generated(candidates, read_heads) if config.skip_generated else set()
     gen_files = [f for f in candidates if f.path in generated]

@@ -22,6 +22,7 @@ ALWAYS_POLICY = frozenset(
     }
 )
 LOCKFILE_SCAN_LINES = 10
+MINIFIED_SCAN_LINES = 200  # of the old file, at most 64 KiB (sources.HEAD_BYTES)
 MINIFIED_MEAN_LINE = 300
 
 # The first lines each lockfile format's tool writes (a lockfile by its content).
@@ -64,13 +65,19 @@ def lockfile_by_content(f: FileDiff, head: str | None) -> bool:
     return pattern is not None and head is not None and pattern.search(head) is not None
 
 
-def minified_at_base(f: FileDiff, minified_name: Callable[[str], bool]) -> bool:
-    """Already minified before the change: the old path had a minified name, or the lines the
-    change removes are minified themselves (one long line after another)."""
+def minified_at_base(
+    f: FileDiff, minified_name: Callable[[str], bool], base_head: str | None
+) -> bool:
+    """Already minified before the change: the old path had a minified name, or the old file
+    was one long line after another (judged on its first lines, `base_head`; without it, a
+    patch file, on the lines the change removes)."""
     if not existed_at_base(f) or f.old_path is None:
         return False
     if minified_name(f.old_path):
         return True
+    if base_head is not None:
+        lines = base_head.split("\n")
+        return sum(map(len, lines)) / len(lines) > MINIFIED_MEAN_LINE
     lengths = [len(ln.text) for h in f.hunks for ln in h.lines if ln.kind is LineKind.REMOVED]
     return bool(lengths) and sum(lengths) / len(lengths) > MINIFIED_MEAN_LINE
 
