@@ -90,7 +90,7 @@ class BinaryFiles:
     def excludes(self) -> list[str]:
         """Pathspecs that keep these files (both names of a rename) out of the text diff."""
         paths = {p for f in self.files for p in (f.path, f.old_path) if p is not None}
-        return [f":(exclude,literal){p}" for p in sorted(paths)]
+        return [f":(top,exclude,literal){p}" for p in sorted(paths)]
 
 
 def _file(entry: RawEntry) -> FileDiff:
