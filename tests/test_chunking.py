@@ -114,11 +114,21 @@ def test_big_hunk_is_split_with_context() -> None:
     assert min(shown.context_lines) < min(shown.added_lines)
 
 
-def test_a_line_too_long_for_any_chunk_skips_the_file() -> None:
-    files = _files(_file_diff("wide.py", ["x" * 3000]) + _file_diff("ok.py", ["y = 1"]))
+def test_a_line_too_long_for_any_chunk_is_cut_with_a_marker_not_skipped() -> None:
+    # One long line used to leave the whole file out (too_large): the file's other lines
+    # must still be reviewed, and the long line shown cut, visibly.
+    lines = ["evil = 1", "# " + "x" * 3000, "steal()"]
+    files = _files(_file_diff("wide.py", lines) + _file_diff("ok.py", ["y = 1"]))
     result = _check(files, 200)
-    assert result.too_large == ("wide.py",)
-    assert [cf.path for c in result.chunks for cf in c.files] == ["ok.py"]
+    assert result.too_large == ()
+    wide = [c for c in result.chunks if any(cf.path == "wide.py" for cf in c.files)]
+    assert {n for c in wide for cf in c.files if cf.path == "wide.py" for n in cf.added_lines} == {
+        1, 2, 3
+    }
+    text = "\n".join(c.text for c in wide)
+    assert "evil = 1" in text and "steal()" in text
+    assert re.search(r"\u2026\[line cut: [\d,]+ more characters\]", text)
+    assert all(c.estimated_tokens <= 200 for c in result.chunks)
 
 
 def test_deterministic_and_order_independent() -> None:

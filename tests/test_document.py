@@ -24,10 +24,13 @@ from reviewer.document import (
 from reviewer.errors import ExitCode, FindingsDocumentError
 from reviewer.models import (
     Category,
+    Coverage,
     ErrorEntry,
+    FileCoverage,
     Finding,
     FindingsDocument,
     ModelInfo,
+    NotSeen,
     Severity,
     Status,
     ToolInfo,
@@ -209,3 +212,43 @@ def test_exit_codes(
 ) -> None:
     settings = RunSettings(optional=optional, fail_on=fail_on)
     assert exit_code_for(doc(status, *severities), settings) is expected
+
+
+def _left_out(reason: str, policy: bool) -> Coverage:
+    group = NotSeen(reason=reason, policy=policy, added=3)
+    files = (FileCoverage(path="vendor/x.py", added=3, not_seen=(group,)),)
+    return Coverage(
+        added=3,
+        added_policy=3 if policy else 0,
+        added_unreviewed=0 if policy else 3,
+        files_unreviewed=0 if policy else 1,
+        files=files,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "optional", "reason", "policy", "expected"),
+    [
+        (Status.COMPLETE, False, "vendored", True, ExitCode.OK),
+        (Status.PARTIAL, False, "vendored", False, ExitCode.NOT_REVIEWED),
+        # LOCAL_LLM_OPTIONAL forgives a model that did not answer, not code left out.
+        (Status.PARTIAL, True, "vendored", False, ExitCode.NOT_REVIEWED),
+        (Status.PARTIAL, True, "chunk_failed", False, ExitCode.OK),
+        (Status.SKIPPED, True, "vendored", False, ExitCode.OK),
+    ],
+)
+def test_exit_codes_for_lines_left_out(
+    status: Status, optional: bool, reason: str, policy: bool, expected: ExitCode
+) -> None:
+    document = doc(status).model_copy(update={"coverage": _left_out(reason, policy)})
+    assert exit_code_for(document, RunSettings(optional=optional)) is expected
+
+
+def test_the_schema_validates_a_document_with_its_accounting() -> None:
+    schema = document_schema()
+    document = doc(Status.PARTIAL).model_copy(update={"coverage": _left_out("binary", False)})
+    good = json.loads(document.model_dump_json())
+    jsonschema.validate(good, schema)
+    good["coverage"]["files"][0]["not_seen"][0]["surprise"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(good, schema)

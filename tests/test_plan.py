@@ -83,8 +83,9 @@ def test_config_from_base_cannot_be_switched_off_by_the_pr(tmp_path: Path) -> No
     git(tmp_path, "add", "other.py")
     staged = build_plan(RunSettings(repo=tmp_path, staged=True), {})
     assert staged.files == () and [s.reason for s in staged.skipped] == ["excluded"]
-    # flags add to the config's globs; --config names a file explicitly
-    explicit = tmp_path / "explicit.toml"
+    # flags add to the config's globs; --config names a file explicitly (outside the
+    # repository here: one inside is read from the base revision)
+    explicit = tmp_path.parent / f"{tmp_path.name}-explicit.toml"
     explicit.write_text("max_file_lines = 1\n")
     both = build_plan(
         RunSettings(repo=tmp_path, base=base, config_path=explicit, exclude=("*.md",)), {}
@@ -123,7 +124,7 @@ def test_the_garbage_collector_is_paused_only_while_planning(tmp_path: Path) -> 
     write(tmp_path, {"a.py": b"x\n"})
     commit(tmp_path)
     seen: list[bool] = []
-    real = plan_module.parse_diff
+    real = plan_module.parse_raw
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.isenabled())
@@ -133,11 +134,11 @@ def test_the_garbage_collector_is_paused_only_while_planning(tmp_path: Path) -> 
     with pytest.raises(ConfigError):
         build_plan(RunSettings(repo=tmp_path, base=base), {})
     assert gc.isenabled()
-    empty = tmp_path / "empty.toml"  # untracked: not part of the range's diff
+    empty = tmp_path.parent / f"{tmp_path.name}-empty.toml"  # outside: read from disk
     empty.write_text("")
     settings = RunSettings(repo=tmp_path, base=base, config_path=empty)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(plan_module, "parse_diff", spy)
+        mp.setattr(plan_module, "parse_raw", spy)
         assert build_plan(settings, {}).files[0].path == "a.py"
         assert seen == [False] and gc.isenabled()
         gc.disable()

@@ -194,6 +194,37 @@ def _part_end(weights: Sequence[int], start: int, room: int, header: int, contex
 # --- one file -> pieces; files -> chunks -----------------------------------------------------
 
 
+# Room the marker of a cut line takes, in tokens (estimate_tokens of the longest marker).
+_CUT_MARKER_TOKENS = 24
+# estimate_tokens costs at most this many tokens per character (4 UTF-8 bytes: 8/3).
+_MAX_TOKENS_PER_CHAR = 3
+
+
+def cut_marker(left: int) -> str:
+    return f"\u2026[line cut: {left:,} more characters]"
+
+
+def _cut_long_lines(hunk: Hunk, room: int, context: int) -> Hunk:
+    """The hunk with every line too long to fit in a part (with its hunk header and context)
+    cut, with a visible marker: the rest of the file is still reviewed, and a finding on a
+    cut line keeps its line number."""
+    widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
+    header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
+    limit = (room - header) // (2 * context + 1) - 1  # tokens one line may weigh
+    keep = (limit - _CUT_MARKER_TOKENS) // _MAX_TOKENS_PER_CHAR
+    if keep < 1:
+        return hunk  # no room even for a cut line: _part_end reports the file too large
+    if all(len(ln.text) <= keep for ln in hunk.lines):
+        return hunk  # the common case, without estimating a single line
+    lines = tuple(
+        ln._replace(text=ln.text[:keep] + cut_marker(len(ln.text) - keep))
+        if len(ln.text) > keep and estimate_tokens(ln.text) > limit
+        else ln
+        for ln in hunk.lines
+    )
+    return hunk.model_copy(update={"lines": lines})
+
+
 def _file_pieces(f: FileDiff, budget: int, context: int) -> list[_Block]:
     header = _Block()
     header.add_text(file_header(f))
@@ -201,7 +232,11 @@ def _file_pieces(f: FileDiff, budget: int, context: int) -> list[_Block]:
     pieces: list[_Block] = []
     current: _Block | None = None
     for hunk in f.hunks:
-        for part in _hunk_parts(hunk, room, context):
+        try:
+            parts = _hunk_parts(hunk, room, context)
+        except _TooLarge:  # a line too long for any part: cut the long lines, then split
+            parts = _hunk_parts(_cut_long_lines(hunk, room, context), room, context)
+        for part in parts:
             if current is None or current.cost_with(part) > budget:
                 current = _Block()
                 current.extend(header)
@@ -248,7 +283,9 @@ def _to_chunk(index: int, group: _Open) -> Chunk:
 @dataclass
 class ChunkingResult:
     chunks: tuple[Chunk, ...]
-    too_large: tuple[str, ...]  # files with a line too long for any chunk: skipped, not cut
+    # Files that do not fit even with their long lines cut (a budget too small for one hunk
+    # header and a cut line): left out, unreviewed.
+    too_large: tuple[str, ...]
 
 
 def build_chunks(

@@ -131,6 +131,15 @@ def run(
     max_file_lines: Annotated[
         int | None, typer.Option(min=1, help="Skip files with more changed lines (too_large).")
     ] = None,
+    accept_unreviewed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept-unreviewed",
+            metavar="REASON",
+            help="Count files left out for REASON (vendored, generated, binary...) as left out "
+            "by policy, not unreviewed. Repeatable.",
+        ),
+    ] = None,
     context_lines: Annotated[
         int,
         typer.Option(
@@ -201,6 +210,7 @@ def run(
             include=tuple(include or ()),
             exclude=tuple(exclude or ()),
             max_file_lines=max_file_lines,
+            accept_unreviewed=tuple(accept_unreviewed or ()),
             context_lines=context_lines,
             backend=backend,
             model=model,

@@ -7,7 +7,7 @@ import tomllib
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reviewer.errors import ConfigError, first_problem
 from reviewer.models import Severity
@@ -44,6 +44,20 @@ DEFAULT_CONTEXT_LINES = 2
 MAX_CONTEXT_LINES = 20
 
 
+# Reasons a trusted option may accept as reviewed-by-policy: every filter reason the pull
+# request could create. A failed chunk never: the model was asked and did not answer.
+ACCEPTABLE_REASONS = frozenset(
+    {
+        "binary",
+        "generated",
+        "vendored",
+        "lockfile",
+        "minified",
+        "too_large",
+    }
+)
+
+
 class RepoConfig(BaseModel):
     """The repository's own review settings. Read from the base revision in CI."""
 
@@ -56,6 +70,18 @@ class RepoConfig(BaseModel):
     skip_vendored: bool = True
     skip_lockfiles: bool = True
     skip_minified: bool = True
+    # Reasons whose unreviewed files count as left out by policy (see diff/policy.py).
+    accept_unreviewed: tuple[str, ...] = ()
+
+    @field_validator("accept_unreviewed")
+    @classmethod
+    def _known_reasons(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - ACCEPTABLE_REASONS)
+        if unknown:
+            raise ValueError(
+                f"unknown reason {unknown[0]!r}; accepted: {', '.join(sorted(ACCEPTABLE_REASONS))}"
+            )
+        return value
 
 
 def parse_repo_config(text: str, source: str) -> RepoConfig:
@@ -92,6 +118,7 @@ class RunSettings(BaseModel):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_file_lines: int | None = None  # overrides the config file
+    accept_unreviewed: tuple[str, ...] = ()  # added to the config file's
     context_lines: int = Field(default=DEFAULT_CONTEXT_LINES, ge=0, le=MAX_CONTEXT_LINES)
 
     # model

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reviewer.config import RunSettings
+from reviewer.coverage import left_out_unreviewed
 from reviewer.errors import ExitCode, FindingsDocumentError, ReviewerError, first_problem
 from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.security import escape_json_text
@@ -125,8 +126,12 @@ def exit_code_for(doc: FindingsDocument, settings: RunSettings) -> ExitCode:
 def verdict(doc: FindingsDocument, fail_on: Severity | None, *, optional: bool) -> ExitCode:
     """0 complete (or skipped/partial under LOCAL_LLM_OPTIONAL) with nothing at or above
     --fail-on; 1 findings at or above --fail-on; 3 review not completed (fail closed).
+    Changed lines left out unreviewed are 3 even under LOCAL_LLM_OPTIONAL, which forgives an
+    unavailable model, not a pull request that kept its code from the model.
     `reviewer run`'s exit code and `reviewer post`'s check run both come from here."""
     if doc.status in (Status.PARTIAL, Status.FAILED) and not optional:
+        return ExitCode.NOT_REVIEWED
+    if any(left_out_unreviewed(doc.coverage)) and doc.status is not Status.SKIPPED:
         return ExitCode.NOT_REVIEWED
     if doc.status is Status.FAILED:
         # Only reachable under LOCAL_LLM_OPTIONAL; review() reports that as skipped anyway.

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.config import RunSettings
+from reviewer.coverage import coverage, unreviewed_entry
 from reviewer.errors import UsageError
 from reviewer.models import ReviewPlan
 from reviewer.prompt import SYSTEM_PROMPT, prompt_overhead_tokens, render_user_message
@@ -18,6 +19,8 @@ from reviewer.security import neutralise_terminal
 def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
     """The plan as plain JSON-able data (sorted line numbers: stable output)."""
     overhead = prompt_overhead_tokens()
+    cov = coverage(plan, plan.chunks)  # as if every chunk were answered
+    entry = unreviewed_entry(cov)
     return {
         "base": plan.base,
         "head": plan.head,
@@ -25,7 +28,17 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
             {"path": f.path, "status": f.status.value, "added": f.added, "removed": f.removed}
             for f in plan.files
         ],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped],
+        "skipped": [
+            {
+                "path": s.path,
+                "reason": s.reason,
+                "policy": s.policy,
+                "added": s.added,
+                "removed": s.removed,
+            }
+            for s in plan.skipped
+        ],
+        "coverage": cov.model_dump(),
         "chunks": [
             {
                 "index": c.index,
@@ -50,7 +63,9 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
             "chunks": len(plan.chunks),
             "diff_tokens": sum(c.estimated_tokens for c in plan.chunks),
             "prompt_tokens": sum(c.estimated_tokens + overhead for c in plan.chunks),
+            "unreviewed_files": cov.files_unreviewed,
         },
+        "unreviewed": None if entry is None else entry.message,
     }
 
 
@@ -87,7 +102,7 @@ def _text_lines(summary: dict[str, Any]) -> list[str]:
     out += [f"  {f['status']:<9} +{f['added']:<6} -{f['removed']:<6} {f['path']}"
             for f in summary["files"]]
     out.append(f"Skipped ({len(summary['skipped'])}):")
-    out += [f"  {s['reason']:<15} {s['path']}" for s in summary["skipped"]]
+    out += [f"  {_why(s):<28} {s['path']}" for s in summary["skipped"]]
     out.append(f"Chunks ({len(summary['chunks'])}):")
     for c in summary["chunks"]:
         names = ", ".join(cf["path"] for cf in c["files"])
@@ -99,10 +114,16 @@ def _text_lines(summary: dict[str, Any]) -> list[str]:
         f"{t['skipped']} skipped, {t['chunks']} chunks, ~{t['diff_tokens']} diff tokens "
         f"(~{t['prompt_tokens']} with the prompt)"
     )
-    if not summary["chunks"]:
+    if summary["unreviewed"]:
+        out.append(f"Not reviewed: {summary['unreviewed']} (the review would not be complete)")
+    elif not summary["chunks"]:
         out.append("Nothing to review: the review is complete with no findings.")
     out.append("Dry run: nothing was sent to the model.")
     return out
+
+
+def _why(skipped: dict[str, Any]) -> str:
+    return f"{skipped['reason']} ({'policy' if skipped['policy'] else 'UNREVIEWED'})"
 
 
 def _print_rich(summary: dict[str, Any]) -> None:
@@ -116,7 +137,7 @@ def _print_rich(summary: dict[str, Any]) -> None:
         files.add_row(f["status"], str(f["added"]), str(f["removed"]), Text(f["path"]))
     skipped = Table("reason", "path", title="Skipped")
     for s in summary["skipped"]:
-        skipped.add_row(s["reason"], Text(s["path"]))
+        skipped.add_row(_why(s), Text(s["path"]))
     chunks = Table("#", "tokens", "files", title="Chunks")
     for c in summary["chunks"]:
         names = Text(", ".join(cf["path"] for cf in c["files"]))
@@ -124,7 +145,8 @@ def _print_rich(summary: dict[str, Any]) -> None:
     for table in (files, skipped, chunks):
         console.print(table)
     lines = _text_lines(summary)
-    console.print(Text("\n".join(lines[-2:] if summary["chunks"] else lines[-3:])))
+    tail = 3 if summary["unreviewed"] or not summary["chunks"] else 2
+    console.print(Text("\n".join(lines[-tail:])))
 
 
 def show_dry_run(plan: ReviewPlan, settings: RunSettings) -> None:
@@ -146,6 +168,8 @@ def show_dry_run(plan: ReviewPlan, settings: RunSettings) -> None:
 def _neutralise_paths(summary: dict[str, Any]) -> None:
     for item in (*summary["files"], *summary["skipped"]):
         item["path"] = neutralise_terminal(item["path"])
+    if summary["unreviewed"]:
+        summary["unreviewed"] = neutralise_terminal(summary["unreviewed"])
     for chunk in summary["chunks"]:
         for cf in chunk["files"]:
             cf["path"] = neutralise_terminal(cf["path"])

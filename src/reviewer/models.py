@@ -91,8 +91,21 @@ class SkipReason(StrEnum):
 
 
 class SkippedFile(Strict):
+    """A file left out of the review, whole. `policy` says whether a rule the pull request
+    does not control left it out (the base config's globs, a filter whose judgement held at
+    base); otherwise its lines are unreviewed and the review is not complete."""
+
     path: str
     reason: str  # a SkipReason value; a plain string in the document so it can grow
+    policy: bool = True
+    added: int = 0  # its changed lines, none of which the model saw
+    removed: int = 0
+
+
+# Not-seen reasons of lines in files that were sent: never policy, never acceptable.
+CHUNK_FAILED = "chunk_failed"  # the chunk holding them failed or was not sent
+# Removed lines no chunk showed (ChunkFile.removed_lines): a reason that any option may accept.
+REMOVED_NOT_SENT = "removed_lines_not_sent"
 
 
 # --- chunks ----------------------------------------------------------------------------------
@@ -205,6 +218,43 @@ class Stats(Strict):
     estimated_prompt_tokens: int = 0
 
 
+class NotSeen(Strict):
+    """A group of one file's changed lines the model did not see, and why."""
+
+    reason: str
+    policy: bool  # True: left out by a rule the pull request does not control
+    added: int = 0
+    removed: int = 0
+
+
+class FileCoverage(Strict):
+    """One changed file: its added and removed lines, those the model saw, the rest by reason."""
+
+    path: str
+    added: int = 0
+    removed: int = 0
+    added_seen: int = 0
+    removed_seen: int = 0
+    not_seen: tuple[NotSeen, ...] = ()
+
+
+class Coverage(Strict):
+    """Honest accounting: every changed line was seen by the model, left out by policy, or is
+    unreviewed. `status: complete` requires no unreviewed line."""
+
+    added: int = 0
+    removed: int = 0
+    added_seen: int = 0
+    removed_seen: int = 0
+    added_policy: int = 0
+    removed_policy: int = 0
+    added_unreviewed: int = 0
+    removed_unreviewed: int = 0
+    # Files with an unreviewed group: a binary file has no lines, yet can be unreviewed.
+    files_unreviewed: int = 0
+    files: tuple[FileCoverage, ...] = ()
+
+
 class ErrorEntry(Strict):
     kind: str
     message: str
@@ -221,6 +271,7 @@ class FindingsDocument(Strict):
     skipped: tuple[SkippedFile, ...] = ()
     stats: Stats = Stats()
     errors: tuple[ErrorEntry, ...] = ()
+    coverage: Coverage = Coverage()
 
 
 # --- the plan: what a run will send ----------------------------------------------------------
@@ -234,3 +285,4 @@ class ReviewPlan(Frozen):
     files: tuple[FileDiff, ...] = ()  # the files to review
     skipped: tuple[SkippedFile, ...] = ()
     chunks: tuple[Chunk, ...] = ()
+    accept_unreviewed: tuple[str, ...] = ()  # reasons the trusted config accepts as policy

@@ -8,27 +8,26 @@ import gc
 import os
 from collections.abc import Iterator, Mapping
 
+from pydantic import ValidationError
+
 from reviewer.chunking import build_chunks, chunk_budget
 from reviewer.config import RepoConfig, RunSettings, parse_repo_config
-from reviewer.diff.filters import filter_files
+from reviewer.diff.filters import Evidence, filter_files
 from reviewer.diff.interface import DiffSource
-from reviewer.diff.parse import parse_diff
+from reviewer.diff.parse import parse_raw
 from reviewer.diff.select import select_source
-from reviewer.errors import ConfigError
+from reviewer.errors import UsageError, first_problem
 from reviewer.models import ReviewPlan, SkippedFile, SkipReason
 
 CONFIG_FILES = (".reviewer.toml", "pyproject.toml")
 
 
 def _repo_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
-    """--config PATH if given; else the source's config file (a git range: from the base)."""
+    """--config PATH if given, else the source's config file: for a git range both come from
+    the base revision (a --config path outside the repository from disk)."""
     if settings.config_path is not None:
         path = settings.config_path
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"cannot read --config {path}: {e}") from e
-        return parse_repo_config(text, str(path))
+        return parse_repo_config(source.explicit_config(path), str(path))
     for name in CONFIG_FILES:
         found = source.config_text(name)
         if found is not None:
@@ -39,12 +38,20 @@ def _repo_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
 def effective_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
     """The config file's values, with the flags' globs added and --max-file-lines on top."""
     config = _repo_config(settings, source)
+    try:
+        return _merged(config, settings)
+    except ValidationError as e:
+        raise UsageError(f"--accept-unreviewed: {first_problem(e)}") from None
+
+
+def _merged(config: RepoConfig, settings: RunSettings) -> RepoConfig:
     return RepoConfig.model_validate(
         {
             **config.model_dump(),
             "include": (*config.include, *settings.include),
             "exclude": (*config.exclude, *settings.exclude),
             "max_file_lines": settings.max_file_lines or config.max_file_lines,
+            "accept_unreviewed": (*config.accept_unreviewed, *settings.accept_unreviewed),
         }
     )
 
@@ -76,15 +83,28 @@ def _build_plan(settings: RunSettings, environ: Mapping[str, str] | None) -> Rev
     raw = source.read()
     config = effective_config(settings, source)
     # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
-    files = parse_diff(raw.text, config.max_file_lines)
-    kept, skipped = filter_files(files, config, source.file_heads)
+    files = parse_raw(raw, config.max_file_lines)
+    evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
+    kept, skipped = filter_files(files, config, source.file_heads, evidence)
     result = build_chunks(kept, budget, settings.context_lines)
     too_large = set(result.too_large)
-    skipped += tuple(SkippedFile(path=p, reason=SkipReason.TOO_LARGE.value) for p in too_large)
+    accepted = SkipReason.TOO_LARGE.value in config.accept_unreviewed
+    skipped += tuple(
+        SkippedFile(
+            path=f.path,
+            reason=SkipReason.TOO_LARGE.value,
+            policy=accepted,
+            added=f.added,
+            removed=f.removed,
+        )
+        for f in kept
+        if f.path in too_large
+    )
     return ReviewPlan(
         base=raw.base,
         head=raw.head,
         files=tuple(sorted((f for f in kept if f.path not in too_large), key=lambda f: f.path)),
         skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         chunks=result.chunks,
+        accept_unreviewed=config.accept_unreviewed,
     )

@@ -19,6 +19,12 @@ from reviewer import __version__, prompt
 from reviewer.backends import check_backend_settings, make_backend
 from reviewer.backends.interface import ChunkFailedError, InvalidAnswerError, ModelBackend
 from reviewer.config import RunSettings
+from reviewer.coverage import (
+    UNREVIEWED_KIND,
+    coverage,
+    left_out_unreviewed,
+    unreviewed_entry,
+)
 from reviewer.errors import ModelError
 from reviewer.findings import merge, parse_answer, validate
 from reviewer.interrupt import Interrupted, hold
@@ -220,6 +226,7 @@ def review(
     if not plan.chunks:
         doc = _document(settings, plan, [], None, [], started)
         out.write(summary(doc))
+        _report_failure(doc, None, settings, out)  # lines left out unreviewed
         return doc
     owned = backend is None
     backend = backend if backend is not None else make_backend(settings)
@@ -369,9 +376,12 @@ def _errors(
     return errors, hint
 
 
-def _status(ok: int, total: int, optional: bool, interrupted: bool = False) -> Status:
+def _status(
+    ok: int, total: int, optional: bool, interrupted: bool = False, unreviewed: int = 0
+) -> Status:
     if ok == total and not interrupted:
-        return Status.COMPLETE
+        # Every chunk answered; lines left out of the chunks unreviewed still make it partial.
+        return Status.PARTIAL if unreviewed else Status.COMPLETE
     if ok == 0:
         # `skipped` means "the model was unavailable and that is allowed": never for a review
         # that was stopped by a signal.
@@ -389,8 +399,15 @@ def _document(
     interrupted: Interrupted | None = None,
 ) -> FindingsDocument:
     done = [r for r in results if r.error is None]
+    cov = coverage(plan, [r.chunk for r in done])
+    entry = unreviewed_entry(cov)
+    if entry is not None:
+        errors = [*errors, entry]
+    stopped = interrupted is not None
+    status = _status(len(done), len(plan.chunks), settings.optional, stopped, cov.files_unreviewed)
     return FindingsDocument(
-        status=_status(len(done), len(plan.chunks), settings.optional, interrupted is not None),
+        status=status,
+        coverage=cov,
         tool=ToolInfo(version=__version__),
         model=ModelInfo(backend=settings.backend.value, name=settings.model, digest=digest),
         base=plan.base,
@@ -430,7 +447,10 @@ def _report_failure(
     from reviewer.security import neutralise_terminal
 
     first = doc.errors[0]
-    if settings.optional and first.kind != "interrupted":
+    # LOCAL_LLM_OPTIONAL forgives an unavailable model, never lines left out unreviewed.
+    left_out = any(left_out_unreviewed(doc.coverage))
+    forgiven = first.kind not in ("interrupted", UNREVIEWED_KIND) and not left_out
+    if settings.optional and (forgiven or doc.status is Status.SKIPPED):
         out.write(
             f"reviewer: warning: review not completed ({doc.status.value}): "
             f"{neutralise_terminal(first.message)} (LOCAL_LLM_OPTIONAL is set, not failing)\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from gitrepo_helpers import GitRepo, head_lines
 
-from reviewer.diff.parse import parse_diff
+from reviewer.diff.parse import parse_diff, parse_raw
 from reviewer.diff.sources import GitRangeSource
 from reviewer.models import FileDiff, FileStatus, LineKind
 
@@ -71,7 +71,7 @@ def awkward(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, str, str
     sub.commit()
     head = repo.commit("head")
     raw = GitRangeSource(repo.root, base, head).read()
-    files = {f.path: f for f in parse_diff(raw.text)}
+    files = {f.path: f for f in parse_raw(raw)}
     return repo, base, head, files
 
 

@@ -373,8 +373,11 @@ def test_report_neutralises_a_hostile_document(tmp_path: Path, fmt: str) -> None
         assert all(json.loads(line) for line in lines)  # still valid JSON
     if fmt == "json":  # the same values (defaults filled in), control characters and all
         parsed, original = json.loads(text), hostile_document()
-        for key in ("model", "base", "head", "skipped", "errors", "tool"):
+        for key in ("model", "base", "head", "errors", "tool"):
             assert parsed[key] == original[key]
+        # Skipped entries gain their accounting defaults (policy, line counts).
+        assert [{k: s[k] for k in o} for s, o in zip(parsed["skipped"], original["skipped"],
+                strict=True)] == original["skipped"]
         assert [f["message"] for f in parsed["findings"]] == [
             f["message"] for f in original["findings"]
         ]
@@ -463,7 +466,9 @@ def test_symlink_heads_come_from_git_not_the_filesystem(
     proc = cli(args, env, tmp_path)
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)
-    assert {"path": "gen_here.py", "reason": "generated"} in plan["skipped"]
+    # New with its marker: the PR made it "generated", so it is left out but unreviewed.
+    assert {"path": "gen_here.py", "reason": "generated", "policy": False, "added": 2,
+            "removed": 0} in plan["skipped"]
     reviewed = {f["path"] for f in plan["files"]}
     # Followed, link_out.py and link_abs.py would read as generated; as blobs they hold a path.
     assert {"link_out.py", "link_abs.py", "passwd"} <= reviewed
@@ -596,7 +601,7 @@ def measured(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, int,
 
 
 @pytest.mark.slow
-def test_a_50_mb_single_line_file_is_skipped_with_bounded_memory(
+def test_a_50_mb_single_line_file_is_unreviewed_or_cut_with_bounded_memory(
     tmp_path: Path, env: dict[str, str], server: HTTPServer
 ) -> None:
     repo = GitRepo(tmp_path / "repo")
@@ -613,22 +618,34 @@ def test_a_50_mb_single_line_file_is_skipped_with_bounded_memory(
     rss_kib, code, out = measured(dry, env, tmp_path)
     assert code == 0
     plan = json.loads(out)
-    assert {"path": "blob.py", "reason": "minified"} in plan["skipped"]
+    # The pull request made the file "minified" (it is new): left out, but unreviewed.
+    skip = {"path": "blob.py", "reason": "minified", "policy": False, "added": 1, "removed": 0}
+    assert skip in plan["skipped"]
     assert [f["path"] for f in plan["files"]] == ["app.py"]
     assert rss_kib < 1536 * 1024, f"peak RSS {rss_kib} KiB"
-    # With the minified filter off, the line fits no chunk: too_large, never cut.
+    # With the minified filter off, the line fits no chunk: it is cut for the prompt, and the
+    # file is reviewed.
     (tmp_path / "cfg.toml").write_text("skip_minified = false\n")
-    rss_kib, code, out = measured([*dry, "--config", str(tmp_path / "cfg.toml")], env, tmp_path)
+    cfg = ["--config", str(tmp_path / "cfg.toml")]
+    rss_kib, code, out = measured([*dry, *cfg], env, tmp_path)
     assert code == 0 and rss_kib < 1536 * 1024
-    assert {"path": "blob.py", "reason": "too_large"} in json.loads(out)["skipped"]
-    # And a real run sends only app.py.
+    assert [f["path"] for f in json.loads(out)["files"]] == ["app.py", "blob.py"]
+    # A real run sends app.py, then says blob.py was not reviewed: exit 3.
     serve_ollama_preflight(server)
     serve_ollama_chat(server, answer())
-    proc = cli(["run", "--repo", str(repo.root), "--base", base, "--ollama-url",
-                server.url_for("/").rstrip("/"), "--no-cache", "--format", "json"], env, tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    run = ["run", "--repo", str(repo.root), "--base", base, "--ollama-url",
+           server.url_for("/").rstrip("/"), "--no-cache", "--format", "json"]
+    proc = cli(run, env, tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    assert b"blob.py (minified)" in proc.stderr
     chats = requests_to(server, "/api/chat")
     assert len(chats) == 1 and len(chats[0].data) < 100_000
+    # With the filter off both files are sent, the long line cut with a marker.
+    server.clear_log()
+    proc = cli([*run, *cfg], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    sent = b"".join(req.data for req in requests_to(server, "/api/chat"))
+    assert b"more characters]" in sent and len(sent) < 200_000
 
 
 @pytest.mark.slow
@@ -647,7 +664,10 @@ def test_a_50_mb_file_of_short_lines_is_too_large_without_holding_its_lines(
     rss_kib, code, out = measured(dry, env, tmp_path)
     assert code == 0
     plan = json.loads(out)
-    assert plan["skipped"] == [{"path": "data.py", "reason": "too_large"}]
+    assert plan["skipped"] == [
+        {"path": "data.py", "reason": "too_large", "policy": False, "added": 2_600_000,
+         "removed": 0}
+    ]
     assert plan["totals"]["added_lines"] == 1
     assert rss_kib < 1536 * 1024, f"peak RSS {rss_kib} KiB"
 
@@ -689,9 +709,9 @@ def test_files_over_the_line_limit_are_too_large_whatever_else_changed(
     args = ["run", "--dry-run", "--diff-file", str(patch), "--format", "json"]
     proc = cli([*args, "--max-file-lines", "3"], env, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["skipped"] == [
-        {"path": "new.py", "reason": "too_large"},
-        {"path": "run.sh", "reason": "too_large"},
+    assert [(s["path"], s["reason"], s["policy"]) for s in json.loads(proc.stdout)["skipped"]] == [
+        ("new.py", "too_large", False),
+        ("run.sh", "too_large", False),
     ]
     proc = cli([*args, "--max-file-lines", "5"], env, tmp_path)
     assert [f["added"] for f in json.loads(proc.stdout)["files"]] == [4, 4]

@@ -1,5 +1,5 @@
-"""Which files are worth a model's tokens. Every file left out is listed with a SkipReason,
-never dropped silently."""
+"""Which files are worth a model's tokens. Every file left out is listed with a SkipReason and
+whether that reason is policy (diff/policy.py), never dropped silently."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fnmatch import fnmatchcase
 from operator import attrgetter
 
 from reviewer.config import RepoConfig
+from reviewer.diff import policy
 from reviewer.models import FileDiff, FileStatus, LineKind, SkippedFile, SkipReason
 
 LOCKFILES = frozenset(
@@ -40,11 +41,11 @@ VENDORED_DIRS = frozenset({"vendor", "node_modules", "third_party", "third-party
 GENERATED_MARKERS = ("@generated", "DO NOT EDIT")
 GENERATED_SCAN_LINES = 5
 # A minified file is one long line after another; hand-written code averages well under 100.
-MINIFIED_MEAN_LINE = 300
+MINIFIED_MEAN_LINE = policy.MINIFIED_MEAN_LINE
 MINIFIED_NAME_PARTS = (".min.", "-min.")
 _TEXT = attrgetter("text")
 
-HeadReader = Callable[[Sequence[str], int], Mapping[str, str] | None]
+HeadReader = policy.HeadReader
 
 
 def glob_match(path: str, pattern: str) -> bool:
@@ -81,9 +82,21 @@ def _structural_reason(f: FileDiff) -> SkipReason | None:
     return None
 
 
+def _minified_name(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return any(part in name for part in MINIFIED_NAME_PARTS)
+
+
+def _vendored(path: str) -> bool:
+    return any(p in VENDORED_DIRS for p in path.split("/")[:-1])
+
+
+def _lockfile(path: str) -> bool:
+    return path.rsplit("/", 1)[-1].lower() in LOCKFILES
+
+
 def _is_minified(f: FileDiff) -> bool:
-    name = f.path.rsplit("/", 1)[-1].lower()
-    if any(part in name for part in MINIFIED_NAME_PARTS):
+    if _minified_name(f.path):
         return True
     # All lines' text bounds the added lines': a pass at C speed settles most files.
     if sum(sum(map(len, map(_TEXT, h.lines))) for h in f.hunks) <= MINIFIED_MEAN_LINE * f.added:
@@ -98,10 +111,9 @@ def _path_reason(f: FileDiff, config: RepoConfig) -> SkipReason | None:
         return SkipReason.EXCLUDED
     if config.include and not _any_match(f.path, config.include):
         return SkipReason.NOT_INCLUDED
-    parts = f.path.split("/")
-    if config.skip_vendored and any(p in VENDORED_DIRS for p in parts[:-1]):
+    if config.skip_vendored and _vendored(f.path):
         return SkipReason.VENDORED
-    if config.skip_lockfiles and parts[-1].lower() in LOCKFILES:
+    if config.skip_lockfiles and _lockfile(f.path):
         return SkipReason.LOCKFILE
     if f.added + f.removed > config.max_file_lines:
         return SkipReason.TOO_LARGE
@@ -118,36 +130,137 @@ def _shown_head(f: FileDiff) -> list[str]:
     return texts[:GENERATED_SCAN_LINES]
 
 
+def _heads_or_shown(
+    files: Sequence[FileDiff],
+    shown: Mapping[str, list[str] | None],
+    read: HeadReader | None,
+    key: Callable[[FileDiff], str],
+) -> dict[str, str]:
+    """Each file's first GENERATED_SCAN_LINES lines: those the diff shows when it shows them
+    all, else read from git by `key(f)` (a path), else whatever the diff shows."""
+    unseen = [key(f) for f in files if len(shown[f.path] or ()) < GENERATED_SCAN_LINES]
+    heads = read(unseen, GENERATED_SCAN_LINES) if unseen and read is not None else None
+    result = {}
+    for f in files:
+        head = None if heads is None else heads.get(key(f))
+        result[f.path] = head if head is not None else "\n".join(shown[f.path] or ())
+    return result
+
+
+def _has_marker(head: str) -> bool:
+    return any(marker in head for marker in GENERATED_MARKERS)
+
+
 def _generated(files: Sequence[FileDiff], read_heads: HeadReader) -> set[str]:
     """Files whose first lines carry a generated-code marker. The diff shows those lines
     when its first hunk starts at line 1 and is long enough; only the other files' heads are
     read from git (and, for a patch file, the diff's lines are all there is)."""
-    shown = {f.path: _shown_head(f) for f in files}
-    unseen = [p for p, head in shown.items() if len(head) < GENERATED_SCAN_LINES]
-    heads = read_heads(unseen, GENERATED_SCAN_LINES) if unseen else None
-    found = set()
-    for path, lines in shown.items():
-        head = None if heads is None else heads.get(path)
-        if head is None:  # not read from git: judge by the lines the diff shows
-            head = "\n".join(lines)
-        if any(marker in head for marker in GENERATED_MARKERS):
-            found.add(path)
-    return found
+    shown: dict[str, list[str] | None] = {f.path: _shown_head(f) for f in files}
+    heads = _heads_or_shown(files, shown, read_heads, attrgetter("path"))
+    return {path for path, head in heads.items() if _has_marker(head)}
+
+
+def _generated_at_base(files: Sequence[FileDiff], read_base: HeadReader | None) -> set[str]:
+    """Of generated files, those whose old file carried the marker at base already."""
+    old = [f for f in files if policy.existed_at_base(f)]
+    shown = {f.path: policy.shown_base_head(f, GENERATED_SCAN_LINES) for f in old}
+    heads = _heads_or_shown(old, shown, read_base, lambda f: f.old_path or f.path)
+    return {path for path, head in heads.items() if _has_marker(head)}
+
+
+def _is_policy(
+    f: FileDiff, reason: SkipReason, config: RepoConfig, evidence: Evidence
+) -> bool:
+    """Whether the pull request could not have created this reason itself."""
+    if reason in policy.ALWAYS_POLICY or reason.value in config.accept_unreviewed:
+        return True
+    if reason is SkipReason.VENDORED:
+        return policy.existed_at_base(f) and _vendored(f.old_path or "")
+    if reason is SkipReason.LOCKFILE:
+        if policy.existed_at_base(f) and _lockfile(f.old_path or ""):
+            return True
+        return policy.lockfile_by_content(f, evidence.lockfile_heads.get(f.path))
+    if reason is SkipReason.MINIFIED:
+        base_head = evidence.minified_base_heads.get(f.path)
+        return policy.minified_at_base(f, _minified_name, base_head)
+    if reason is SkipReason.BINARY:
+        return evidence.binary_at_base is not None and f.path in evidence.binary_at_base
+    return False  # generated is settled by _generated_at_base; the rest the PR decides
+
+
+class Evidence:
+    """What the base revision and the head tree say about the files, for the policy check."""
+
+    def __init__(
+        self,
+        read_base: HeadReader | None = None,
+        binary_at_base: frozenset[str] | None = None,
+    ) -> None:
+        self.read_base = read_base
+        self.binary_at_base = binary_at_base
+        self.lockfile_heads: Mapping[str, str] = {}
+        self.minified_base_heads: Mapping[str, str] = {}  # by head path
+
+
+def _lockfile_heads(
+    files: Sequence[tuple[FileDiff, SkipReason]], read_heads: HeadReader
+) -> Mapping[str, str]:
+    paths = [
+        f.path
+        for f, r in files
+        if r is SkipReason.LOCKFILE and f.path.rsplit("/", 1)[-1].lower() in policy.SIGNATURES
+    ]
+    if not paths:
+        return {}
+    return read_heads(paths, policy.LOCKFILE_SCAN_LINES) or {}
+
+
+def _minified_base_heads(
+    files: Sequence[tuple[FileDiff, SkipReason]], read_base: HeadReader | None
+) -> Mapping[str, str]:
+    """The old files' first lines, for files left out as minified that existed at base."""
+    old = {
+        f.old_path: f.path
+        for f, r in files
+        if r is SkipReason.MINIFIED and f.old_path is not None and policy.existed_at_base(f)
+    }
+    heads = read_base(list(old), policy.MINIFIED_SCAN_LINES) if old and read_base else None
+    return {old[p]: text for p, text in (heads or {}).items() if p in old}
+
+
+def _skip(f: FileDiff, reason: SkipReason, is_policy: bool) -> SkippedFile:
+    return SkippedFile(
+        path=f.path, reason=reason.value, policy=is_policy, added=f.added, removed=f.removed
+    )
 
 
 def filter_files(
-    files: Sequence[FileDiff], config: RepoConfig, read_heads: HeadReader
+    files: Sequence[FileDiff],
+    config: RepoConfig,
+    read_heads: HeadReader,
+    evidence: Evidence | None = None,
 ) -> tuple[tuple[FileDiff, ...], tuple[SkippedFile, ...]]:
-    """Split the parsed files into those to review and those skipped (with a reason)."""
+    """Split the parsed files into those to review and those skipped (with a reason, and
+    whether that reason is policy or leaves the file unreviewed)."""
+    evidence = evidence or Evidence()
     candidates: list[FileDiff] = []
-    skipped: list[SkippedFile] = []
+    left_out: list[tuple[FileDiff, SkipReason]] = []
     for f in files:
         reason = _structural_reason(f) or _path_reason(f, config)
         if reason is None:
             candidates.append(f)
         else:
-            skipped.append(SkippedFile(path=f.path, reason=reason.value))
+            left_out.append((f, reason))
+    evidence.lockfile_heads = _lockfile_heads(left_out, read_heads)
+    evidence.minified_base_heads = _minified_base_heads(left_out, evidence.read_base)
+    skipped = [_skip(f, r, _is_policy(f, r, config, evidence)) for f, r in left_out]
     generated = _generated(candidates, read_heads) if config.skip_generated else set()
-    skipped += [SkippedFile(path=p, reason=SkipReason.GENERATED.value) for p in sorted(generated)]
+    gen_files = [f for f in candidates if f.path in generated]
+    at_base = _generated_at_base(gen_files, evidence.read_base)
+    accepted = SkipReason.GENERATED.value in config.accept_unreviewed
+    skipped += [
+        _skip(f, SkipReason.GENERATED, accepted or f.path in at_base)
+        for f in sorted(gen_files, key=attrgetter("path"))
+    ]
     kept = tuple(f for f in candidates if f.path not in generated)
     return kept, tuple(skipped)

@@ -33,6 +33,22 @@ _HARDENING = (
 )
 
 
+_SKIP_PIECE = 1024 * 1024
+
+
+def read_prefix(out: IO[bytes], size: int, keep: int) -> bytes:
+    """The first `keep` of the next `size` bytes; the rest is read and dropped."""
+    head = out.read(min(size, keep))
+    left = size - len(head)
+    while left > 0:
+        piece = out.read(min(left, _SKIP_PIECE))
+        if not piece:
+            break
+        left -= len(piece)
+    return head
+
+
+
 def _first_line(stderr: bytes) -> str:
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines[0] if lines else "git failed"

@@ -4,9 +4,10 @@ the config loader need to know about the repository it came from."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Protocol
 
-from reviewer.models import Frozen
+from reviewer.models import FileDiff, Frozen
 
 
 class RawDiff(Frozen):
@@ -16,6 +17,10 @@ class RawDiff(Frozen):
     base: str | None = None  # the commit the diff starts from (the merge base for a range)
     head: str | None = None  # the head commit; None for the index or a patch file
     label: str = ""  # what was diffed, for messages ("origin/main...HEAD", "staged changes")
+    # Files kept out of the text diff because their content is binary (diff/binary.py), and
+    # the head paths of those that were binary at base already.
+    binary_files: tuple[FileDiff, ...] = ()
+    binary_at_base: frozenset[str] | None = None  # None: unknown (a patch file)
 
 
 class DiffSource(Protocol):
@@ -33,4 +38,13 @@ class DiffSource(Protocol):
     def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
         """The first `lines` lines of each file as it is after the change, or None when the
         source has no files to read (a patch file: only the diff is known)."""
+        ...
+
+    def base_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        """The same for the files (by their old paths) as they were before the change."""
+        ...
+
+    def explicit_config(self, path: Path) -> str:
+        """The text of --config PATH from where this source trusts it (a git range: the base
+        revision for a path inside the repository). Raises ConfigError."""
         ...

@@ -10,6 +10,7 @@ from unidiff.patch import PatchSet
 
 from reviewer.diff.headers import DEV_NULL, FileHeader, header_path
 from reviewer.diff.hunks import fast_hunks, strip_ending
+from reviewer.diff.interface import RawDiff
 from reviewer.errors import DiffError
 from reviewer.models import DiffLine, FileDiff, FileStatus, Hunk, LineKind
 
@@ -36,6 +37,12 @@ def split_lines(text: str) -> list[str]:
     if last:
         lines.append(last)
     return lines
+
+
+def parse_raw(raw: RawDiff, max_file_lines: int | None = None) -> tuple[FileDiff, ...]:
+    """Every changed file of a source's diff: those of its text, and the binary files the
+    source kept out of the text (diff/binary.py)."""
+    return (*parse_diff(raw.text, max_file_lines), *raw.binary_files)
 
 
 def parse_diff(text: str, max_file_lines: int | None = None) -> tuple[FileDiff, ...]:

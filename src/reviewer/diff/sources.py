@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO
 
 from reviewer.config import DEFAULT_CONTEXT_LINES
-from reviewer.diff.gitcmd import git_stream, run_git
+from reviewer.diff.binary import BinaryFiles, find_binary, git_at_least, raw_entries
+from reviewer.diff.gitcmd import git_stream, read_prefix, run_git
 from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import decode_diff
-from reviewer.errors import DiffError
+from reviewer.errors import ConfigError, DiffError
 
 # How `git diff` is asked for the diff: stable, machine-readable, no configured programs.
 DIFF_OPTIONS = (
@@ -64,7 +65,6 @@ def resolve_commit(repo: Path, ref: str) -> str:
 
 # Only the first lines of a blob are needed; the rest is read past, never kept.
 HEAD_BYTES = 64 * 1024
-_SKIP_PIECE = 1024 * 1024
 
 
 def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[str, str]:
@@ -83,22 +83,43 @@ def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[st
             fields = out.readline().rstrip(b"\n").split(b" ")
             if len(fields) != 2 or not fields[1].isdigit():  # "<name> missing" or "ambiguous"
                 continue
-            blob = _read_head(out, int(fields[1]) + 1)  # the object, then a newline
+            blob = read_prefix(out, int(fields[1]) + 1, HEAD_BYTES)  # the object, a newline
             if fields[0] == b"blob":
                 result[path] = "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
     return result
 
 
-def _read_head(out: IO[bytes], size: int) -> bytes:
-    """The first HEAD_BYTES of the next `size` bytes; the rest is read and dropped."""
-    head = out.read(min(size, HEAD_BYTES))
-    left = size - len(head)
-    while left > 0:
-        piece = out.read(min(left, _SKIP_PIECE))
-        if not piece:
-            break
-        left -= len(piece)
-    return head
+def _text_diff(
+    repo: Path, args: Sequence[str], context_lines: int, base: str | None
+) -> tuple[str, BinaryFiles]:
+    """The text diff for `git diff args`, with binary files decided by content (diff/binary.py)
+    and kept out of it, so no git attribute (read from the pull request's work tree) decides
+    what is text. On git 2.40 and later the other attributes are pinned to the base tree."""
+    binary = find_binary(repo, raw_entries(repo, args))
+    pin = [f"--attr-source={base}"] if base and git_at_least(repo, 2, 40) else []
+    argv = [*pin, *diff_options(context_lines), "--text", *args, "--", *binary.excludes()]
+    if binary.files:
+        argv.append(":/")  # exclude pathspecs alone would mean "everything under the cwd"
+    return decode_diff(run_git(repo, argv).stdout), binary
+
+
+def _inside_repo(repo: Path, path: Path) -> str | None:
+    """`path` relative to the repository's top level when it lies inside it (by its name, not
+    by following links the pull request could plant), else None."""
+    top = run_git(repo, ["rev-parse", "--show-toplevel"]).stdout
+    root = Path(top.decode("utf-8", "surrogateescape").strip())
+    candidate = Path(os.path.abspath(path))
+    for r in {root, Path(os.path.abspath(repo)), root.resolve()}:
+        if candidate.is_relative_to(r):
+            return candidate.relative_to(r).as_posix()
+    return None
+
+
+def _read_config_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read --config {path}: {e}") from e
 
 
 class GitRangeSource:
@@ -111,6 +132,7 @@ class GitRangeSource:
         self.context_lines = context_lines
         self._base_sha: str | None = None
         self._head_sha: str | None = None
+        self._merge_base: str | None = None
 
     def read(self) -> RawDiff:
         ensure_repo(self.repo)
@@ -124,10 +146,15 @@ class GitRangeSource:
                 hint="fetch the full history (actions/checkout with fetch-depth: 0)",
             )
         merge_base = proc.stdout.decode("ascii").strip()
-        argv = [*diff_options(self.context_lines), merge_base, head_sha]
-        text = decode_diff(run_git(self.repo, argv).stdout)
+        self._merge_base = merge_base
+        text, binary = _text_diff(self.repo, [merge_base, head_sha], self.context_lines, merge_base)
         return RawDiff(
-            text=text, base=merge_base, head=head_sha, label=f"{self.base}...{self.head}"
+            text=text,
+            base=merge_base,
+            head=head_sha,
+            label=f"{self.base}...{self.head}",
+            binary_files=binary.files,
+            binary_at_base=binary.at_base,
         )
 
     def config_text(self, name: str) -> str | None:
@@ -139,6 +166,28 @@ class GitRangeSource:
     def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
         head = self._head_sha or resolve_commit(self.repo, self.head)
         return _heads(self.repo, f"{head}:", paths, lines)
+
+    def base_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        # The merge base: the old side of the diff the files are judged by.
+        base = self._merge_base or self._base_sha or resolve_commit(self.repo, self.base)
+        return _heads(self.repo, f"{base}:", paths, lines)
+
+    def explicit_config(self, path: Path) -> str:
+        # Inside the repository the work tree is the pull request's checkout: read the file
+        # from the base branch's tip, as the default config files are.
+        inside = _inside_repo(self.repo, path)
+        if inside is None:
+            return _read_config_file(path)
+        base = self._base_sha or resolve_commit(self.repo, self.base)
+        proc = run_git(self.repo, ["cat-file", "blob", f"{base}:{inside}"], check=False)
+        if proc.returncode != 0:
+            raise ConfigError(
+                f"--config {path} is read from the base revision {base[:12]}, "
+                f"which has no {inside}",
+                hint="commit the config file to the base branch first, or pass a path "
+                "outside the repository",
+            )
+        return decode_diff(proc.stdout)
 
 
 def _worktree_config(root: Path, name: str) -> str | None:
@@ -160,9 +209,15 @@ class StagedSource:
         proc = run_git(self.repo, ["rev-parse", "--verify", "--quiet", "HEAD"], check=False)
         base = proc.stdout.decode("ascii").strip() if proc.returncode == 0 else None
         # Without a HEAD (the first commit) git diffs the index against the empty tree.
-        argv = [*diff_options(self.context_lines), "--cached"]
-        text = decode_diff(run_git(self.repo, argv).stdout)
-        return RawDiff(text=text, base=base, head=None, label="staged changes")
+        text, binary = _text_diff(self.repo, ["--cached"], self.context_lines, base)
+        return RawDiff(
+            text=text,
+            base=base,
+            head=None,
+            label="staged changes",
+            binary_files=binary.files,
+            binary_at_base=binary.at_base,
+        )
 
     def _root(self) -> Path:
         out = run_git(self.repo, ["rev-parse", "--show-toplevel"]).stdout
@@ -175,6 +230,12 @@ class StagedSource:
         # ":0:path" is the staged blob; plain ":path" would read a file named "1:x" as stage 1
         # of "x", another file's content.
         return _heads(self.repo, ":0:", paths, lines)
+
+    def base_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        return _heads(self.repo, "HEAD:", paths, lines)
+
+    def explicit_config(self, path: Path) -> str:
+        return _read_config_file(path)  # the developer's own machine: the work tree
 
 
 class PatchFileSource:
@@ -200,3 +261,9 @@ class PatchFileSource:
 
     def file_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
         return None
+
+    def base_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
+        return None
+
+    def explicit_config(self, path: Path) -> str:
+        return _read_config_file(path)

@@ -4,10 +4,45 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import NamedTuple
 
 from reviewer.models import Finding, FindingsDocument, Severity, Status
 
 SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+LISTED_FILES = 50  # files a human-facing format names per list; the rest are counted
+
+
+def left_out(document: FindingsDocument) -> tuple[list[NotReviewed], list[NotReviewed]]:
+    """(unreviewed, policy): every file group the model did not see, from the accounting
+    (or, for a document without one, its skipped list, whose entries default to policy)."""
+    groups = [
+        NotReviewed(f.path, g.reason, g.added, g.removed, g.policy)
+        for f in document.coverage.files
+        for g in f.not_seen
+    ]
+    if not document.coverage.files:
+        groups = [
+            NotReviewed(s.path, s.reason, s.added, s.removed, s.policy) for s in document.skipped
+        ]
+    return [g for g in groups if not g.policy], [g for g in groups if g.policy]
+
+
+def bounded(items: list[str], limit: int = LISTED_FILES) -> list[str]:
+    """The first `limit` items and, for a longer list, a line that counts the rest."""
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], f"... and {len(items) - limit} more"]
+
+
+class NotReviewed(NamedTuple):
+    path: str
+    reason: str
+    added: int
+    removed: int
+    policy: bool
+
+    def describe(self) -> str:
+        return f"{self.reason}, {self.added} added and {self.removed} removed line(s)"
 
 
 def status_sentence(document: FindingsDocument) -> str:
@@ -97,6 +132,18 @@ def clean_document(
         e.model_copy(update={"kind": one_line(e.kind), "message": one_line(e.message)})
         for e in document.errors
     )
+    files = tuple(
+        f.model_copy(
+            update={
+                "path": one_line(f.path),
+                "not_seen": tuple(
+                    g.model_copy(update={"reason": one_line(g.reason)}) for g in f.not_seen
+                ),
+            }
+        )
+        for f in document.coverage.files
+    )
+    coverage = document.coverage.model_copy(update={"files": files})
     model = document.model.model_copy(
         update={
             "backend": one_line(document.model.backend),
@@ -110,6 +157,7 @@ def clean_document(
             "findings": findings,
             "skipped": skipped,
             "errors": errors,
+            "coverage": coverage,
             "model": model,
             "tool": tool,
             "base": None if document.base is None else one_line(document.base),

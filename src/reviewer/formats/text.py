@@ -11,7 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from reviewer.formats.common import (
+    bounded,
     clean_document,
+    left_out,
     location,
     severity_counts,
     sorted_findings,
@@ -51,8 +53,15 @@ class TextFormat:
             console.print(_table(document))
         counts = ", ".join(f"{n} {s.value}" for s, n in severity_counts(document.findings).items())
         console.print(Text(f"{len(document.findings)} findings ({counts})"))
-        for skipped in document.skipped:
-            console.print(Text(f"skipped {skipped.path} ({skipped.reason})"))
+        unreviewed, policy = left_out(document)
+        if unreviewed:
+            console.print(Text(f"Not reviewed ({len(unreviewed)}):"))
+            for line in bounded([f"  {g.path} ({g.describe()})" for g in unreviewed]):
+                console.print(Text(line))
+        if policy:
+            console.print(Text(f"Left out by policy ({len(policy)}):"))
+            for line in bounded([f"  {g.path} ({g.reason})" for g in policy]):
+                console.print(Text(line))
         return buffer.getvalue()
 
 

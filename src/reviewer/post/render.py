@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from reviewer.formats.common import (
+    bounded,
+    left_out,
     line_span,
     location,
     removed_lines,
@@ -30,6 +32,7 @@ from reviewer.post.sanitize import (
 SUMMARY_MARKER = "<!-- reviewer:summary -->"
 MESSAGE_LIMIT = 8_000  # per finding; keeps one huge message from crowding out the others
 SUGGESTION_LIMIT = 10_000  # a cut suggestion would be wrong code: longer ones are not offered
+SKIPPED_LISTED = 30  # files named per list in the summary; the rest are counted
 _FINGERPRINTS = re.compile(r"<!-- reviewer:fingerprints?=([A-Za-z0-9._:,-]+) -->\s*\Z")
 
 
@@ -171,10 +174,23 @@ def _findings_table(placed: Sequence[Placed], show_where: bool) -> str:
 
 
 def _skipped(document: FindingsDocument) -> str:
-    if not document.skipped:
-        return ""
-    items = [f"- {code_span(s.path)}: {one_line(s.reason, 80)}" for s in document.skipped]
-    return f"#### Skipped files ({len(items)})\n\n" + "\n".join(items)
+    """What the model did not see: the unreviewed files first (they keep the review from
+    being complete), then those left out by policy; each list cut with a count."""
+    unreviewed, policy = left_out(document)
+    sections = []
+    if unreviewed:
+        items = [f"- {code_span(g.path)}: {one_line(g.describe(), 120)}" for g in unreviewed]
+        sections.append(
+            f"#### Not reviewed ({len(items)})\n\n"
+            "The model did not see these changed lines, and no rule of the base branch left "
+            "them out:\n\n" + "\n".join(bounded(items, SKIPPED_LISTED))
+        )
+    if policy:
+        items = [f"- {code_span(g.path)}: {one_line(g.reason, 80)}" for g in policy]
+        sections.append(
+            f"#### Skipped files ({len(items)})\n\n" + "\n".join(bounded(items, SKIPPED_LISTED))
+        )
+    return "\n\n".join(sections)
 
 
 def _header(document: FindingsDocument, reviewed: str) -> list[str]:
