@@ -386,3 +386,30 @@ def test_a_minified_file_at_base_stays_policy(tmp_path: Path, review: Any) -> No
     run = review(repo, "--base", base)
     assert run.code == 0, run.stderr
     assert run.doc["skipped"][0]["reason"] == "minified" and run.doc["skipped"][0]["policy"]
+
+
+def _gitlink(repo: GitRepo, path: str, sha: str) -> None:
+    """Point a submodule entry (a gitlink, mode 160000) at `sha` in the index: what a pull
+    request that adds or bumps a submodule commits."""
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{sha},{path}")
+    repo.git("commit", "-q", "-m", f"submodule {path} at {sha[:7]}")
+
+
+def test_a_submodule_the_pr_adds_is_unreviewed_a_bump_is_policy(
+    tmp_path: Path, review: Any
+) -> None:
+    repo, base = _repo(tmp_path, {})
+    one, two = base, repo.commit("another commit to point at")
+    _gitlink(repo, "libs/kept", one)
+    base = repo.git("rev-parse", "HEAD").decode().strip()
+    _gitlink(repo, "libs/kept", two)  # a bump of a submodule the base already has
+    run = review(repo, "--base", base)
+    assert run.code == 0, run.stderr
+    assert run.doc["skipped"] == [
+        {"path": "libs/kept", "reason": "submodule", "policy": True, "added": 1, "removed": 1}
+    ]
+    _gitlink(repo, "libs/planted", one)  # a submodule the pull request brings in
+    run = review(repo, "--base", base)
+    assert run.code == 3 and run.doc["status"] == "partial"
+    assert run.unreviewed() == {"libs/planted": "submodule"}
+    assert review(repo, "--base", base, "--accept-unreviewed", "submodule").code == 0

@@ -54,6 +54,7 @@ ACCEPTABLE_REASONS = frozenset(
         "lockfile",
         "minified",
         "too_large",
+        "submodule",
     }
 )
 

@@ -174,6 +174,10 @@ def _is_policy(
     """Whether the pull request could not have created this reason itself."""
     if reason in policy.ALWAYS_POLICY or reason.value in config.accept_unreviewed:
         return True
+    if reason is SkipReason.SUBMODULE:
+        # A bump of a submodule the base already had is the base's choice of external code; a
+        # submodule the pull request adds brings in code nobody here reviewed.
+        return policy.existed_at_base(f)
     if reason is SkipReason.VENDORED:
         return policy.existed_at_base(f) and _vendored(f.old_path or "")
     if reason is SkipReason.LOCKFILE:

@@ -18,7 +18,6 @@ ALWAYS_POLICY = frozenset(
         SkipReason.NOT_INCLUDED,
         SkipReason.RENAME_ONLY,
         SkipReason.MODE_ONLY,
-        SkipReason.SUBMODULE,
     }
 )
 LOCKFILE_SCAN_LINES = 10
