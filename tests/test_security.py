@@ -34,8 +34,49 @@ CREDENTIALS = [
     "AWS_SESSION_TOKEN",
     "SSH_AUTH_SOCK",
     "github_token",
+    "CI_JOB_TOKEN",
+    "CI_JOB_JWT",
+    "CI_JOB_JWT_V1",
+    "CI_JOB_JWT_V2",
+    "CI_REGISTRY_PASSWORD",
+    "CI_DEPLOY_PASSWORD",
+    "CI_DEPENDENCY_PROXY_PASSWORD",
+    "CI_REPOSITORY_URL",
+    "SYSTEM_ACCESSTOKEN",
+    "BITBUCKET_STEP_OIDC_TOKEN",
+    "BITBUCKET_APP_PASSWORD",
+    "GITEA_TOKEN",
+    "FORGEJO_TOKEN",
+    "JENKINS_API_TOKEN",
+    "PGPASSWORD",
+    "MYSQL_PWD",
+    "DOCKER_AUTH_CONFIG",
+    "npm_config__auth",
+    "NPM_CONFIG__AUTHTOKEN",
+    "TWINE_PASSWORD",
+    "POETRY_PYPI_TOKEN_PYPI",
+    "GPG_PASSPHRASE",
+    "GIT_CONFIG_COUNT",
+    "GIT_CONFIG_KEY_0",
+    "GIT_CONFIG_VALUE_0",
+    "GIT_CONFIG_PARAMETERS",
 ]
-KEPT = ["PATH", "HOME", "LANG", "OLLAMA_BASE_URL", "GITHUB_BASE_REF", "GITHUB_EVENT_PATH", "CI"]
+KEPT = [
+    "PATH",
+    "HOME",
+    "LANG",
+    "OLLAMA_BASE_URL",
+    "GITHUB_BASE_REF",
+    "GITHUB_EVENT_PATH",
+    "CI",
+    "PWD",
+    "OLDPWD",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_NOSYSTEM",
+    "CI_SERVER_URL",
+    "CI_REGISTRY_USER",
+    "TOKENIZERS_PARALLELISM",
+]
 
 
 def test_scrub_removes_credentials_only() -> None:
@@ -44,6 +85,42 @@ def test_scrub_removes_credentials_only() -> None:
     assert removed == sorted(CREDENTIALS)
     assert sorted(env) == sorted(KEPT)
     assert all(not is_credential_name(name) for name in KEPT)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://gitlab-ci-token:glcbt-64_abcdef@gitlab.example.com/group/project.git",
+        "postgres://app:s3cret@db:5432/app",
+        "redis://:only-a-password@cache:6379/0",
+        "see https://u:p@host/x for details",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_part-1",
+        "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+        "github_pat_11AAAAAAA0123456789_abcdefghijklmnop",
+        "glpat-abcdefghij0123456789",
+        "AKIAIOSFODNN7EXAMPLE",
+    ],
+)
+def test_credential_values_are_removed_whatever_the_name(value: str) -> None:
+    env = {"HARMLESS_LOOKING": value, "PATH": "/bin"}
+    assert scrub_environment(env) == ["HARMLESS_LOOKING"]
+    assert env == {"PATH": "/bin"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://gitlab.example.com/group/project.git",
+        "ssh://git@github.com/o/r.git",
+        "http://localhost:11434",
+        "eyJub3QiOiJhIGp3dCJ9",
+        "ghp_short",
+        "/usr/local/bin:/usr/bin",
+        "user@example.com",
+    ],
+)
+def test_ordinary_values_are_kept(value: str) -> None:
+    assert scrub_environment({"SOME_SETTING": value}) == []
 
 
 def test_git_env_is_an_allow_list() -> None:
@@ -65,6 +142,14 @@ def test_git_env_is_an_allow_list() -> None:
     assert env["PAGER"] == env["GIT_PAGER"] == "cat"
     for name in ("GIT_CONFIG_PARAMETERS", "GIT_ASKPASS", "GITHUB_TOKEN", "EDITOR"):
         assert name not in env
+
+
+def test_git_env_drops_an_allowed_name_holding_a_credential() -> None:
+    env = git_env(
+        {"PATH": "/bin", "HOME": "https://u:hunter2@host/", "LC_X": "glpat-0123456789abcdefghij"}
+    )
+    assert env.get("PATH") == "/bin"
+    assert "HOME" not in env and "LC_X" not in env
 
 
 @pytest.mark.parametrize(

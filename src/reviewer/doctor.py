@@ -17,7 +17,7 @@ from reviewer.errors import ExitCode, ModelError, ReviewerError
 from reviewer.models import Frozen
 from reviewer.plan import CONFIG_FILES
 from reviewer.prompt import SYSTEM_PROMPT
-from reviewer.security import check_model_url, git_env, is_credential_name, neutralise_terminal
+from reviewer.security import check_model_url, credential_names, git_env, neutralise_terminal
 
 # Model errors that prove the server itself answered: the problem is the model.
 _MODEL_KINDS = frozenset({"model_missing", "digest_mismatch", "digest_unverifiable"})
@@ -46,8 +46,8 @@ def _failed(name: str, error: ReviewerError) -> Check:
 
 def check_credentials(environ: Mapping[str, str]) -> Check:
     """`reviewer run` removes these before anything else; git never sees any of them."""
-    present = sorted(name for name in environ if is_credential_name(name))
-    leaked = sorted(name for name in git_env(environ) if is_credential_name(name))
+    present = credential_names(environ)
+    leaked = credential_names(git_env(environ))
     if leaked:
         return Check(
             name="credentials",

@@ -11,56 +11,86 @@ from urllib.parse import urlsplit
 
 from reviewer.errors import PolicyError
 
-# Names that carry credentials in CI and on developer machines.
-CREDENTIAL_NAMES = frozenset(
-    {
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-        "GITHUB_PAT",
-        "GH_PAT",
-        "GH_ENTERPRISE_TOKEN",
-        "GITHUB_ENTERPRISE_TOKEN",
-        "ACTIONS_RUNTIME_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "SSH_AUTH_SOCK",
-        "GIT_ASKPASS",
-        "SSH_ASKPASS",
-        "GOOGLE_APPLICATION_CREDENTIALS",
-        "TOKEN",
-        "PASSWORD",
-        "SECRET",
-    }
+# --- credential scrub ------------------------------------------------------------------------
+
+# The one table of variable names that can carry a credential, matched in upper case. Each row
+# is (how the name is matched, the patterns, where they come from). Removing a harmless
+# variable costs nothing (only git runs as a child, with its own allow-list); missing a
+# credential can leak it, so the rules are broad.
+CREDENTIAL_NAME_RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("exact", ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_PAT", "GH_PAT", "GH_ENTERPRISE_TOKEN",
+               "GITHUB_ENTERPRISE_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+               "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"),
+     "GitHub Actions (GITHUB_TOKEN is also set by Gitea and Forgejo Actions)"),
+    ("exact", ("CI_JOB_JWT", "CI_REPOSITORY_URL", "CI_SERVER_TLS_KEY_FILE"),
+     "GitLab CI (the repository URL embeds the job token)"),
+    ("exact", ("SYSTEM_ACCESSTOKEN",), "Azure Pipelines"),
+    ("exact", ("PGPASSWORD", "PGPASSFILE", "MYSQL_PWD", "REDISCLI_AUTH", "SSHPASS"),
+     "database and tool passwords read from the environment"),
+    ("exact", ("DOCKER_AUTH_CONFIG", "NETRC", "KUBECONFIG", "GOOGLE_APPLICATION_CREDENTIALS"),
+     "registry, netrc, cluster and cloud credential files or contents"),
+    ("exact", ("SSH_AUTH_SOCK", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_CONFIG_COUNT",
+               "GIT_CONFIG_PARAMETERS"),
+     "ways to hand git or ssh a credential (GIT_CONFIG_* can set http.extraHeader)"),
+    ("exact", ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "API_KEY", "APIKEY"), "generic names"),
+    ("prefix", ("AWS_", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_", "CI_JOB_JWT_"),
+     "AWS; git config pairs; GitLab CI_JOB_JWT_V1/_V2"),
+    ("suffix", ("_TOKEN", "_PAT", "_JWT", "_SECRET", "_KEY", "_APIKEY", "_PASSWORD",
+                "_PASSWD", "_PASSPHRASE", "_ACCESSTOKEN", "_CREDENTIALS", "_CREDENTIAL",
+                "_AUTH", "_AUTHTOKEN", "_AUTH_CONFIG"),
+     "CI_JOB_TOKEN, CI_REGISTRY_PASSWORD, BITBUCKET_STEP_OIDC_TOKEN, GITEA_TOKEN, "
+     "JENKINS_API_TOKEN, NPM_TOKEN, npm_config__auth, TWINE_PASSWORD, *_API_KEY and the like"),
+    ("contains", ("_TOKEN_", "_PASSWORD_", "_SECRET_"),
+     "names with a qualifier after the word (POETRY_PYPI_TOKEN_PYPI)"),
 )
-CREDENTIAL_SUFFIXES = (
-    "_TOKEN",
-    "_PAT",
-    "_SECRET",
-    "_SECRET_KEY",
-    "_PASSWORD",
-    "_API_KEY",
-    "_APIKEY",
-    "_ACCESS_KEY",
-    "_PRIVATE_KEY",
-    "_CREDENTIALS",
+
+# Values that are credentials whatever the variable is called (GitLab `id_tokens` and Jenkins
+# credential bindings are named by the user): a URL with user:password@, a JSON Web Token, or a
+# token with a vendor's published prefix.
+_URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_TOKEN_PREFIX = re.compile(
+    r"(gh[pousr]_|github_pat_|glpat-|gldt-|glrt-|glcbt-|glptt-|xox[abpors]-|npm_|pypi-|"
+    r"AKIA|ASIA)[A-Za-z0-9_-]{16,}"
 )
-CREDENTIAL_PREFIXES = ("AWS_",)
+CREDENTIAL_VALUE_RULES = (_URL_WITH_PASSWORD, _JWT, _TOKEN_PREFIX)
+
+
+
+def _matches(how: str, name: str, patterns: tuple[str, ...]) -> bool:
+    if how == "exact":
+        return name in patterns
+    if how == "prefix":
+        return name.startswith(patterns)
+    if how == "suffix":
+        return name.endswith(patterns)
+    return any(p in name for p in patterns)
 
 
 def is_credential_name(name: str) -> bool:
     """True for an environment variable name that may hold a credential (any case)."""
     upper = name.upper()
-    return (
-        upper in CREDENTIAL_NAMES
-        or upper.endswith(CREDENTIAL_SUFFIXES)
-        or upper.startswith(CREDENTIAL_PREFIXES)
-    )
+    return any(_matches(how, upper, patterns) for how, patterns, _ in CREDENTIAL_NAME_RULES)
+
+
+def is_credential_value(value: str) -> bool:
+    """True for a value that is, or embeds, a credential (see CREDENTIAL_VALUE_RULES)."""
+    return any(rule.search(value) for rule in CREDENTIAL_VALUE_RULES)
+
+
+def is_credential(name: str, value: str) -> bool:
+    return is_credential_name(name) or is_credential_value(value)
+
+
+def credential_names(environ: Mapping[str, str]) -> list[str]:
+    """The sorted names of the variables in `environ` that hold or may hold a credential."""
+    return sorted(name for name, value in environ.items() if is_credential(name, value))
 
 
 def scrub_environment(environ: MutableMapping[str, str]) -> list[str]:
     """Remove every credential-like variable from `environ` (os.environ: also unsets it for
     children). Returns the sorted names removed; values are never returned or logged."""
-    removed = sorted(name for name in list(environ) if is_credential_name(name))
+    removed = credential_names(environ)
     for name in removed:
         del environ[name]
     return removed
@@ -102,7 +132,7 @@ def git_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         name: value
         for name, value in source.items()
         if (name in _GIT_ENV_NAMES or name.startswith("LC_") or name in _GIT_REPO_NAMES)
-        and not is_credential_name(name)
+        and not is_credential(name, value)
     }
     env.update(_GIT_FIXED)
     return env
