@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -238,8 +240,30 @@ class StagedSource:
         return _read_config_file(path)  # the developer's own machine: the work tree
 
 
+# The most a patch file or stdin may hold. A 200,000-line diff is about 12 MB, and planning
+# holds a few copies of it; this is 20 times that, and reading stops at it, so /dev/zero or a
+# 10 GB file cannot fill memory.
+MAX_DIFF_BYTES = 256 * 1024 * 1024
+_READ_PIECE = 1024 * 1024
+
+
+def _read_at_most(stream: IO[bytes], limit: int) -> bytes | None:
+    """All of `stream`, or None as soon as it holds more than `limit` bytes."""
+    with contextlib.suppress(OSError, ValueError):
+        st = os.fstat(stream.fileno())
+        if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+            return None  # a regular file says its size: refuse without reading it
+    data = bytearray()
+    while piece := stream.read(min(_READ_PIECE, limit + 1 - len(data))):
+        data += piece
+        if len(data) > limit:
+            return None
+    return bytes(data)
+
+
 class PatchFileSource:
-    """A unified diff from a file or stdin ("-"). No repository needed."""
+    """A unified diff from a file or stdin ("-"), of at most MAX_DIFF_BYTES. No repository
+    needed."""
 
     def __init__(self, path: str, config_dir: Path) -> None:
         self.path, self.config_dir = path, config_dir
@@ -247,13 +271,23 @@ class PatchFileSource:
     def read(self) -> RawDiff:
         label = "stdin" if self.path == "-" else self.path
         try:
-            data = sys.stdin.buffer.read() if self.path == "-" else Path(self.path).read_bytes()
+            if self.path == "-":
+                data = _read_at_most(sys.stdin.buffer, MAX_DIFF_BYTES)
+            else:
+                with open(self.path, "rb") as f:
+                    data = _read_at_most(f, MAX_DIFF_BYTES)
         except OSError as e:
             reason = e.strerror or type(e).__name__
             raise DiffError(
                 f"cannot read --diff-file {label}: {reason}",
                 hint="pass a readable file, or - to read the diff from stdin",
             ) from e
+        if data is None:
+            raise DiffError(
+                f"--diff-file {label} is larger than {MAX_DIFF_BYTES // 2**20} MiB, the most "
+                "a review reads",
+                hint="review a smaller range, or split the patch into several reviews",
+            )
         return RawDiff(text=decode_diff(data), label=label)
 
     def config_text(self, name: str) -> str | None:
