@@ -111,14 +111,26 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
         write_document(doc(), tmp_path / "nope" / "findings.json")
 
 
-def test_failed_rename_cleans_up_its_temp_file(tmp_path: Path) -> None:
-    # The target is a directory: the rename fails after the data was written (as it would
-    # after a full disk), and neither the target nor a temp file is left changed behind.
-    (tmp_path / "findings.json").mkdir()
-    with pytest.raises(DocumentWriteError):
-        write_document(doc(), tmp_path / "findings.json")
+def test_failed_rename_cleans_up_its_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rename fails after the data was written (as on a full disk or a vanished
+    # directory): the old document and the directory are as they were, no temp file left.
+    import errno
+
+    import reviewer.document as d
+
+    target = tmp_path / "findings.json"
+    target.write_text("old\n")
+
+    def fail(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(d.os, "replace", fail)
+    with pytest.raises(DocumentWriteError, match="No space left on device"):
+        write_document(doc(), target)
     assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
-    assert (tmp_path / "findings.json").is_dir()
+    assert target.read_text() == "old\n"
 
 
 def test_crash_before_rename_leaves_the_old_document_untouched(tmp_path: Path) -> None:
