@@ -159,6 +159,15 @@ def run(
     num_predict: Annotated[int, typer.Option(min=16, help="Cap on answer tokens.")] = 1024,
     timeout: TimeoutOption = 600.0,
     retries: Annotated[int, typer.Option(min=0, max=10, help="Retries after a failure.")] = 3,
+    lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            envvar="REVIEWER_LOCK_TIMEOUT",
+            help="Most seconds to wait for another run's turn at the model server "
+            "(default: 3 x --timeout).",
+        ),
+    ] = None,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight (OpenAI backend only).")
     ] = 1,
@@ -221,6 +230,7 @@ def run(
             num_predict=num_predict,
             timeout=timeout,
             retries=retries,
+            lock_timeout=lock_timeout,
             concurrency=concurrency,
             filter_mode=filter_mode,
             max_findings=max_findings,

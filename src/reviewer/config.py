@@ -134,6 +134,7 @@ class RunSettings(BaseModel):
     keep_alive: str = "30m"
     timeout: float = 600.0
     connect_timeout: float = 10.0
+    lock_timeout: float | None = Field(default=None, ge=0)  # None: 3 x timeout
     retries: int = 3
     concurrency: int = 1
     filter_mode: FilterMode = FilterMode.ADDED

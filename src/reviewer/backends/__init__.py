@@ -17,6 +17,10 @@ def check_backend_settings(settings: RunSettings) -> None:
             "starve the server of memory. Use --concurrency 1, or --backend openai for a "
             "batching server such as vLLM",
         )
+    if settings.backend is Backend.OLLAMA or settings.concurrency == 1:
+        from reviewer.backends.lock import lock_dir
+
+        lock_dir()  # a lock directory that is not private is refused before any request
     if settings.backend is Backend.OPENAI and settings.model_digest:
         raise UsageError(
             "--model-digest / OLLAMA_MODEL_DIGEST needs the Ollama backend",

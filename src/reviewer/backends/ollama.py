@@ -26,7 +26,7 @@ from reviewer.backends.interface import (
     ServerInfo,
     TransientModelError,
 )
-from reviewer.backends.lock import request_slot
+from reviewer.backends.lock import lock_timeout, request_slot
 from reviewer.backends.retry import RetryPolicy, call_with_retry
 from reviewer.backends.truncation import (
     answer_cut_off,
@@ -163,7 +163,7 @@ class OllamaBackend:
         }
 
         def attempt() -> ModelReply:
-            with request_slot(self._url, exclusive=True):
+            with request_slot(self._url, True, lock_timeout(self._settings)):
                 return self._stream_chat(body)
 
         return call_with_retry(attempt, self._policy)

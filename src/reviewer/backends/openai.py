@@ -27,7 +27,7 @@ from reviewer.backends.interface import (
     ServerInfo,
     TransientModelError,
 )
-from reviewer.backends.lock import request_slot
+from reviewer.backends.lock import lock_timeout, request_slot
 from reviewer.backends.retry import RetryPolicy, call_with_retry
 from reviewer.backends.truncation import (
     answer_cut_off,
@@ -126,7 +126,7 @@ class OpenAICompatibleBackend:
         }
 
         def attempt() -> ModelReply:
-            with request_slot(self._url, exclusive=self._exclusive):
+            with request_slot(self._url, self._exclusive, lock_timeout(self._settings)):
                 return self._complete(body)
 
         return call_with_retry(attempt, self._policy)
