@@ -13,7 +13,7 @@ from reviewer.backends import make_backend
 from reviewer.backends.interface import InvalidAnswerError, ModelBackend, ServerInfo
 from reviewer.config import RunSettings, parse_repo_config
 from reviewer.diff.sources import ensure_repo, resolve_commit
-from reviewer.errors import ExitCode, ModelError, ReviewerError
+from reviewer.errors import ExitCode, ModelError, PolicyError, ReviewerError
 from reviewer.models import Frozen
 from reviewer.plan import CONFIG_FILES
 from reviewer.prompt import SYSTEM_PROMPT
@@ -65,7 +65,11 @@ def check_egress(settings: RunSettings) -> Check:
         check_model_url(settings.base_url, allow_remote=settings.allow_remote_model)
     except ReviewerError as e:
         return _failed("egress policy", e)
-    note = " (remote allowed by override)" if settings.allow_remote_model else ""
+    note = (
+        " (remote allowed by override)"
+        if settings.allow_remote_model
+        else "; its addresses are checked when connecting"
+    )
     return _ok("egress policy", f"{settings.base_url} is allowed{note}")
 
 
@@ -115,6 +119,9 @@ def check_server(backend: ModelBackend, settings: RunSettings) -> Iterator[Check
     """Server, model, digest and context length: what `reviewer run` checks before a chunk."""
     try:
         info = backend.preflight()
+    except PolicyError as e:  # the host resolved to an address outside the policy
+        yield _failed("egress policy", e)
+        return
     except ModelError as e:
         if e.kind in _MODEL_KINDS:
             yield _ok("server", f"{settings.base_url} answers")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from urllib.parse import urlsplit
 
 from reviewer.errors import PolicyError
@@ -145,7 +145,10 @@ _RFC1918 = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
 _UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
-_POLICY = "loopback, RFC 1918 / unique-local, link-local or a single-label host name"
+_POLICY = (
+    "loopback, RFC 1918 / unique-local, link-local, or localhost or a single-label host name "
+    "that resolves only to such addresses"
+)
 _OVERRIDE = "pass --allow-remote-model or set REVIEWER_ALLOW_REMOTE_MODEL=true to allow it"
 
 
@@ -165,7 +168,8 @@ def _is_local_address(host: str) -> bool | None:
 
 
 def is_local_host(host: str) -> bool:
-    """The policy, on a host name as written: no DNS lookup is made."""
+    """The policy, on a host name as written: no DNS lookup is made. A name that passes is
+    checked again by the addresses it resolves to when connecting (check_resolved)."""
     host = host.lower()
     literal = _is_local_address(host)
     if literal is not None:
@@ -173,6 +177,19 @@ def is_local_host(host: str) -> bool:
     # A single label that starts with a letter: a compose service or /etc/hosts name. Numeric
     # labels ("2130706433", "0x7f.1") are refused: resolvers read them as addresses.
     return host == "localhost" or _SINGLE_LABEL.fullmatch(host) is not None
+
+
+def check_resolved(host: str, addresses: Sequence[str]) -> None:
+    """Refuse `host` unless every address it resolved to is within the local policy: the
+    model connection then goes to one of these addresses, never to a second lookup's."""
+    outside = [a for a in addresses if not _is_local_address(a)]
+    if outside or not addresses:
+        shown = neutralise_terminal(host)
+        where = f"resolves to {outside[0]}" if outside else "resolves to no address"
+        raise PolicyError(
+            f"model URL host {shown!r} {where}, outside the local-model policy ({_POLICY})",
+            hint=_OVERRIDE,
+        )
 
 
 def check_model_url(url: str, *, allow_remote: bool) -> None:

@@ -41,15 +41,18 @@ def display_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def make_client(base_url: str, connect_timeout: float, timeout: float) -> httpx.Client:
-    """A client that never follows redirects (the URL policy checked this host, not another)
-    and ignores proxy settings from the environment (the model server is local)."""
+def make_client(
+    base_url: str, connect_timeout: float, timeout: float, *, allow_remote: bool = False
+) -> httpx.Client:
+    """A client that never follows redirects (the URL policy checked this host, not another),
+    ignores proxy settings from the environment (the model server is local) and, unless
+    `allow_remote`, connects only to addresses within the local policy (deadline.py)."""
     return httpx.Client(
         base_url=base_url.rstrip("/"),
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         follow_redirects=False,
         trust_env=False,
-        transport=DeadlineTransport(),
+        transport=DeadlineTransport(local_only=not allow_remote),
     )
 
 

@@ -54,7 +54,12 @@ class OllamaBackend:
         self._settings = settings
         self._policy = policy
         self._url = settings.base_url
-        self._client = make_client(settings.base_url, settings.connect_timeout, settings.timeout)
+        self._client = make_client(
+            settings.base_url,
+            settings.connect_timeout,
+            settings.timeout,
+            allow_remote=settings.allow_remote_model,
+        )
 
     @property
     def name(self) -> str:
