@@ -25,6 +25,7 @@ def review_argv(pr: GeneratedPR, url: str, output: Path, cache: Path | None) -> 
         "run", "--repo", str(pr.repo), "--base", pr.base, "--head", pr.head,
         "--backend", "ollama", "--ollama-url", url, "--model", "bench-model",
         "--output", str(output), "--format", "json",
+        "--max-chunks", "100000",  # this part measures runs of up to hundreds of calls
     )  # fmt: skip
     return argv + (["--cache-dir", str(cache)] if cache else ["--no-cache"])
 

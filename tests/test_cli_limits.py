@@ -5,6 +5,7 @@ before any model call."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -12,10 +13,14 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from pytest_httpserver import HTTPServer
 
-from reviewer.diff import sources
-from reviewer.diff.sources import MAX_DIFF_BYTES, PatchFileSource
-from reviewer.errors import DiffError
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from model_fakes import answer, serve_ollama_chat, serve_ollama_preflight  # noqa: E402
+from reviewer.diff import sources  # noqa: E402
+from reviewer.diff.sources import MAX_DIFF_BYTES, PatchFileSource  # noqa: E402
+from reviewer.errors import DiffError  # noqa: E402
 
 
 def run_measured(
@@ -82,3 +87,76 @@ def test_the_limit_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
     with pytest.raises(DiffError, match="stdin is larger than"):
         PatchFileSource("-", tmp_path).read()
+
+
+def many_files_diff(files: int) -> str:
+    """A patch of `files` new files, each one chunk's worth of code."""
+    parts = []
+    for i in range(files):
+        body = "".join(f"+value_{i}_{n} = compute({n}) * {i}  # line {n}\n" for n in range(120))
+        parts.append(
+            f"diff --git a/f{i}.py b/f{i}.py\nnew file mode 100644\n--- /dev/null\n"
+            f"+++ b/f{i}.py\n@@ -0,0 +1,120 @@\n{body}"
+        )
+    return "".join(parts)
+
+
+@pytest.fixture
+def big_diff(tmp_path: Path) -> Path:
+    path = tmp_path / "big.diff"
+    path.write_text(many_files_diff(40))
+    return path
+
+
+def test_over_the_chunk_budget_fails_closed_before_any_model_call(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path, big_diff: Path
+) -> None:
+    dry = subprocess.run(
+        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(big_diff), "--dry-run",
+         "--format", "json"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    chunks = len(json.loads(dry.stdout)["chunks"])
+    assert chunks > 5, dry.stderr
+    url = server.url_for("/").rstrip("/")
+    out = tmp_path / "findings.json"
+    for extra, extra_env in ((["--max-chunks", "5"], {}), ([], {"REVIEWER_MAX_CHUNKS": "5"})):
+        proc = subprocess.run(
+            [sys.executable, "-m", "reviewer", "run", "--diff-file", str(big_diff),
+             "--ollama-url", url, "--no-cache", "--output", str(out), *extra],
+            env={**env, **extra_env, "LOCAL_LLM_OPTIONAL": "true"}, cwd=tmp_path,
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert proc.returncode == 3, proc.stderr  # LOCAL_LLM_OPTIONAL does not excuse it
+        first = proc.stderr.splitlines()[0]
+        assert first.startswith(f"reviewer: error: the diff makes {chunks} chunks, over "
+                                "--max-chunks 5")
+        assert f"{chunks} to {2 * chunks} model calls" in first
+        assert f"about {chunks * 30 // 60} min" in first
+        assert "hint: raise --max-chunks" in proc.stderr
+        assert server.log == []  # not even the preflight
+        assert not out.exists()
+
+
+def test_at_the_chunk_budget_the_review_runs(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path, big_diff: Path
+) -> None:
+    dry = subprocess.run(
+        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(big_diff), "--dry-run",
+         "--format", "json"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    chunks = len(json.loads(dry.stdout)["chunks"])
+    serve_ollama_preflight(server)
+    serve_ollama_chat(server, answer())
+    out = tmp_path / "findings.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(big_diff),
+         "--ollama-url", server.url_for("/").rstrip("/"), "--no-cache", "--output", str(out),
+         "--max-chunks", str(chunks)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["status"] == "complete"
+    assert doc["stats"]["chunks"] == doc["stats"]["model_calls"] == chunks

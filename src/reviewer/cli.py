@@ -14,6 +14,7 @@ import typer
 from reviewer import __version__
 from reviewer.config import (
     DEFAULT_CONTEXT_LINES,
+    DEFAULT_MAX_CHUNKS,
     DEFAULT_MODEL,
     DEFAULT_NUM_CTX,
     MAX_CONTEXT_LINES,
@@ -177,6 +178,14 @@ def run(
     max_findings: Annotated[
         int, typer.Option(min=1, max=20, help="Most findings the model may report per chunk.")
     ] = 10,
+    max_chunks: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="REVIEWER_MAX_CHUNKS",
+            help="Most chunks one run may send; over it the run fails before any model call.",
+        ),
+    ] = DEFAULT_MAX_CHUNKS,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the findings document here.")
     ] = None,
@@ -234,6 +243,7 @@ def run(
             concurrency=concurrency,
             filter_mode=filter_mode,
             max_findings=max_findings,
+            max_chunks=max_chunks,
             output=output,
             format=format,
             fail_on=fail_on,

@@ -42,6 +42,11 @@ DEFAULT_NUM_PREDICT = 1024
 # less than a third as much.
 DEFAULT_CONTEXT_LINES = 2
 MAX_CONTEXT_LINES = 20
+# The chunks one run may send. Measured (docs/performance.md, part 3): about 30 s a chunk for a
+# small model on 2 CPU cores, several times that for a 7B model; 100 chunks is then about 50
+# minutes to a few hours, the most a CI job is usually given. Over it, a run fails at once.
+DEFAULT_MAX_CHUNKS = 100
+SECONDS_PER_CHUNK = 30
 
 
 # Reasons a trusted option may accept as reviewed-by-policy: every filter reason the pull
@@ -139,6 +144,7 @@ class RunSettings(BaseModel):
     concurrency: int = 1
     filter_mode: FilterMode = FilterMode.ADDED
     max_findings: int = Field(default=10, ge=1, le=20)
+    max_chunks: int = Field(default=DEFAULT_MAX_CHUNKS, ge=1)
 
     # results
     output: Path | None = None

@@ -54,6 +54,12 @@ class ModelError(ReviewerError):
         self.kind = kind
 
 
+class BudgetError(ReviewerError):
+    """The review is larger than the run may spend (--max-chunks): not reviewed, exit 3."""
+
+    exit_code = ExitCode.NOT_REVIEWED
+
+
 class FindingsDocumentError(ReviewerError):
     """A findings document that is not valid JSON or not of the published schema."""
 

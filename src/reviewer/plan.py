@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping
 from pydantic import ValidationError
 
 from reviewer.chunking import build_chunks, chunk_budget
-from reviewer.config import RepoConfig, RunSettings, parse_repo_config
+from reviewer.config import SECONDS_PER_CHUNK, RepoConfig, RunSettings, parse_repo_config
 from reviewer.diff.filters import Evidence, filter_files
 from reviewer.diff.interface import DiffSource
 from reviewer.diff.parse import parse_raw
 from reviewer.diff.select import select_source
-from reviewer.errors import UsageError, first_problem
+from reviewer.errors import BudgetError, UsageError, first_problem
 from reviewer.models import ReviewPlan, SkippedFile, SkipReason
 
 CONFIG_FILES = (".reviewer.toml", "pyproject.toml")
@@ -107,4 +107,22 @@ def _build_plan(settings: RunSettings, environ: Mapping[str, str] | None) -> Rev
         skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         chunks=result.chunks,
         accept_unreviewed=config.accept_unreviewed,
+    )
+
+
+def check_chunk_budget(plan: ReviewPlan, settings: RunSettings) -> None:
+    """Fail closed before any model call when the plan has more chunks than --max-chunks:
+    a run that would take hours is refused at once, with what it would have cost. Never
+    downgraded by LOCAL_LLM_OPTIONAL: the pull request's author decides how large it is."""
+    chunks = len(plan.chunks)
+    if chunks <= settings.max_chunks:
+        return
+    minutes = chunks * SECONDS_PER_CHUNK / 60
+    took = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+    raise BudgetError(
+        f"the diff makes {chunks} chunks, over --max-chunks {settings.max_chunks}: reviewing it "
+        f"would take {chunks} to {2 * chunks} model calls, about {took} at "
+        f"{SECONDS_PER_CHUNK} s a chunk; nothing was sent",
+        "raise --max-chunks (REVIEWER_MAX_CHUNKS) if the job has the time, or review less "
+        "(--include/--exclude, a smaller range)",
     )

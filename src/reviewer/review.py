@@ -39,6 +39,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
+from reviewer.plan import check_chunk_budget
 from reviewer.progress import ReviewProgress, summary
 
 
@@ -223,6 +224,7 @@ def review(
     out = stream if stream is not None else sys.stderr
     started = time.monotonic()
     check_backend_settings(settings)
+    check_chunk_budget(plan, settings)  # before any model call
     if not plan.chunks:
         doc = _document(settings, plan, [], None, [], started)
         out.write(summary(doc))
