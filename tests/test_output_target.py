@@ -60,7 +60,7 @@ def refused(proc: subprocess.CompletedProcess[str], server: HTTPServer, why: str
     first = proc.stderr.splitlines()[0]
     assert first.startswith("reviewer: error: cannot write the findings document"), first
     assert why in first
-    assert "hint: give --output a regular file path" in proc.stderr
+    assert "hint: give --output a file path" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert server.log == []  # refused before the review: no model call
 

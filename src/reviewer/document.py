@@ -106,7 +106,7 @@ def output_target(path: Path) -> Path:
 def _not_a_file(path: Path, why: str) -> DocumentWriteError:
     return DocumentWriteError(
         f"cannot write the findings document {path}: {why}",
-        "give --output a regular file path; print the document with --format json instead",
+        "give --output a file path; print the document with --format json instead",
     )
 
 
