@@ -117,6 +117,7 @@ def test_credential_values_are_removed_whatever_the_name(value: str) -> None:
         "ghp_short",
         "/usr/local/bin:/usr/bin",
         "user@example.com",
+        "/opt/MAKIAVELLIAN_TOOLS_0123456789/bin",
     ],
 )
 def test_ordinary_values_are_kept(value: str) -> None:

@@ -50,8 +50,8 @@ CREDENTIAL_NAME_RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 _URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _TOKEN_PREFIX = re.compile(
-    r"(gh[pousr]_|github_pat_|glpat-|gldt-|glrt-|glcbt-|glptt-|xox[abpors]-|npm_|pypi-|"
-    r"AKIA|ASIA)[A-Za-z0-9_-]{16,}"
+    r"(?<![A-Za-z0-9])(gh[pousr]_|github_pat_|glpat-|gldt-|glrt-|glcbt-|glptt-|xox[abpors]-|"
+    r"npm_|pypi-|AKIA|ASIA)[A-Za-z0-9_-]{16,}"
 )
 CREDENTIAL_VALUE_RULES = (_URL_WITH_PASSWORD, _JWT, _TOKEN_PREFIX)
 
