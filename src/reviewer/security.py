@@ -56,7 +56,6 @@ _TOKEN_PREFIX = re.compile(
 CREDENTIAL_VALUE_RULES = (_URL_WITH_PASSWORD, _JWT, _TOKEN_PREFIX)
 
 
-
 def _matches(how: str, name: str, patterns: tuple[str, ...]) -> bool:
     if how == "exact":
         return name in patterns
