@@ -8,6 +8,7 @@ import pytest
 from reviewer.errors import ExitCode, PolicyError
 from reviewer.security import (
     check_model_url,
+    check_resolved,
     git_env,
     is_credential_name,
     neutralise_lines,
@@ -60,6 +61,23 @@ CREDENTIALS = [
     "GIT_CONFIG_KEY_0",
     "GIT_CONFIG_VALUE_0",
     "GIT_CONFIG_PARAMETERS",
+    "CI_SERVER_TLS_KEY_FILE",
+    "PGPASSFILE",
+    "REDISCLI_AUTH",
+    "SSHPASS",
+    "NETRC",
+    "KUBECONFIG",
+    "TOKEN",
+    "PASSWD",
+    "APIKEY",
+    "GH_ENTERPRISE_TOKEN",
+    "ROOT_PASSWD",
+    "HEROKU_APIKEY",
+    "AZURE_CREDENTIAL",
+    "NPM_CONFIG_AUTHTOKEN",
+    "REGISTRY_AUTH_CONFIG",
+    "HTTP_PASSWORD_FILE",
+    "APP_SECRET_BASE",
 ]
 KEPT = [
     "PATH",
@@ -76,6 +94,8 @@ KEPT = [
     "CI_SERVER_URL",
     "CI_REGISTRY_USER",
     "TOKENIZERS_PARALLELISM",
+    "LAWS_DIR",  # contains a prefix rule's pattern, but not at the start
+    "MY_GIT_CONFIG_KEY_X",
 ]
 
 
@@ -122,6 +142,35 @@ def test_credential_values_are_removed_whatever_the_name(value: str) -> None:
 )
 def test_ordinary_values_are_kept(value: str) -> None:
     assert scrub_environment({"SOME_SETTING": value}) == []
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [["127.0.0.1"], ["::1", "127.0.0.1"], ["10.0.0.5", "fd00::5"], ["169.254.1.1"], ["fe80::1%2"]],
+)
+def test_resolved_local_addresses_pass(addresses: list[str]) -> None:
+    check_resolved("ai", addresses)
+
+
+@pytest.mark.parametrize(
+    ("addresses", "shown"),
+    [
+        (["203.0.113.7"], "resolves to 203.0.113.7,"),
+        (["127.0.0.1", "8.8.8.8"], "resolves to 8.8.8.8,"),
+        (["10.0.0.1", "2001:db8::1", "8.8.8.8"], "resolves to 2001:db8::1,"),
+        ([], "resolves to no address,"),
+        (["not-an-address"], "resolves to not-an-address,"),
+    ],
+)
+def test_resolved_addresses_outside_the_policy_are_refused(
+    addresses: list[str], shown: str
+) -> None:
+    with pytest.raises(PolicyError) as info:
+        check_resolved("a\x1bi", addresses)
+    message = info.value.message
+    assert message.startswith("model URL host 'a\\\\x1bi' ")  # neutralised for the terminal
+    assert shown in message and "outside the local-model policy (loopback" in message
+    assert info.value.hint is not None and "--allow-remote-model" in info.value.hint
 
 
 def test_git_env_is_an_allow_list() -> None:
