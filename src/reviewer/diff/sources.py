@@ -9,6 +9,7 @@ import stat
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from reviewer.config import DEFAULT_CONTEXT_LINES
 from reviewer.diff.binary import BinaryFiles, find_binary, git_at_least, raw_entries
