@@ -3,6 +3,7 @@ environment for git, the model-URL egress policy and neutralising untrusted text
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -223,43 +224,133 @@ def check_model_url(url: str, *, allow_remote: bool) -> None:
 
 # --- terminal neutralising -------------------------------------------------------------------
 
-# C0 and C1 controls, DEL, Unicode line separators and bidirectional controls ("Trojan
-# Source": overrides, isolates and the invisible marks LRM, RLM, ALM): each is shown as an
-# escape so untrusted text cannot move the cursor, recolour, retitle the terminal or reorder
-# what the reader sees. Lone surrogates are escaped too: they cannot be encoded for output.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff]"
+# The one table of characters no output shows raw, used by every escaper (the prompt, the
+# terminal, JSON, Markdown). C0 and C1 controls and DEL move the cursor, recolour or retitle a
+# terminal; line separators break lines where a reader does not see it; bidirectional controls
+# and marks reorder what the reader sees ("Trojan Source"); the rest is invisible text that can
+# hide words or instructions from a human reader while a model still reads them: zero-width
+# spaces and joiners, word joiner and invisible operators, deprecated format controls, BOM,
+# soft hyphen, the combining grapheme joiner, Hangul and Khmer fillers, the Mongolian vowel
+# separator, interlinear annotations, invisible musical format marks, variation selectors and
+# Unicode tag characters (U+E0000-U+E007F, "ASCII smuggling"). Lone surrogates are escaped too:
+# they cannot be encoded for output.
+HIDDEN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x001F),
+    (0x007F, 0x009F),
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x2028, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xD800, 0xDFFF),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF9, 0xFFFB),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE007F),
+    (0xE0100, 0xE01EF),
 )
+# Inserted by us, never taken from input: breaks a workflow command or a Markdown ping
+# without changing what a reader sees.
+ZWSP = "\u200b"
+
+
+@functools.cache
+def hidden_pattern(keep: str = "") -> re.Pattern[str]:
+    """A pattern matching one character of the table, except those in `keep` (a newline or a
+    tab that an output keeps as layout)."""
+    kept = sorted(ord(c) for c in keep)
+    ranges: list[tuple[int, int]] = []
+    for lo, hi in HIDDEN_RANGES:
+        for k in kept:
+            if lo <= k <= hi:
+                if lo < k:
+                    ranges.append((lo, k - 1))
+                lo = k + 1
+        if lo <= hi:
+            ranges.append((lo, hi))
+    body = "".join(
+        escape_char(chr(lo)) + ("-" + escape_char(chr(hi)) if hi > lo else "") for lo, hi in ranges
+    )
+    return re.compile(f"[{body}]")
+
+
+def escape_char(char: str) -> str:
+    """How one character of the table is shown: `\\x1b`, `\\u200b`, `\\U000e0041`."""
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return escape_char(match.group())
+
+
+def escape_hidden(text: str, keep: str = "") -> str:
+    """`text` with every character of the table but those in `keep` shown as an escape (a
+    cheap scan first: most text has none)."""
+    pattern = hidden_pattern(keep)
+    return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
+# A workflow command is a line that starts with `::` after leading whitespace, or (the legacy
+# form the runner still reads anywhere in a line) `##[name]`; stdout and stderr both count.
+# The runner splits lines on LF and CR; leading whitespace is matched within one line, so the
+# scan stays linear.
+_COMMAND_START = re.compile(r"(?:^|(?<=\r))([^\S\r\n]*:):", re.MULTILINE)
+_LEGACY_COMMAND = "##["
+
+
+def defuse_workflow_commands(text: str) -> str:
+    """`text` in which no line can be read as a GitHub Actions workflow command: a zero-width
+    space goes between the colons of a leading `::` and inside every `##[`."""
+    if "::" in text:
+        text = _COMMAND_START.sub(lambda m: m.group(1) + ZWSP + ":", text)
+    return text.replace(_LEGACY_COMMAND, "##" + ZWSP + "[") if _LEGACY_COMMAND in text else text
 
 
 def neutralise_terminal(text: str) -> str:
-    """`text` with every control character shown as an escape (newlines too: one line out)."""
-    return _UNSAFE.sub(_escape, text)
+    """`text` with every character of the table shown as an escape (newlines too: one line
+    out) and no workflow command in it."""
+    return defuse_workflow_commands(escape_hidden(text))
 
 
 def neutralise_lines(text: str) -> str:
     """Like neutralise_terminal, but keeps newlines (CRLF read as one) and tabs (for
     multi-line output)."""
-    return "\n".join(
-        _UNSAFE.sub(lambda m: "\t" if m.group() == "\t" else _escape(m), line)
-        for line in text.replace("\r\n", "\n").split("\n")
-    )
+    return defuse_workflow_commands(escape_hidden(text.replace("\r\n", "\n"), keep="\t\n"))
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON writes an astral character as its UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_escape_hidden(text: str) -> str:
+    """JSON text (or a JSON string literal) with every character of the table written as a
+    `\\uXXXX` escape. C0 controls are left alone: JSON escapes them inside strings and uses
+    newlines and tabs outside them as layout."""
+    pattern = hidden_pattern(_C0)
+    return pattern.sub(_json_escape, text) if pattern.search(text) else text
+
+
+_C0 = "".join(chr(c) for c in range(0x20))
 
 
 def escape_json_text(text: str) -> str:
-    """JSON text with the characters JSON leaves raw but a terminal or an editor acts on (DEL,
-    C1 controls such as the one-byte CSI U+009B, line separators, bidi controls, lone
-    surrogates) written as `\\uXXXX` escapes. Outside strings JSON holds none of them, so the
+    """JSON text with the characters JSON leaves raw but a terminal, an editor or a reader is
+    deceived by (the table above) written as `\\uXXXX` escapes, and the legacy workflow
+    command opener `##[` as `##\\u005b`. Outside strings JSON holds none of them, so the
     result parses to exactly the same value."""
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-_JSON_UNSAFE = re.compile(
-    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+    text = json_escape_hidden(text)
+    return text.replace(_LEGACY_COMMAND, "##\\u005b") if _LEGACY_COMMAND in text else text

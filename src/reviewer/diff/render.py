@@ -5,29 +5,20 @@ line and forge the prompt's delimiters; control characters inside the text are e
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 
 from reviewer.models import DiffLine, FileDiff, FileStatus, LineKind
+from reviewer.security import escape_hidden, hidden_pattern, json_escape_hidden
 
 GUTTER = 6  # digits right-aligned; wider numbers simply widen the gutter
 _BLANK = " " * GUTTER
-# Controls other than tab, DEL, C1, Unicode line/paragraph separators and bidi overrides.
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def clean(text: str) -> str:
-    """`text` with unsafe characters shown as escapes (a cheap scan first: most lines are clean)."""
-    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    """`text` with the characters of security's one table (controls, bidi, invisible and tag
+    characters) shown as escapes, so the model sees `\\u200b` where a reader would see
+    nothing. Tabs stay: they are code."""
+    return escape_hidden(text, keep="\t")
 
 
 def quote_path(path: str) -> str:
@@ -35,7 +26,7 @@ def quote_path(path: str) -> str:
     characters `clean` would escape are JSON escapes here (`\\u007f`, not `\\x7f`), so the
     header still parses back to the exact path: the findings validator reads it back, and a
     model that copies it into its answer names the real file."""
-    return _UNSAFE.sub(_json_escape, json.dumps(path, ensure_ascii=False))
+    return json_escape_hidden(json.dumps(path, ensure_ascii=False))
 
 
 def file_header(f: FileDiff) -> str:
@@ -68,9 +59,8 @@ def render_line(line: DiffLine, *, as_context: bool = False) -> str:
     return f"{line.new_no:>{GUTTER}} {marker}|{text}"
 
 
-# The unsafe set without the newline (the range from \n becomes one from \x0b), to scan a
-# hunk's lines joined by newlines at once.
-_UNSAFE_IN_LINES = re.compile(_UNSAFE.pattern.replace("\x0a", "\x0b"))
+# The table without tab and newline, to scan a hunk's lines joined by newlines at once.
+_UNSAFE_IN_LINES = hidden_pattern("\t\n")
 _MARKERS = {LineKind.ADDED: "+", LineKind.CONTEXT: " "}
 
 
