@@ -11,6 +11,7 @@ import pytest
 from github_fake import FakeGitHub
 from pr_data import INLINE, SUMMARY_ONLY, document, findings
 
+from markdown_html import assert_inert, audit, seen
 from reviewer.errors import ExitCode, PostError
 from reviewer.models import Severity
 from reviewer.post.render import heading
@@ -82,15 +83,15 @@ def test_hostile_text_is_neutralised_and_bodies_stay_within_limits(fake: FakeGit
         assert len(body) <= 65_536
         assert "ghp_abcdefghijklmnopqrstuvwxyz" not in body and "AKIAIOSFODNN7EXAMPLE" not in body
         assert "hunter22" not in body
-        assert re.search(r"(?<![\w`])@(?!\u200b)[A-Za-z]", body.split("`code")[0]) is None
-    assert "<script>" not in hostile and "&lt;script&gt;" in hostile
-    assert "<img" not in hostile
-    assert "javascript:" not in hostile.lower().replace("\t", "") and "data:text" not in hostile
-    assert "@\u200boctocat" in hostile and "@\u200borg/team" in hostile and "dev@example.com" in hostile
-    assert "`code <b> @keep`" in hostile  # code keeps its text
+        assert_inert(body)  # no tag, link, image, ping or reference once GitHub renders it
+    text = seen(hostile)
+    # Shown as the text it is, not acted on.
+    assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
+    assert "[click](javascript:alert(3))" in text and "Ping @octocat and @org/team" in text
+    assert "code <b> @keep" in audit(hostile).codes  # code keeps its text
     # The unclosed fence is closed, so the real marker is the last line and is not in code.
-    assert hostile.rstrip().endswith("<!-- reviewer:fingerprints=fp-hostile -->")
-    assert hostile.count("```") % 2 == 0
+    assert hostile.rstrip().endswith("```\n\n<!-- reviewer:fingerprints=fp-hostile -->")
+    assert audit(hostile).comments == [" reviewer:fingerprints=fp-hostile "]
     assert "truncated by reviewer" in huge and len(huge) < 10_000
 
 
@@ -189,7 +190,7 @@ def test_partial_review_says_so_in_the_summary(fake: FakeGitHub, tmp_path: Path,
     path = tmp_path / "partial.json"
     path.write_text(document(Status.PARTIAL, head="1234567" * 5 + "12345").model_dump_json())
     run_post(path, env)
-    summary = fake.summaries()[0]["body"]
-    assert "**Status:** Partial review: some of the diff was not reviewed" in summary
+    summary = seen(fake.summaries()[0]["body"])
+    assert "Status: Partial review: some of the diff was not reviewed" in summary
     assert "model_timeout: chunk 2 timed out" in summary
     assert "moved on since the review" in summary  # the event's head differs from the document's

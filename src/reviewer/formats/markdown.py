@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from reviewer.formats.common import clean_document
 from reviewer.models import FindingsDocument
-from reviewer.security import neutralise_lines, neutralise_terminal
+from reviewer.security import defuse_workflow_commands
 
 
 class MarkdownFormat:
@@ -13,7 +12,7 @@ class MarkdownFormat:
     def render(self, document: FindingsDocument) -> str:
         from reviewer.post.render import summary_body
 
-        # Often read on a terminal or in a job log before it reaches a page: control
-        # characters (C1 and line separators included) are shown as escapes first.
-        document = clean_document(document, neutralise_terminal, neutralise_lines)
-        return summary_body(document) + "\n"
+        # summary_body shows every hidden character as an escape and makes every field inert
+        # Markdown. Often printed in a job log first: no line may read as a workflow command
+        # (a code block's line could start with `::`).
+        return defuse_workflow_commands(summary_body(document) + "\n")

@@ -20,19 +20,26 @@ from reviewer.models import Finding, FindingsDocument
 from reviewer.post.placement import Placed, Where
 from reviewer.post.sanitize import (
     BODY_LIMIT,
-    backtick_fence,
+    code_span,
+    fenced,
+    has_hidden,
     one_line,
     redact_credentials,
     safe_marker_value,
     sanitize_markdown,
-    strip_controls,
+    show_hidden,
     truncate,
+    truncate_markdown,
 )
 
 SUMMARY_MARKER = "<!-- reviewer:summary -->"
 MESSAGE_LIMIT = 8_000  # per finding; keeps one huge message from crowding out the others
 SUGGESTION_LIMIT = 10_000  # a cut suggestion would be wrong code: longer ones are not offered
 SKIPPED_LISTED = 30  # files named per list in the summary; the rest are counted
+# A rendered message over this is rendered again from a shorter cut: hidden characters shown
+# as escapes can make the Markdown up to 11 times the text, and a body must fit in 65,000.
+MESSAGE_MARKDOWN_LIMIT = 40_000
+PATH_LIMIT = 300  # a location shown in a heading or table cell; the document keeps the path
 _FINGERPRINTS = re.compile(r"<!-- reviewer:fingerprints?=([A-Za-z0-9._:,-]+) -->\s*\Z")
 
 
@@ -48,40 +55,58 @@ def marked_fingerprints(body: str | None) -> list[str]:
     return m.group(1).split(",") if m else []
 
 
-def code_span(text: str) -> str:
-    flat = " ".join(strip_controls(text).split())
-    fence = backtick_fence(flat, minimum=1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}".replace("|", "\\|")
+def location_span(finding: Finding, *, table: bool = False) -> str:
+    where = location(finding)
+    if len(where) > PATH_LIMIT:
+        where = "…" + where[-(PATH_LIMIT - 1) :]  # the end names the file and the line
+    return code_span(where, table=table)
 
 
 def heading(finding: Finding) -> str:
     return (
         f"**{finding.severity.value}** · {finding.category.value} · "
-        f"{code_span(location(finding))} · **{one_line(finding.title)}**"
+        f"{location_span(finding)} · **{one_line(finding.title)}**"
     )
 
 
 def message_markdown(finding: Finding) -> str:
-    return sanitize_markdown(truncate(finding.message, MESSAGE_LIMIT, "message"))
+    rendered = sanitize_markdown(truncate(finding.message, MESSAGE_LIMIT, "message"))
+    if len(rendered) > MESSAGE_MARKDOWN_LIMIT:
+        rendered = sanitize_markdown(truncate(finding.message, MESSAGE_LIMIT // 3, "message"))
+    return rendered
+
+
+_LEFT_OUT = "*A suggested change was left out: {}.*"
 
 
 def suggestion_block(finding: Finding, *, applicable: bool) -> str:
-    """A ```suggestion block (inline) or a plain code block (summary) for the finding's lines."""
+    """A ```suggestion block (inline) or a plain code block (summary) for the finding's lines.
+    Code with hidden characters is shown with them escaped and never offered to apply; code
+    that no fence can hold (a run of 255 backticks) is left out with a note."""
     if finding.suggestion is None:
         return ""
-    if len(finding.suggestion) > SUGGESTION_LIMIT:
-        return "*A suggested change was left out: it is too long to show.*"
-    code = redact_credentials(strip_controls(finding.suggestion)).rstrip("\n")
-    fence = backtick_fence(code)
+    code = show_hidden(redact_credentials(finding.suggestion)).rstrip("\n")
+    if len(code) > SUGGESTION_LIMIT:
+        return _LEFT_OUT.format("it is too long to show")
+    hidden = has_hidden(finding.suggestion)
     # GitHub applies a suggestion to head lines only: a LEFT finding's is shown as code.
-    if applicable and finding.side == "RIGHT":
-        return f"{fence}suggestion\n{code}\n{fence}"
+    offer = applicable and finding.side == "RIGHT" and not hidden
+    block = fenced(code, "suggestion" if offer else "")
+    if block is None:
+        return _LEFT_OUT.format("it holds a run of backticks no code block can contain")
+    if offer:
+        return block
     first, last = line_span(finding)
     lines = f"line {first}" if first == last else f"lines {first}-{last}"
     if finding.side == "LEFT":
         lines = removed_lines(finding)
-    return f"Suggested replacement for {lines}:\n\n{fence}\n{code}\n{fence}"
+    note = (
+        " (not offered to apply: it contains invisible or reordering characters, shown here "
+        "as escapes)"
+        if hidden
+        else ""
+    )
+    return f"Suggested replacement for {lines}{note}:\n\n{block}"
 
 
 def inline_body(finding: Finding) -> str:
@@ -92,7 +117,7 @@ def inline_body(finding: Finding) -> str:
     ]
     body = "\n\n".join(p for p in parts if p)
     return (
-        truncate(body, BODY_LIMIT - 200, "comment")
+        truncate_markdown(body, BODY_LIMIT - 200, "comment")
         + "\n\n"
         + fingerprint_marker([finding.fingerprint])
     )
@@ -100,7 +125,7 @@ def inline_body(finding: Finding) -> str:
 
 def detail(finding: Finding, reason: str = "") -> str:
     """A finding in full, for a review body or the summary."""
-    why = f"\n\n*Not commented inline: {sanitize_markdown(reason)}.*" if reason else ""
+    why = f"\n\n*Not commented inline: {one_line(reason, 500)}.*" if reason else ""
     parts = [heading(finding) + why, message_markdown(finding)]
     parts.append(suggestion_block(finding, applicable=False))
     return "\n\n".join(p for p in parts if p)
@@ -125,7 +150,7 @@ def pack(
             "they are in the findings document (the job's artifact) and the job log.*"
         )
     body = "\n\n".join([header, *kept]) + note + footer
-    return truncate(body, limit, "comment"), len(kept)
+    return truncate_markdown(body, limit, "comment"), len(kept)
 
 
 def review_body(count_inline: int) -> str:
@@ -168,7 +193,8 @@ def _findings_table(placed: Sequence[Placed], show_where: bool) -> str:
     rows = [head, rule]
     for number, p in enumerate(placed, 1):
         f = p.finding
-        row = f"| {number} | {f.severity.value} | {code_span(location(f))} | {one_line(f.title)} |"
+        title = one_line(f.title, table=True)
+        row = f"| {number} | {f.severity.value} | {location_span(f, table=True)} | {title} |"
         rows.append(row + (f" {_WHERE_TEXT[p.where]} |" if show_where else ""))
     return "\n".join(rows)
 
@@ -202,7 +228,7 @@ def _header(document: FindingsDocument, reviewed: str) -> list[str]:
     return [
         SUMMARY_MARKER,
         f"### reviewer: {total} finding{'s' if total != 1 else ''}",
-        f"**Status:** {sanitize_markdown(status_sentence(document))}",
+        f"**Status:** {one_line(status_sentence(document), 2_000)}",
         meta,
         _counts_table(document),
     ]
@@ -223,11 +249,11 @@ def summary_body(
     reviewed = (document.head or "")[:12]
     parts = _header(document, reviewed)
     if head_note:
-        parts.append(f"*{sanitize_markdown(head_note)}*")
+        parts.append(f"*{one_line(head_note, 500)}*")
     if placed:
         parts.append("#### Findings\n\n" + _findings_table(placed, show_where))
     skipped = _skipped(document)
-    footer = "\n\n<sub>reviewer " + document.tool.version
+    footer = "\n\n<sub>reviewer " + one_line(document.tool.version, 100)
     footer += f" · updated {updated_at}</sub>" if updated_at else "</sub>"
     details = [detail(p.finding, p.reason) for p in placed if p.where is Where.SUMMARY]
     if details:
