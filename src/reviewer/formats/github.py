@@ -10,7 +10,7 @@ from reviewer.formats.common import (
     status_sentence,
 )
 from reviewer.models import Finding, FindingsDocument, Severity, Status
-from reviewer.security import neutralise_lines
+from reviewer.security import escape_hidden
 
 COMMANDS = {
     Severity.CRITICAL: "error",
@@ -22,9 +22,10 @@ COMMANDS = {
 
 
 def _clean(text: str) -> str:
-    """Control characters shown as escapes, except CR and LF: escape_data encodes those the
-    way the runner decodes them (%0D, %0A), so they never reach the log raw."""
-    return "\r".join(neutralise_lines(part) for part in text.split("\r"))
+    """Hidden characters shown as escapes, except CR and LF: escape_data encodes those the
+    way the runner decodes them (%0D, %0A), so they never reach the log raw. Nothing else is
+    changed: inside our command a `::` or `##[` is data, and `file` must stay the path."""
+    return escape_hidden(text, keep="\t\n\r")
 
 
 def escape_data(text: str) -> str:

@@ -20,7 +20,7 @@ from reviewer.formats.common import (
     status_sentence,
 )
 from reviewer.models import FindingsDocument
-from reviewer.security import neutralise_terminal
+from reviewer.security import defuse_workflow_commands, neutralise_terminal
 
 
 def _colour() -> bool:
@@ -62,7 +62,9 @@ class TextFormat:
             console.print(Text(f"Left out by policy ({len(policy)}):"))
             for line in bounded([f"  {g.path} ({g.reason})" for g in policy]):
                 console.print(Text(line))
-        return buffer.getvalue()
+        # Wrapping can start a line anywhere in a long message: no line may read as a
+        # workflow command in a job log.
+        return defuse_workflow_commands(buffer.getvalue())
 
 
 def _table(document: FindingsDocument) -> Table:
