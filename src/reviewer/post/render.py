@@ -132,9 +132,18 @@ def detail(finding: Finding, reason: str = "") -> str:
 
 
 def pack(
-    header: str, blocks: Sequence[str], footer: str, limit: int = BODY_LIMIT
+    header: str,
+    blocks: Iterable[str],
+    footer: str,
+    limit: int = BODY_LIMIT,
+    total: int | None = None,
 ) -> tuple[str, int]:
-    """header + as many blocks as fit + footer; returns the body and how many blocks fit."""
+    """header + as many blocks as fit + footer; returns the body and how many blocks fit.
+    `blocks` may be lazy (then `total` says how many): those after the first that does not
+    fit are never rendered, so a huge document costs what fits."""
+    if total is None:
+        blocks = list(blocks)
+        total = len(blocks)
     size = len(header) + len(footer) + 400  # room for the overflow note
     kept: list[str] = []
     for block in blocks:
@@ -143,8 +152,8 @@ def pack(
         kept.append(block)
         size += len(block) + 2
     note = ""
-    if len(kept) < len(blocks):
-        left = len(blocks) - len(kept)
+    if len(kept) < total:
+        left = total - len(kept)
         note = (
             f"\n\n*{left} more finding(s) did not fit in GitHub's comment size limit; "
             "they are in the findings document (the job's artifact) and the job log.*"
@@ -255,11 +264,12 @@ def summary_body(
     skipped = _skipped(document)
     footer = "\n\n<sub>reviewer " + one_line(document.tool.version, 100)
     footer += f" · updated {updated_at}</sub>" if updated_at else "</sub>"
-    details = [detail(p.finding, p.reason) for p in placed if p.where is Where.SUMMARY]
-    if details:
+    in_full = [p for p in placed if p.where is Where.SUMMARY]
+    details = (detail(p.finding, p.reason) for p in in_full)
+    if in_full:
         title = "#### Not commented inline" if show_where else "#### Details"
         parts.append(title)
     header = "\n\n".join(parts)
     tail = ("\n\n" + skipped if skipped else "") + footer
-    body, _ = pack(header, details, tail)
+    body, _ = pack(header, details, tail, total=len(in_full))
     return body

@@ -1,0 +1,106 @@
+"""Rendering is linear in its input, whatever the input: the hostile shapes that were
+quadratic (brackets for the link pattern, backtick runs of every length for the code-span
+search, unclosed fences) cost about four times as much at four times the size. Timing is
+compared, never asserted absolutely: the smallest of several runs at n and 4n, against a
+generous ratio (linear is 4, quadratic 16; the machine may be busy)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from markdown_html import assert_inert
+from reviewer.formats import render
+from reviewer.models import (
+    Category,
+    Finding,
+    FindingsDocument,
+    ModelInfo,
+    Severity,
+    Status,
+    ToolInfo,
+)
+from reviewer.post.placement import Placed, Where
+from reviewer.post.render import fallback_review_body, inline_body, summary_body
+from reviewer.post.sanitize import code_span, one_line, sanitize_markdown
+
+
+def _ticks(n: int) -> str:
+    runs, k = [], 1
+    while sum(len(r) for r in runs) < n:
+        runs.append("`" * (k % 300) + " ")
+        k += 1
+    return "".join(runs)[:n]
+
+
+def _repeat(unit: str) -> Callable[[int], str]:
+    return lambda n: (unit * (n // len(unit) + 1))[:n]
+
+
+SHAPES: dict[str, Callable[[int], str]] = {
+    "brackets": _repeat("["),
+    "link openers": _repeat("]("),
+    "images": _repeat("!["),
+    "backtick runs of every length": _ticks,
+    "escaped backticks": _repeat("\\`"),
+    "unclosed fences": _repeat("```\n"),
+    "tilde fences": _repeat("~~~~\n```\n"),
+    "pings": _repeat("@a"),
+    "angle brackets": _repeat("<"),
+    "commands": _repeat(" \n::"),
+    "hidden": _repeat("\U000e0041\u200b"),
+    "credentials": _repeat("token = "),
+}
+RENDERERS: dict[str, Callable[[str], str]] = {
+    "message": sanitize_markdown,
+    "title": lambda t: one_line(t, 10**9),
+    "code span": code_span,
+}
+N = 25_000
+
+
+def _best(fn: Callable[[str], str], text: str, runs: int = 4) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("renderer", list(RENDERERS))
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_four_times_the_input_costs_about_four_times_the_time(shape: str, renderer: str) -> None:
+    fn, make = RENDERERS[renderer], SHAPES[shape]
+    small, large = _best(fn, make(N)), _best(fn, make(4 * N))
+    if large < 0.02:  # too quick to time well: measure bigger inputs
+        small, large = _best(fn, make(8 * N)), _best(fn, make(32 * N))
+    assert large / small < 8, (shape, renderer, small, large)
+
+
+def test_a_hundred_findings_of_8000_brackets_render_and_stay_inert() -> None:
+    # The issue's case: over a minute with the old link pattern; now a fraction of a second.
+    findings = tuple(
+        Finding(
+            path=f"f{i}.py", line=1, end_line=1, severity=Severity.HIGH, category=Category.BUG,
+            title="[" * 8000, message="[" * 8000, suggestion="[" * 8000, fingerprint=f"fp{i}",
+        )
+        for i in range(100)
+    )
+    doc = FindingsDocument(
+        status=Status.COMPLETE, tool=ToolInfo(version="1"), model=ModelInfo(backend="o", name="m"),
+        findings=findings,
+    )
+    bodies = [
+        summary_body(doc),
+        summary_body(doc, [Placed(f, Where.SUMMARY) for f in findings]),
+        fallback_review_body([Placed(f, Where.REVIEW) for f in findings])[0],
+        render(doc, "markdown"),
+        *(inline_body(f) for f in findings),
+    ]
+    for body in bodies:
+        assert len(body) <= 65_536
+        assert_inert(body)
+    assert "more finding(s) did not fit" in bodies[1]
