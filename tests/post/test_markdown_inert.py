@@ -4,6 +4,8 @@ mention, team ping or reference, and code stays exactly the code (tests/markdown
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +83,9 @@ def test_every_field_renders_inert_in_inline_comments_the_review_body_and_markdo
     body, _ = fallback_review_body([Placed(f, Where.REVIEW) for f in document.findings])
     assert_inert(body)
     assert_inert(render(document, "markdown"))
+    # reviewdog posts rdjson messages as Markdown comments.
+    for diagnostic in json.loads(render(document, "rdjson"))["diagnostics"]:
+        assert_inert(diagnostic["message"])
 
 
 @PROPERTY

@@ -27,10 +27,16 @@ def _range(finding: Finding) -> dict[str, Any]:
 
 
 def diagnostic(finding: Finding) -> dict[str, Any]:
+    from reviewer.post.sanitize import backtick_fence, has_hidden, one_line, sanitize_markdown
+
     left = finding.side == "LEFT"
-    note = f" ({removed_lines(finding)})" if left else ""
+    note = f" ({removed_lines(finding)})" if left else ""  # ours: plain words
+    # reviewdog posts the message as Markdown in a pull-request comment: it gets the same
+    # treatment as our own comments (no tag, link, image, ping or reference can form).
+    message = f"\\[{finding.severity.value}\\] {one_line(finding.title)}{note}"
+    body = sanitize_markdown(finding.message)
     item: dict[str, Any] = {
-        "message": f"[{finding.severity.value}] {finding.title}{note}\n\n{finding.message}".strip(),
+        "message": f"{message}\n\n{body}" if body else message,
         "location": {"path": finding.path, "range": _range(finding)},
         "severity": SEVERITIES[finding.severity],
         "source": SOURCE,
@@ -38,10 +44,11 @@ def diagnostic(finding: Finding) -> dict[str, Any]:
     }
     # A suggestion replaces the range it names: on the head line a LEFT finding points at, it
     # would replace other code, so it is left to the message's reader (the document has it).
-    if finding.suggestion is not None and not left:
-        text = (
-            finding.suggestion if finding.suggestion.endswith("\n") else finding.suggestion + "\n"
-        )
+    # reviewdog fences the suggestion itself: offer only code a fence can hold and that has no
+    # hidden character, as `reviewer post` does.
+    code = finding.suggestion
+    if code is not None and not left and backtick_fence(code) is not None and not has_hidden(code):
+        text = code if code.endswith("\n") else code + "\n"
         item["suggestions"] = [{"range": _range(finding), "text": text}]
     return item
 

@@ -22,6 +22,15 @@ from reviewer.formats.common import (
 from reviewer.models import FindingsDocument
 from reviewer.security import defuse_workflow_commands, neutralise_terminal
 
+FIELD_LIMIT = 500  # characters of one field shown in the table; the document keeps them all
+
+
+def _shown(text: str) -> str:
+    """One field for the terminal: bounded (a forged document's field can be megabytes, and
+    laying out a table costs per character) and neutralised."""
+    cut = text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
+    return neutralise_terminal(cut)
+
 
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -33,7 +42,7 @@ class TextFormat:
     def render(self, document: FindingsDocument) -> str:
         # Every string is shown with its control characters as escapes: paths, titles and
         # error messages come from diffs and models, and this goes to a terminal.
-        document = clean_document(document, neutralise_terminal)
+        document = clean_document(document, _shown)
         buffer = io.StringIO()
         colour = _colour()
         console = Console(
