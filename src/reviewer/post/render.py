@@ -55,11 +55,16 @@ def marked_fingerprints(body: str | None) -> list[str]:
     return m.group(1).split(",") if m else []
 
 
+def bounded_span(text: str, *, table: bool = False) -> str:
+    """A code span of at most PATH_LIMIT characters of `text` (a forged document's field can
+    be megabytes): the end is kept, it names the file and the line."""
+    if len(text) > PATH_LIMIT:
+        text = "…" + text[-(PATH_LIMIT - 1) :]
+    return code_span(text, table=table)
+
+
 def location_span(finding: Finding, *, table: bool = False) -> str:
-    where = location(finding)
-    if len(where) > PATH_LIMIT:
-        where = "…" + where[-(PATH_LIMIT - 1) :]  # the end names the file and the line
-    return code_span(where, table=table)
+    return bounded_span(location(finding), table=table)
 
 
 def heading(finding: Finding) -> str:
@@ -214,14 +219,14 @@ def _skipped(document: FindingsDocument) -> str:
     unreviewed, policy = left_out(document)
     sections = []
     if unreviewed:
-        items = [f"- {code_span(g.path)}: {one_line(g.describe(), 120)}" for g in unreviewed]
+        items = [f"- {bounded_span(g.path)}: {one_line(g.describe(), 120)}" for g in unreviewed]
         sections.append(
             f"#### Not reviewed ({len(items)})\n\n"
             "The model did not see these changed lines, and no rule of the base branch left "
             "them out:\n\n" + "\n".join(bounded(items, SKIPPED_LISTED))
         )
     if policy:
-        items = [f"- {code_span(g.path)}: {one_line(g.reason, 80)}" for g in policy]
+        items = [f"- {bounded_span(g.path)}: {one_line(g.reason, 80)}" for g in policy]
         sections.append(
             f"#### Skipped files ({len(items)})\n\n" + "\n".join(bounded(items, SKIPPED_LISTED))
         )
@@ -230,7 +235,7 @@ def _skipped(document: FindingsDocument) -> str:
 
 def _header(document: FindingsDocument, reviewed: str) -> list[str]:
     model = document.model
-    meta = f"**Model:** {code_span(model.backend + ' ' + model.name)}"
+    meta = f"**Model:** {bounded_span(model.backend + ' ' + model.name)}"
     if reviewed:
         meta += f" · **Reviewed:** {code_span(reviewed)}"
     total = len(document.findings)

@@ -41,16 +41,23 @@ _CREDENTIALS = (
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),
 )
+# A literal each pattern needs: a pattern runs only on text that has it (a scan in C is many
+# times cheaper than the pattern's own).
+_NEEDS = (("-----BEGIN ",), ("gh",), ("github_pat_",), ("AKIA", "ASIA"), ("xox",), ("sk-",))
 # `password = hunter2`: keep the key (it explains the finding), redact the value.
 _ASSIGNMENT = re.compile(
     r"(?i)\b((?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token|token)"
     r"[\"']?\s*[:=]\s*)([\"']?)([^\s\"'`,;]{4,})"
 )
-# Every ASCII punctuation character, backslash-escaped (str.translate: one pass in C).
-_ESCAPED = str.maketrans({c: "\\" + c for c in string.punctuation})
-# What GitHub links in rendered text: @user, @org/team, owner/repo@sha, e-mail addresses,
-# #12, owner/repo#12, GH-12, bare URLs and www. addresses.
-_LINKABLE = re.compile(r"[@#]|:(?=//)|(?i:www)(?=\.)|(?i:gh-)(?=[0-9])")
+_ASSIGNMENT_NEEDS = ("pass", "pwd", "secret", "key", "token")
+# Every ASCII punctuation character backslash-escaped, and a zero-width space after `@` and
+# `#` (mentions, team pings, owner/repo@sha, e-mail addresses, #12, owner/repo#12): one
+# str.translate, a single pass in C.
+_ESCAPED = str.maketrans(
+    {c: "\\" + c + (ZWSP if c in "@#" else "") for c in string.punctuation}
+)
+# The rest of what GitHub links in rendered text: bare URLs, www. addresses, GH-12.
+_LINKABLE = re.compile(r":(?=//)|(?i:www)(?=\.)|(?i:gh-)(?=[0-9])")
 _TICKS = re.compile(r"`+")
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
@@ -61,8 +68,12 @@ _HIDDEN_IN_LINES = hidden_pattern("\t\n")
 
 def redact_credentials(text: str) -> str:
     """Replace anything that looks like a secret; applied to code too (suggestions)."""
-    for pattern in _CREDENTIALS:
-        text = pattern.sub(REDACTED, text)
+    for pattern, needs in zip(_CREDENTIALS, _NEEDS, strict=True):
+        if any(literal in text for literal in needs):
+            text = pattern.sub(REDACTED, text)
+    lower = text.lower()
+    if not any(literal in lower for literal in _ASSIGNMENT_NEEDS):
+        return text
     return _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
@@ -89,7 +100,9 @@ def safe_marker_value(value: str) -> str:
 def prose(text: str) -> str:
     """Text shown literally: no Markdown, no HTML, nothing GitHub links. `text` holds no
     hidden character (callers show them first)."""
-    text = _LINKABLE.sub(lambda m: m.group() + ZWSP, text)
+    lower = text.lower()
+    if "://" in text or "www" in lower or "gh-" in lower:
+        text = _LINKABLE.sub(lambda m: m.group() + ZWSP, text)
     return text.translate(_ESCAPED)
 
 
