@@ -84,8 +84,10 @@ def test_no_format_writes_a_hidden_character_raw(format_name: str) -> None:
         assert char not in out, (format_name, name)
     if format_name == "json":
         assert FindingsDocument.model_validate_json(out) == document  # same value, escaped bytes
-    elif format_name in ("sarif", "rdjson", "rdjsonl"):
+    elif format_name == "sarif":
         assert "t\\udb40\\udc41\\udb40\\udc7f\\u200b" in out  # JSON escapes, same value
+    elif format_name in ("rdjson", "rdjsonl"):  # inert Markdown for reviewdog: shown escapes
+        assert "t" + "\\\\" * 2 + "U000e0041" in out
     elif format_name == "text":  # the table cuts long cells; the start is shown
         assert "t\\U000e0041\\U000e007f\\u200b\\u200d\\u2060" in out
     else:
