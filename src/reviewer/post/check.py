@@ -11,7 +11,7 @@ from reviewer.document import verdict
 from reviewer.errors import ExitCode, PostError
 from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.post.github import GitHubClient, GitHubForbidden
-from reviewer.post.sanitize import one_line
+from reviewer.post.sanitize import plain_line
 from reviewer.post.target import Target
 
 
@@ -32,7 +32,7 @@ class CheckRun:
             "head_sha": self.head_sha,
             "status": "completed",
             "conclusion": self.conclusion,
-            "output": {"title": one_line(self.title), "summary": self.summary},
+            "output": {"title": plain_line(self.title), "summary": self.summary},
         }
 
 

@@ -175,6 +175,13 @@ def inline(line: str, *, table: bool = False) -> str:
     return "".join(out)
 
 
+def plain_line(text: str, limit: int = 200) -> str:
+    """A field GitHub shows as plain text (a check run's title): one line, hidden characters
+    shown, credentials redacted, bounded; no Markdown escaping, which would show."""
+    flat = " ".join(show_hidden(redact_credentials(text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def one_line(text: str, limit: int = 200, *, table: bool = False) -> str:
     """A title, a reason, a table cell: one line, hidden characters shown, bounded."""
     flat = " ".join(show_hidden(redact_credentials(text)).split())
