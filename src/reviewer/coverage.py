@@ -4,7 +4,7 @@ complete only when no changed line is unreviewed."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 
 from reviewer.models import (
     CHUNK_FAILED,
@@ -18,6 +18,7 @@ from reviewer.models import (
 )
 
 UNREVIEWED_KIND = "unreviewed"
+ADDED_NOT_SENT = "added_lines_not_sent"
 NAMED_FILES = 5  # files named in the one-line message; the rest are counted
 
 
@@ -36,7 +37,6 @@ def _sent_file(
     total: tuple[int, int],
     sent: tuple[set[int], set[int]],
     seen: tuple[set[int], set[int]],
-    accepted: Collection[str],
 ) -> FileCoverage:
     (added, removed), (sent_a, sent_r), (seen_a, seen_r) = total, sent, seen
     groups = []
@@ -45,14 +45,13 @@ def _sent_file(
         groups.append(
             NotSeen(reason=CHUNK_FAILED, policy=False, added=failed[0], removed=failed[1])
         )
-    # Every added line of a sent file is in a chunk (chunking.py); removed lines only once
-    # ChunkFile.removed_lines shows them.
+    # Every changed line of a kept file is in exactly one chunk (chunking.py): a line in none is
+    # a bug, counted as unreviewed and never forgiven, so it can only fail closed.
     unsent = (max(0, added - len(sent_a)), max(0, removed - len(sent_r)))
     if unsent[0]:
-        groups.append(NotSeen(reason="not_sent", policy=False, added=unsent[0]))
+        groups.append(NotSeen(reason=ADDED_NOT_SENT, policy=False, added=unsent[0]))
     if unsent[1]:
-        policy = REMOVED_NOT_SENT in accepted
-        groups.append(NotSeen(reason=REMOVED_NOT_SENT, policy=policy, removed=unsent[1]))
+        groups.append(NotSeen(reason=REMOVED_NOT_SENT, policy=False, removed=unsent[1]))
     return FileCoverage(
         path=path,
         added=added,
@@ -73,7 +72,6 @@ def coverage(plan: ReviewPlan, seen_chunks: Iterable[Chunk]) -> Coverage:
             (f.added, f.removed),
             sent.get(f.path, empty),
             seen.get(f.path, empty),
-            plan.accept_unreviewed,
         )
         for f in plan.files
     ]
@@ -103,7 +101,7 @@ def coverage(plan: ReviewPlan, seen_chunks: Iterable[Chunk]) -> Coverage:
 
 # Lines not seen because the model did not answer: the chunk errors already say why, and
 # LOCAL_LLM_OPTIONAL may forgive them. Every other unreviewed reason is a scope hole.
-MODEL_REASONS = frozenset({CHUNK_FAILED, "not_sent"})
+MODEL_REASONS = frozenset({CHUNK_FAILED})
 
 
 def unreviewed(cov: Coverage) -> list[tuple[str, str]]:

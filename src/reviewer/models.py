@@ -285,4 +285,3 @@ class ReviewPlan(Frozen):
     files: tuple[FileDiff, ...] = ()  # the files to review
     skipped: tuple[SkippedFile, ...] = ()
     chunks: tuple[Chunk, ...] = ()
-    accept_unreviewed: tuple[str, ...] = ()  # reasons the trusted config accepts as policy

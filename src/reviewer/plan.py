@@ -106,7 +106,6 @@ def _build_plan(settings: RunSettings, environ: Mapping[str, str] | None) -> Rev
         files=tuple(sorted((f for f in kept if f.path not in too_large), key=lambda f: f.path)),
         skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         chunks=result.chunks,
-        accept_unreviewed=config.accept_unreviewed,
     )
 
 
