@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,21 +21,27 @@ from reviewer.diff import sources  # noqa: E402
 from reviewer.diff.sources import MAX_DIFF_BYTES, PatchFileSource  # noqa: E402
 from reviewer.errors import DiffError  # noqa: E402
 
+# A small launcher measures the child: the peak RSS a process reports keeps the high-water mark
+# of the process it was forked from, so measured straight from pytest (hundreds of MB after a
+# long session) it would say more about pytest than about reviewer.
+_LAUNCHER = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False).returncode
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
 
 def run_measured(
     args: list[str], env: dict[str, str], cwd: Path, stdin: IO[bytes] | None = None
 ) -> tuple[int, str, int]:
-    """Run `reviewer run ARGS`; return the exit code, stderr and the peak RSS in KiB."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reviewer", "run", *args],
+    """Run `reviewer run ARGS`; return the exit code, stderr and its peak RSS in KiB."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "reviewer", "run", *args],
         env=env, cwd=cwd, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        capture_output=True, timeout=120, check=False,
     )
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode()  # ends when the process closes stderr, at exit
-    _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err, usage.ru_maxrss
+    code, rss_kib = (int(n) for n in proc.stdout.split())
+    return code, proc.stderr.decode(), rss_kib
 
 
 def test_diff_file_dev_zero_is_refused_with_bounded_memory(
