@@ -15,6 +15,7 @@ from reviewer.models import (
     FindingsDocument,
     ModelInfo,
     ReviewPlan,
+    SkippedFile,
     Status,
     ToolInfo,
 )
@@ -74,3 +75,39 @@ def test_lines_of_a_chunk_the_model_did_not_answer_are_chunk_failed() -> None:
     assert (group.reason, group.added, group.removed, group.policy) == ("chunk_failed", 3, 2, False)
     # A model that did not answer is what LOCAL_LLM_OPTIONAL may forgive: not a scope hole.
     assert left_out_unreviewed(cov) == (0, 0, 0)
+
+
+def _skipped(path: str, reason: str, policy: bool, added: int) -> SkippedFile:
+    return SkippedFile(path=path, reason=reason, policy=policy, added=added, removed=1)
+
+
+def test_totals_split_seen_policy_and_unreviewed_and_name_the_files() -> None:
+    plan, chunk = _plan({1, 2}, {4, 5})  # one added line in no chunk
+    skipped = (
+        _skipped("package-lock.json", "lockfile", True, 7),
+        *(_skipped(f"vendor/m{i}.py", "vendored", False, 2) for i in range(6)),
+    )
+    plan = plan.model_copy(update={"skipped": skipped})
+    cov = coverage(plan, [chunk])
+    assert (cov.added, cov.removed) == (3 + 7 + 12, 2 + 1 + 6)
+    assert (cov.added_seen, cov.removed_seen) == (2, 2)
+    assert (cov.added_policy, cov.removed_policy) == (7, 1)
+    assert (cov.added_unreviewed, cov.removed_unreviewed) == (1 + 12, 6)
+    assert cov.files_unreviewed == 7
+    assert [f.path for f in cov.files] == sorted(f.path for f in cov.files)
+    assert cov.files[0].path == "app.py"
+    entry = unreviewed_entry(cov)
+    assert entry is not None and entry.kind == "unreviewed"
+    assert entry.message == (
+        "13 added and 6 removed line(s) were not reviewed: app.py (added_lines_not_sent), "
+        "vendor/m0.py (vendored), vendor/m1.py (vendored), vendor/m2.py (vendored), "
+        "vendor/m3.py (vendored) and 2 more"
+    )
+
+
+def test_five_files_are_named_without_a_count() -> None:
+    plan, chunk = _plan({1, 2, 3}, {4, 5})
+    skipped = tuple(_skipped(f"gen/g{i}.py", "generated", False, 1) for i in range(5))
+    cov = coverage(plan.model_copy(update={"skipped": skipped}), [chunk])
+    entry = unreviewed_entry(cov)
+    assert entry is not None and entry.message.endswith("gen/g4.py (generated)")
