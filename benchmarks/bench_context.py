@@ -27,10 +27,10 @@ from typing import Any
 
 from genrepo import commit_all, git
 
-from reviewer.config import RunSettings
+from reviewer.chunks.prompt import prompt_overhead_tokens
 from reviewer.errors import ReviewerError
 from reviewer.models import DiffLine, Hunk, LineKind, ReviewPlan
-from reviewer.prompt import prompt_overhead_tokens
+from reviewer.settings.config import RunSettings
 
 CONTEXTS = (0, 1, 2, 3, 5, 8)
 # (project, old release, new release): small releases, about the size of a pull request.
@@ -70,7 +70,7 @@ def sample(
     repo: Path, base: str, head: str, context_lines: int, blobs: Blobs | None = None
 ) -> Sample:
     """The plan's counts for one range at one context size."""
-    from reviewer.plan import build_plan
+    from reviewer.plan.build import build_plan
 
     settings = RunSettings(repo=repo, base=base, head=head, context_lines=context_lines)
     plan = build_plan(settings, {})

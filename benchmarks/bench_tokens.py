@@ -2,8 +2,8 @@
 sends each changed file whole (system prompt + the file at head, one request per file), and the
 chunking-stability check: after a one-file push, only that file's chunks may change.
 
-Both sides use the same estimator (reviewer.prompt.estimate_tokens), so the ratio is fair even
-where the estimate is off; part 3 reports the server's real counts beside it."""
+Both sides use the same estimator (reviewer.chunks.prompt.estimate_tokens), so the ratio is
+fair even where the estimate is off; part 3 reports the server's real counts beside it."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from typing import Any
 
 from genrepo import GeneratedPR, git, push_one_file
 
-from reviewer.config import RunSettings
-from reviewer.models import Chunk, ReviewPlan
-from reviewer.prompt import (
+from reviewer.chunks.prompt import (
     MESSAGE_OVERHEAD_TOKENS,
     SYSTEM_PROMPT,
     estimate_tokens,
     render_user_message,
 )
+from reviewer.models import Chunk, ReviewPlan
+from reviewer.settings.config import RunSettings
 
 
 def build(pr: GeneratedPR, head: str | None = None) -> ReviewPlan:
-    from reviewer.plan import build_plan  # lands with the diff pipeline
+    from reviewer.plan.build import build_plan  # lands with the diff pipeline
 
     return build_plan(RunSettings(repo=pr.repo, base=pr.base, head=head or pr.head))
 

@@ -12,9 +12,9 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from reviewer.config import RunSettings
+from reviewer.chunks.prompt import estimate_tokens
 from reviewer.models import Chunk, ChunkFile
-from reviewer.prompt import estimate_tokens
+from reviewer.settings.config import RunSettings
 
 MODEL = "qwen2.5-coder:7b"
 DIGEST = "9f438cb9cd581fc025612d27f7c1a6669ff83a8bb0ed86c94fcf4c5440555697"

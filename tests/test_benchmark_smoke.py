@@ -9,14 +9,12 @@ import sys
 import tarfile
 from pathlib import Path
 
+import fakeserver  # benchmarks/ is on the path (pyproject: pytest pythonpath)
+import genrepo
 import httpx
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-import fakeserver  # noqa: E402
-import genrepo  # noqa: E402
 
 
 def changed_files(repo: Path, rev_range: str) -> list[str]:

@@ -14,10 +14,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from model_fakes import answer, finding, serve_ollama_chat, serve_ollama_preflight  # noqa: E402
-from reviewer.cli import app  # noqa: E402
+from reviewer.cli.app import app
+from tests.model_fakes import answer, finding, serve_ollama_chat, serve_ollama_preflight
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6Z3JvdXAvcHJvaiJ9.c2lnbmF0dXJlLW1hcmtlcg"
 # Each value is unique and appears nowhere else, so finding it anywhere is a leak.

@@ -12,15 +12,11 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "formats"))
-
-from format_docs import make_document  # noqa: E402
-
-from model_fakes import answer, requests_to, serve_ollama_chat, serve_ollama_preflight  # noqa: E402
-from reviewer.formats import FORMAT_NAMES, render  # noqa: E402
-from reviewer.models import Finding, FindingsDocument  # noqa: E402
-from reviewer.security import escape_char, neutralise_lines, neutralise_terminal  # noqa: E402
+from reviewer.formats import FORMAT_NAMES, render
+from reviewer.models import Finding, FindingsDocument
+from reviewer.security import escape_char, neutralise_lines, neutralise_terminal
+from tests.formats.format_docs import make_document
+from tests.model_fakes import answer, requests_to, serve_ollama_chat, serve_ollama_preflight
 
 HIDDEN = {
     "tag character": "\U000e0041",

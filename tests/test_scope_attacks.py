@@ -15,12 +15,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "diff"))
-
-from gitrepo_helpers import GitRepo  # noqa: E402
-
-from model_fakes import (  # noqa: E402
+from tests.diff.gitrepo_helpers import GitRepo
+from tests.model_fakes import (
     answer,
     requests_to,
     serve_ollama_chat,

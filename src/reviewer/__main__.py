@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewer.cli import main
+from reviewer.cli.app import main
 
 if __name__ == "__main__":
     main()

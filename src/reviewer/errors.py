@@ -54,6 +54,28 @@ class ModelError(ReviewerError):
         self.kind = kind
 
 
+class InvalidAnswerError(ModelError):
+    """The answer cannot be used (not the findings JSON, or cut off at the token cap). The
+    review loop retries the chunk once, then counts it as failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "invalid_answer",
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+    ) -> None:
+        super().__init__(
+            message,
+            "a model or server that ignores the JSON schema; try another model, "
+            "or raise --num-predict if the answer was cut off",
+            kind=kind,
+        )
+        # What the unusable answer cost, so the run's token counts stay true.
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+
 class BudgetError(ReviewerError):
     """The review is larger than the run may spend (--max-chunks): not reviewed, exit 3."""
 

@@ -18,10 +18,16 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from model_fakes import APP_DIFF, answer, requests_to, serve_ollama_chat, serve_ollama_preflight
 from reviewer.backends.lock import lock_dir, lock_path, lock_timeout, server_lock
-from reviewer.config import RunSettings
 from reviewer.errors import ConfigError, ModelError
+from reviewer.settings.config import RunSettings
+from tests.model_fakes import (
+    APP_DIFF,
+    answer,
+    requests_to,
+    serve_ollama_chat,
+    serve_ollama_preflight,
+)
 
 OTHER_UID = 65534  # nobody
 

@@ -11,7 +11,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from model_fakes import (
+from reviewer.backends import make_backend
+from reviewer.backends.interface import MAX_ANSWER_BYTES, ChunkFailedError, TransientModelError
+from reviewer.backends.ollama import OllamaBackend, with_default_tag
+from reviewer.chunks.prompt import findings_schema
+from reviewer.errors import ConfigError, InvalidAnswerError, ModelError, UsageError
+from reviewer.settings.config import RunSettings
+from tests.model_fakes import (
     DIGEST,
     MODEL,
     answer,
@@ -24,17 +30,6 @@ from model_fakes import (
     serve_ollama_preflight,
     split_response,
 )
-from reviewer.backends import make_backend
-from reviewer.backends.interface import (
-    MAX_ANSWER_BYTES,
-    ChunkFailedError,
-    InvalidAnswerError,
-    TransientModelError,
-)
-from reviewer.backends.ollama import OllamaBackend, with_default_tag
-from reviewer.config import RunSettings
-from reviewer.errors import ConfigError, ModelError, UsageError
-from reviewer.prompt import findings_schema
 
 
 def settings_for(server: HTTPServer, **over: Any) -> RunSettings:

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from model_fakes import (
+from reviewer.backends import make_backend
+from reviewer.backends.interface import ChunkFailedError, TransientModelError
+from reviewer.backends.openai import OpenAICompatibleBackend
+from reviewer.chunks.prompt import findings_schema
+from reviewer.errors import ConfigError, InvalidAnswerError, ModelError, UsageError
+from reviewer.settings.config import Backend
+from tests.model_fakes import (
     MODEL,
     answer,
     backend_settings,
@@ -17,12 +23,6 @@ from model_fakes import (
     requests_to,
     serve_openai_models,
 )
-from reviewer.backends import make_backend
-from reviewer.backends.interface import ChunkFailedError, InvalidAnswerError, TransientModelError
-from reviewer.backends.openai import OpenAICompatibleBackend
-from reviewer.config import Backend
-from reviewer.errors import ConfigError, ModelError, UsageError
-from reviewer.prompt import findings_schema
 
 
 def backend_for(server: HTTPServer, **over: Any) -> OpenAICompatibleBackend:

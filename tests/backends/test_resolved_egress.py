@@ -17,8 +17,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from model_fakes import APP_DIFF, answer, finding, serve_ollama_chat, serve_ollama_preflight
-from reviewer.cli import app
+from reviewer.cli.app import app
+from tests.model_fakes import APP_DIFF, answer, finding, serve_ollama_chat, serve_ollama_preflight
 
 REAL_GETADDRINFO = socket.getaddrinfo
 PUBLIC = "203.0.113.7"  # TEST-NET-3: never routed

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.deploy.shipfiles import ROOT, load
 
 from reviewer.models import (
     Category,
@@ -22,6 +21,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
+from tests.deploy.shipfiles import ROOT, load
 
 STEPS = {s.get("id"): s for s in load(ROOT / "action.yml")["runs"]["steps"]}
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from tests.deploy.shipfiles import ROOT
 
 TOOLS = ROOT / ".venv" / "bin"

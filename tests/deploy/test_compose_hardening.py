@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tests.deploy.shipfiles import COMPOSE, load
 
 BASE = load(COMPOSE / "docker-compose.yml")

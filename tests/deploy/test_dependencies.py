@@ -10,6 +10,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
 from tests.deploy.shipfiles import ROOT
 
 SRC = ROOT / "src" / "reviewer"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.deploy.shipfiles import COMPOSE, ROOT, WORKFLOW_FILES, load
 
 # name[:tag]@sha256:<64 hex>; the tag is kept for the reader, the digest decides.

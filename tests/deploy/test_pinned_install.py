@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
 from tests.deploy.shipfiles import ROOT, load
 
 RUNTIME_LOCK = ROOT / "requirements" / "action.txt"

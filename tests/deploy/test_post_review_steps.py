@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.deploy.shipfiles import ROOT, load
 
 (JOB,) = load(ROOT / "examples" / "post-review.yml")["jobs"].values()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.deploy.shipfiles import ROOT, WORKFLOW_FILES, load, triggers
 
 ACTION = load(ROOT / "action.yml")

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from reviewer.config import RepoConfig
 from reviewer.diff.filters import filter_files, glob_match
 from reviewer.diff.parse import parse_diff
 from reviewer.models import SkipReason
+from reviewer.settings.config import RepoConfig
 
 
 def _new_file(path: str, lines: Sequence[str]) -> str:

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from reviewer.chunking import build_chunks
-from reviewer.config import RepoConfig
+from reviewer.chunks.chunking import build_chunks
 from reviewer.diff.filters import filter_files
 from reviewer.diff.parse import decode_diff, parse_diff
 from reviewer.errors import DiffError
 from reviewer.models import FileDiff
+from reviewer.settings.config import RepoConfig
 
 DATA = Path(__file__).parent.parent / "data"
 BUDGET = 240  # small, so the golden files also pin how a hunk is split

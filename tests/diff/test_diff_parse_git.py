@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitrepo_helpers import GitRepo, head_lines
 
 from reviewer.diff.parse import parse_diff, parse_raw
 from reviewer.diff.sources import GitRangeSource
 from reviewer.models import FileDiff, FileStatus, LineKind
+from tests.diff.gitrepo_helpers import GitRepo, head_lines
 
 BIG = 30_000
 

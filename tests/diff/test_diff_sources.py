@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitrepo_helpers import GitRepo
 
-from reviewer.config import RunSettings
 from reviewer.diff.parse import parse_diff
 from reviewer.diff.select import default_base, default_head, select_source
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource
 from reviewer.errors import DiffError, UsageError
 from reviewer.models import LineKind
+from reviewer.settings.config import RunSettings
+from tests.diff.gitrepo_helpers import GitRepo
 
 
 @pytest.fixture

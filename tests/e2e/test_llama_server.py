@@ -18,7 +18,7 @@ import httpx
 import jsonschema
 import pytest
 
-from reviewer.prompt import SYSTEM_PROMPT, findings_schema, render_user_message
+from reviewer.chunks.prompt import SYSTEM_PROMPT, findings_schema, render_user_message
 
 from .llama import SERVER_SCRIPT, LlamaServer, read_url, spawn, stop
 

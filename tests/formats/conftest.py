@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from format_docs import make_document
 
 from reviewer.models import FindingsDocument
+from tests.formats.format_docs import make_document
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from format_docs import make_document
 
-from markdown_html import seen
 from reviewer.errors import UsageError
 from reviewer.formats import FORMAT_NAMES, get_format, render
 from reviewer.formats.github import escape_data, escape_property
 from reviewer.models import FindingsDocument, Status
+from tests.formats.format_docs import make_document
+from tests.markdown_html import seen
 
 SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-2.1.0.json"
 
@@ -175,7 +175,7 @@ def test_github_annotation_of_a_left_finding_names_the_removed_lines() -> None:
 
 
 def test_markdown_never_offers_a_left_finding_as_an_applicable_suggestion() -> None:
-    from reviewer.post.render import inline_body
+    from reviewer.formats.summary import inline_body
 
     (finding,) = _left_document().findings
     body = inline_body(finding)

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from format_docs import make_document
 from pytest_httpserver import HTTPServer
 
-from markdown_html import assert_inert
-from model_fakes import answer, finding, serve_ollama_chat, serve_ollama_preflight
 from reviewer.formats import FORMAT_NAMES
 from reviewer.models import ErrorEntry, Finding, Status
+from tests.formats.format_docs import make_document
+from tests.markdown_html import assert_inert
+from tests.model_fakes import answer, finding, serve_ollama_chat, serve_ollama_preflight
 
 COMMANDS = [
     "::error::pwned", "  ::add-mask::secret", "\t::set-output name=x::y", "::stop-commands::tok",

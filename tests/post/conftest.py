@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from github_fake import TOKEN, FakeGitHub, load_spec
-from pr_data import APP_PATCH, README_PATCH, document
 from pytest_httpserver import HTTPServer
+
+from tests.post.github_fake import TOKEN, FakeGitHub, load_spec
+from tests.post.pr_data import APP_PATCH, README_PATCH, document
 
 
 @pytest.fixture

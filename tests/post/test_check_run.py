@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_fake import FakeGitHub
-from pr_data import document
 
 from reviewer.errors import ExitCode, PostError
 from reviewer.models import Severity, Status
 from reviewer.post.run import PostSettings, post_command
+from tests.post.github_fake import FakeGitHub
+from tests.post.pr_data import document
 
 
 def run_post(findings_file: Path, env: dict[str, str], **kw: object) -> tuple[ExitCode, str, str]:

@@ -13,24 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_fake import TOKEN, FakeGitHub, load_spec
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS))
-sys.path.insert(0, str(TESTS / "diff"))
-
-from gitrepo_helpers import GitRepo  # noqa: E402
-
-from model_fakes import (  # noqa: E402
+from tests.diff.gitrepo_helpers import GitRepo
+from tests.model_fakes import (
     answer,
     finding,
     ndjson_bytes,
     ollama_stream,
     serve_ollama_preflight,
 )
+from tests.post.github_fake import TOKEN, FakeGitHub, load_spec
 
+TESTS = Path(__file__).resolve().parents[1]
 PROJECT = TESTS.parent
 VIEWS_BASE = """\
 from app.errors import Forbidden

@@ -9,8 +9,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from markdown_html import assert_inert, audit
 from reviewer.formats import render
+from reviewer.formats.summary import Placed, Where, fallback_review_body, inline_body, summary_body
 from reviewer.models import (
     Category,
     ErrorEntry,
@@ -22,8 +22,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
-from reviewer.post.placement import Placed, Where
-from reviewer.post.render import fallback_review_body, inline_body, summary_body
+from tests.markdown_html import assert_inert, audit
 
 # Single characters Markdown or GitHub act on, and whole tricks known to work on renderers.
 _CHARS = list("`[]()<>@#/:\\\n~|!*_-=.&;'\" \taZ09") + ["\r\n", "\u2028", "\u200b", "\U000e0041"]

@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from github_fake import FakeGitHub
 from typer.testing import CliRunner
 
-from reviewer.cli import app
+from reviewer.cli.app import app
+from tests.post.github_fake import FakeGitHub
 
 PROJECT = Path(__file__).resolve().parents[2]
 

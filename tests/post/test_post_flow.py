@@ -8,14 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from github_fake import FakeGitHub
-from pr_data import INLINE, SUMMARY_ONLY, document, findings
 
-from markdown_html import assert_inert, audit, seen
 from reviewer.errors import ExitCode, PostError
+from reviewer.formats.summary import heading
 from reviewer.models import Severity
-from reviewer.post.render import heading
 from reviewer.post.run import PostSettings, post_command
+from tests.markdown_html import assert_inert, audit, seen
+from tests.post.github_fake import FakeGitHub
+from tests.post.pr_data import INLINE, SUMMARY_ONLY, document, findings
 
 STAMP = re.compile(r"updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
 

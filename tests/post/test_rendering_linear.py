@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from markdown_html import assert_inert
 from reviewer.formats import render
+from reviewer.formats.sanitize import code_span, one_line, sanitize_markdown
+from reviewer.formats.summary import Placed, Where, fallback_review_body, inline_body, summary_body
 from reviewer.models import (
     Category,
     Finding,
@@ -22,9 +23,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
-from reviewer.post.placement import Placed, Where
-from reviewer.post.render import fallback_review_body, inline_body, summary_body
-from reviewer.post.sanitize import code_span, one_line, sanitize_markdown
+from tests.markdown_html import assert_inert
 
 
 def _ticks(n: int) -> str:

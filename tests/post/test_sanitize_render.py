@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from github_fake import commentable
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pr_data import APP_PATCH, finding
 
-from markdown_html import assert_inert, seen
-from reviewer.post.placement import PullFiles, Where, commentable_hunks, place
-from reviewer.post.render import inline_body, marked_fingerprints, pack, summary_body
-from reviewer.post.sanitize import (
+from reviewer.formats.sanitize import (
     REDACTED,
     backtick_fence,
     redact_credentials,
     sanitize_markdown,
     truncate,
 )
+from reviewer.formats.summary import Where, inline_body, marked_fingerprints, pack, summary_body
+from reviewer.post.placement import PullFiles, commentable_hunks, place
+from tests.markdown_html import assert_inert, seen
+from tests.post.github_fake import commentable
+from tests.post.pr_data import APP_PATCH, finding
 
 
 def test_mentions_are_broken_in_prose_but_code_keeps_its_text() -> None:
@@ -149,14 +149,13 @@ def test_pack_keeps_whole_blocks_and_says_how_many_did_not_fit() -> None:
 
 
 def test_summary_without_placement_lists_every_finding_in_full() -> None:
-    from pr_data import document
+    from tests.post.pr_data import document
 
     body = summary_body(document())
     assert body.startswith("<!-- reviewer:summary -->") and "#### Details" in body
     assert "Posted" not in body and "updated" not in body
-    from pr_data import findings
-
-    from reviewer.post.render import heading
+    from reviewer.formats.summary import heading
+    from tests.post.pr_data import findings
 
     assert all(body.count(heading(f)) == 1 for f in findings())
 

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from github_fake import TOKEN
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-from reviewer.cli import app
+from reviewer.cli.app import app
 from reviewer.errors import ExitCode, PostError
 from reviewer.post.github import GitHubClient, GitHubRedirect
+from tests.post.github_fake import TOKEN
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from github_fake import TOKEN, FakeGitHub, load_spec
-from pr_data import APP_PATCH
 from pytest_httpserver import HTTPServer
-from tls_proxy import RecordingProxy, make_ca_and_cert
 
 from reviewer.post.transport import proxy_for
+from tests.post.github_fake import TOKEN, FakeGitHub, load_spec
+from tests.post.pr_data import APP_PATCH
+from tests.post.tls_proxy import RecordingProxy, make_ca_and_cert
 
 PROJECT = Path(__file__).resolve().parents[2]
 HOST = "github.test"  # resolves nowhere: only the proxy's tunnel reaches the fake

@@ -8,11 +8,11 @@ import io
 from pathlib import Path
 
 import pytest
-from github_fake import ACTIONS_BOT, FakeGitHub
-from pr_data import INLINE
 
 from reviewer.errors import ExitCode, UsageError
 from reviewer.post.run import PostSettings, post_command
+from tests.post.github_fake import ACTIONS_BOT, FakeGitHub
+from tests.post.pr_data import INLINE
 
 ATTACKER = "pr-author"
 

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reviewer.backends.interface import InvalidAnswerError
-from reviewer.chunking import build_chunks
+from reviewer.chunks.chunking import build_chunks
+from reviewer.chunks.prompt import estimate_tokens
+from reviewer.chunks.render import clean, quote_path
 from reviewer.diff.parse import decode_diff, parse_diff
-from reviewer.diff.render import clean, quote_path
-from reviewer.document import load_document
-from reviewer.errors import DiffError, FindingsDocumentError
-from reviewer.findings import chunk_line_texts, merge, parse_answer, validate
+from reviewer.errors import DiffError, FindingsDocumentError, InvalidAnswerError
+from reviewer.findings.answer import chunk_line_texts, merge, parse_answer, validate
+from reviewer.findings.document import load_document
 from reviewer.formats import FORMAT_NAMES, render
 from reviewer.models import (
     Chunk,
@@ -40,7 +40,6 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
-from reviewer.prompt import estimate_tokens
 
 EXAMPLES = int(os.environ.get("REVIEWER_FUZZ_EXAMPLES", "60"))
 CI_SETTINGS = settings(

@@ -22,22 +22,18 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS))
-sys.path.insert(0, str(TESTS / "diff"))
-
-from gitrepo_helpers import GitRepo  # noqa: E402
-
-from model_fakes import (  # noqa: E402
+from reviewer.chunks.prompt import DIFF_BEGIN, DIFF_END
+from reviewer.cli.app import app
+from tests.diff.gitrepo_helpers import GitRepo
+from tests.model_fakes import (
     answer,
     finding,
     requests_to,
     serve_ollama_chat,
     serve_ollama_preflight,
 )
-from reviewer.cli import app  # noqa: E402
-from reviewer.prompt import DIFF_BEGIN, DIFF_END  # noqa: E402
 
+TESTS = Path(__file__).resolve().parents[1]
 FORMATS = ("text", "json", "sarif", "rdjson", "rdjsonl", "markdown", "github")
 # ESC (CSI/OSC), BEL, a bare CR, the one-character CSI U+009B, NEL, DEL, NUL, a bidi override
 # and a line separator: each can move the cursor, rewrite a line or reorder what people read.

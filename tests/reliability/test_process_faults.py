@@ -2,7 +2,7 @@
 that cannot take the findings document (full disk, read-only mount, a file where a directory
 should be, a FIFO). The real CLI in a subprocess against a fake Ollama on 127.0.0.1.
 
-Two runs against one server taking turns is held by tests/test_cli_run.py
+Two runs against one server taking turns is held by tests/cli/test_cli_run.py
 (test_two_processes_against_one_server_take_turns)."""
 
 from __future__ import annotations
@@ -22,12 +22,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from reviewer.config import RunSettings
-from reviewer.plan import build_plan
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model_fakes import (  # noqa: E402
+from reviewer.plan.build import build_plan
+from reviewer.settings.config import RunSettings
+from tests.model_fakes import (
     answer,
     finding,
     ndjson_bytes,
@@ -120,7 +117,7 @@ def outdir(tmp_path: Path) -> Path:
 # inherited it ignored (a background job), which reviewer deliberately respects.
 CHILD = (
     "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "sys.argv[0] = 'reviewer'; from reviewer.cli import main; main()"
+    "sys.argv[0] = 'reviewer'; from reviewer.cli.app import main; main()"
 )
 
 
@@ -298,8 +295,8 @@ def test_a_signal_during_the_write_leaves_no_temp_file(tmp_path: Path) -> None:
     child = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "import reviewer.document as d\n"
-        "from reviewer.interrupt import Interrupted, interrupts_raise\n"
+        "import reviewer.findings.document as d\n"
+        "from reviewer.review.interrupt import Interrupted, interrupts_raise\n"
         "from reviewer.models import FindingsDocument, ModelInfo, Status, ToolInfo\n"
         "d.os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGTERM)\n"
         "doc = FindingsDocument(status=Status.COMPLETE, tool=ToolInfo(version='x'),"

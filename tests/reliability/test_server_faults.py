@@ -21,12 +21,19 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from raw_server import Conn, RawServer, raw_server  # noqa: E402
-
-from model_fakes import (  # noqa: E402
+from reviewer.backends import make_backend
+from reviewer.backends.interface import MAX_ANSWER_BYTES, ModelReply, TransientModelError
+from reviewer.backends.ollama import same_model
+from reviewer.backends.openai import same_served_model
+from reviewer.backends.retry import RetryPolicy
+from reviewer.chunks.prompt import DEFAULT_MAX_FINDINGS, MAX_FINDINGS_PER_CHUNK
+from reviewer.errors import (
+    InvalidAnswerError,
+    ModelError,
+)
+from reviewer.findings.answer import parse_answer, validate
+from reviewer.settings.config import Backend
+from tests.model_fakes import (
     APP_DIFF,
     DIGEST,
     MODEL,
@@ -40,20 +47,7 @@ from model_fakes import (  # noqa: E402
     serve_ollama_preflight,
     serve_openai_models,
 )
-from reviewer.backends import make_backend  # noqa: E402
-from reviewer.backends.interface import (  # noqa: E402
-    MAX_ANSWER_BYTES,
-    InvalidAnswerError,
-    ModelReply,
-    TransientModelError,
-)
-from reviewer.backends.ollama import same_model  # noqa: E402
-from reviewer.backends.openai import same_served_model  # noqa: E402
-from reviewer.backends.retry import RetryPolicy  # noqa: E402
-from reviewer.config import Backend  # noqa: E402
-from reviewer.errors import ModelError  # noqa: E402
-from reviewer.findings import parse_answer, validate  # noqa: E402
-from reviewer.prompt import DEFAULT_MAX_FINDINGS, MAX_FINDINGS_PER_CHUNK  # noqa: E402
+from tests.reliability.raw_server import Conn, RawServer, raw_server
 
 T = TypeVar("T")
 MB = 1_000_000

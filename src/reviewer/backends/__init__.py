@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reviewer.backends.interface import ModelBackend
 from reviewer.backends.retry import RetryPolicy, base_delay_from_env
-from reviewer.config import Backend, RunSettings
 from reviewer.errors import UsageError
+from reviewer.settings.config import Backend, RunSettings
 
 
 def check_backend_settings(settings: RunSettings) -> None:

@@ -15,13 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from reviewer.backends.deadline import DeadlineTransport, deadline_applied
-from reviewer.backends.interface import (
-    MAX_ANSWER_BYTES,
-    ChunkFailedError,
-    InvalidAnswerError,
-    TransientModelError,
-)
-from reviewer.errors import ModelError
+from reviewer.backends.interface import MAX_ANSWER_BYTES, ChunkFailedError, TransientModelError
+from reviewer.errors import InvalidAnswerError, ModelError
 
 # A streamed answer carries a JSON envelope (about 150 bytes) per token, and the answer is
 # bounded by --num-predict tokens; anything beyond this is a runaway or hostile server.

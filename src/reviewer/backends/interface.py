@@ -74,29 +74,6 @@ class TransientModelError(ModelError):
         self.retry_after = retry_after
 
 
-class InvalidAnswerError(ModelError):
-    """The answer cannot be used (not the findings JSON, or cut off at the token cap). The
-    review loop retries the chunk once, then counts it as failed."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: str = "invalid_answer",
-        prompt_tokens: int = 0,
-        completion_tokens: int = 0,
-    ) -> None:
-        super().__init__(
-            message,
-            "a model or server that ignores the JSON schema; try another model, "
-            "or raise --num-predict if the answer was cut off",
-            kind=kind,
-        )
-        # What the unusable answer cost, so the run's token counts stay true.
-        self.prompt_tokens = prompt_tokens
-        self.completion_tokens = completion_tokens
-
-
 class ChunkFailedError(ModelError):
     """This chunk cannot be reviewed (its prompt was truncated or is too long), but the server
     works: the review goes on with the next chunk."""

@@ -21,9 +21,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from reviewer.cache import default_cache_dir
-from reviewer.config import RunSettings
 from reviewer.errors import ConfigError, ModelError
+from reviewer.settings.config import RunSettings
+from reviewer.settings.paths import default_cache_dir
 
 LOCK_DIR_ENV = "REVIEWER_LOCK_DIR"
 # The default wait, in request timeouts: the holder keeps the lock for at most one request.

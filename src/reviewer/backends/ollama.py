@@ -21,7 +21,6 @@ from reviewer.backends.http import (
 )
 from reviewer.backends.interface import (
     MAX_ANSWER_BYTES,
-    InvalidAnswerError,
     ModelReply,
     ServerInfo,
     TransientModelError,
@@ -35,9 +34,9 @@ from reviewer.backends.truncation import (
     check_not_truncated,
     reported_count,
 )
-from reviewer.config import RunSettings
-from reviewer.errors import ModelError
-from reviewer.prompt import findings_schema
+from reviewer.chunks.prompt import findings_schema
+from reviewer.errors import InvalidAnswerError, ModelError
+from reviewer.settings.config import RunSettings
 
 MAX_JSON_BYTES = 4_000_000  # /api/show can be large (templates, licences)
 

@@ -22,7 +22,6 @@ from reviewer.backends.http import (
 )
 from reviewer.backends.interface import (
     MAX_ANSWER_BYTES,
-    InvalidAnswerError,
     ModelReply,
     ServerInfo,
     TransientModelError,
@@ -36,9 +35,9 @@ from reviewer.backends.truncation import (
     check_not_truncated,
     reported_count,
 )
-from reviewer.config import RunSettings
-from reviewer.errors import ModelError
-from reviewer.prompt import findings_schema
+from reviewer.chunks.prompt import findings_schema
+from reviewer.errors import InvalidAnswerError, ModelError
+from reviewer.settings.config import RunSettings
 
 # The answer inside a JSON body: escaping can double it.
 MAX_BODY_BYTES = 2 * MAX_ANSWER_BYTES

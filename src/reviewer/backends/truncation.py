@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewer.backends.interface import ChunkFailedError, InvalidAnswerError
-from reviewer.errors import ConfigError
+from reviewer.backends.interface import ChunkFailedError
+from reviewer.errors import ConfigError, InvalidAnswerError
 
 TRUNCATION_MARGIN = 32
 

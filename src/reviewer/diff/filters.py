@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from operator import attrgetter
 
-from reviewer.config import RepoConfig
 from reviewer.diff import policy
 from reviewer.models import FileDiff, FileStatus, LineKind, SkippedFile, SkipReason
+from reviewer.settings.config import RepoConfig
 
 LOCKFILES = frozenset(
     {

@@ -7,11 +7,11 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from reviewer.config import RunSettings
 from reviewer.diff.gitcmd import run_git
 from reviewer.diff.interface import DiffSource
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource, ensure_repo
 from reviewer.errors import UsageError
+from reviewer.settings.config import RunSettings
 
 
 def _event_sha(environ: Mapping[str, str], side: str) -> str | None:

@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from reviewer.config import DEFAULT_CONTEXT_LINES
 from reviewer.diff.binary import BinaryFiles, find_binary, git_at_least, raw_entries
 from reviewer.diff.gitcmd import git_stream, read_prefix, run_git
 from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import decode_diff
 from reviewer.errors import ConfigError, DiffError
+from reviewer.settings.config import DEFAULT_CONTEXT_LINES
 
 # How `git diff` is asked for the diff: stable, machine-readable, no configured programs.
 DIFF_OPTIONS = (

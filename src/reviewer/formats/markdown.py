@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reviewer.formats.summary import summary_body
 from reviewer.models import FindingsDocument
 from reviewer.security import defuse_workflow_commands
 
@@ -10,8 +11,6 @@ class MarkdownFormat:
     name = "markdown"
 
     def render(self, document: FindingsDocument) -> str:
-        from reviewer.post.render import summary_body
-
         # summary_body shows every hidden character as an escape and makes every field inert
         # Markdown. Often printed in a job log first: no line may read as a workflow command
         # (a code block's line could start with `::`).

@@ -27,7 +27,7 @@ def _range(finding: Finding) -> dict[str, Any]:
 
 
 def diagnostic(finding: Finding) -> dict[str, Any]:
-    from reviewer.post.sanitize import backtick_fence, has_hidden, one_line, sanitize_markdown
+    from reviewer.formats.sanitize import backtick_fence, has_hidden, one_line, sanitize_markdown
 
     left = finding.side == "LEFT"
     note = f" ({removed_lines(finding)})" if left else ""  # ours: plain words

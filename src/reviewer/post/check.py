@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.document import verdict
 from reviewer.errors import ExitCode, PostError
+from reviewer.findings.verdict import verdict
+from reviewer.formats.sanitize import plain_line
 from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.post.github import GitHubClient, GitHubForbidden
-from reviewer.post.sanitize import plain_line
 from reviewer.post.target import Target
 
 

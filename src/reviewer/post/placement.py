@@ -7,27 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from reviewer.formats.common import line_span
+from reviewer.formats.summary import Placed, Where
 from reviewer.models import Finding
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-
-
-class Where(StrEnum):
-    INLINE = "inline"  # an inline review comment
-    REVIEW = "review"  # in full in a review body (after GitHub refused the inline comments)
-    SUMMARY = "summary"  # in full in the summary comment
-
-
-@dataclass(frozen=True)
-class Placed:
-    finding: Finding
-    where: Where
-    already_posted: bool = False
-    reason: str = ""  # why it is not inline
 
 
 def commentable_hunks(patch: str, side: str = "RIGHT") -> list[frozenset[int]]:

@@ -9,17 +9,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reviewer.formats.common import line_span, sorted_findings
-from reviewer.models import FindingsDocument
-from reviewer.post.github import GitHubClient, GitHubUnprocessable
-from reviewer.post.placement import Placed, PullFiles, Where, place
-from reviewer.post.render import (
+from reviewer.formats.summary import (
     SUMMARY_MARKER,
+    Placed,
+    Where,
     fallback_review_body,
     inline_body,
     marked_fingerprints,
     review_body,
     summary_body,
 )
+from reviewer.models import FindingsDocument
+from reviewer.post.github import GitHubClient, GitHubUnprocessable
+from reviewer.post.placement import PullFiles, place
 from reviewer.post.target import Target
 
 
@@ -117,7 +119,7 @@ class Poster:
 
     def plan(self, document: FindingsDocument) -> Plan:
         """Reads only: the pull request, its files, existing comments, reviews, summary."""
-        from reviewer.post.sanitize import safe_marker_value
+        from reviewer.formats.sanitize import safe_marker_value
 
         pull = self.client.get(self.target.pull)
         head_sha = str(pull.get("head", {}).get("sha") or self.target.head_sha or "")

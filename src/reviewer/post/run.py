@@ -1,5 +1,4 @@
-"""`reviewer post` and `reviewer report` as readable sequences: read the document, decide,
-write, report, exit code."""
+"""`reviewer post` as a readable sequence: read the document, decide, write, report, exit code."""
 
 from __future__ import annotations
 
@@ -12,19 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from reviewer.config import env_flag
-from reviewer.document import load_document
 from reviewer.errors import ExitCode, UsageError
-from reviewer.formats import get_format, render
+from reviewer.findings.document import load_document
+from reviewer.formats import render
+from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import FindingsDocument, Severity
 from reviewer.post.check import CheckRun, check_run, create_check_run
 from reviewer.post.github import GitHubClient, GitHubForbidden, RetryPolicy
 from reviewer.post.identity import post_author
-from reviewer.post.placement import Placed, Where, place
+from reviewer.post.placement import place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
-from reviewer.post.render import summary_body
 from reviewer.post.target import DEFAULT_CHECK_NAME, Target, resolve_target
 from reviewer.post.transport import transport_for
+from reviewer.settings.config import env_flag
 
 
 @dataclass(frozen=True)
@@ -241,15 +240,3 @@ def _report(outcome: Outcome, repo: str, number: int) -> str:
     if review:
         text += f", {review} in the review body (GitHub refused them inline)"
     return text + f"; summary comment {verb}"
-
-
-def report_command(findings: Path, format_name: str, output: Path | None) -> None:
-    formatter = get_format(format_name)  # an unknown name fails before reading anything
-    text = formatter.render(load_document(findings))
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"cannot write {output}: {e.strerror or e}") from e

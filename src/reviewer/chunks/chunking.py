@@ -1,0 +1,311 @@
+"""Bounded chunks: every changed line (added and removed) of every reviewed file in exactly one
+chunk, no chunk over the token budget, byte-identical output for the same diff.
+
+A file's rendering depends only on that file's diff, and files are grouped by a content-defined
+rule (sorted paths; a group starts at a file whose path hash is a boundary), so a change to one
+file changes only its own group's chunks: the response cache keeps hitting for the rest."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from reviewer.chunks.prompt import estimate_tokens, prompt_overhead_tokens
+from reviewer.chunks.render import file_header, hunk_header, render_line, render_lines
+from reviewer.errors import UsageError
+from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
+from reviewer.settings.config import DEFAULT_CONTEXT_LINES
+
+BOUNDARY_MODULUS = 4  # about one group per 4 files
+MIN_CHUNK_TOKENS = 64  # a file header, a hunk header and one short line
+
+
+def chunk_budget(num_ctx: int, num_predict: int) -> int:
+    """Tokens a chunk's text may use: the context minus the answer and the fixed prompt."""
+    budget = num_ctx - num_predict - prompt_overhead_tokens()
+    if budget < MIN_CHUNK_TOKENS:
+        raise UsageError(
+            f"--num-ctx {num_ctx} leaves {budget} tokens for the diff after the prompt and the "
+            f"{num_predict}-token answer; at least {MIN_CHUNK_TOKENS} are needed",
+            hint="raise --num-ctx (default 8192) or lower --num-predict",
+        )
+    return budget
+
+
+def _weight(text: str) -> int:
+    """A rendered line's tokens plus its newline. estimate_tokens counts no token across a line
+    break, so the weights of lines add up to the estimate of the joined text."""
+    return estimate_tokens(text) + 1
+
+
+@dataclass
+class _Block:
+    """Rendered lines with their weights and the line numbers they show (new-file numbers of
+    added and context lines, old-file numbers of removed lines)."""
+
+    lines: list[str] = field(default_factory=list)
+    tokens: int = 0
+    added: set[int] = field(default_factory=set)
+    context: set[int] = field(default_factory=set)
+    removed: dict[int, int] = field(default_factory=dict)  # old number -> head line at
+
+    def add_text(self, text: str, weight: int | None = None) -> None:
+        self.lines.append(text)
+        self.tokens += _weight(text) if weight is None else weight
+
+    def extend(self, other: _Block) -> None:
+        self.lines += other.lines
+        self.tokens += other.tokens
+        self.added |= other.added
+        self.context |= other.context
+        self.removed.update(other.removed)
+
+    def cost_with(self, other: _Block) -> int:
+        return self.tokens + other.tokens
+
+
+class _TooLarge(Exception):
+    """A single line (with its headers) does not fit in a chunk."""
+
+
+# --- one hunk -> parts that each fit ---------------------------------------------------------
+
+
+@dataclass
+class _Rendered:
+    """A hunk's lines rendered once, with their weight. The weight of all the lines is the
+    estimate of their joined text plus the newline after the last: one estimate per hunk, not
+    per line. Per-line weights are needed only to split a hunk that does not fit, and made
+    then (a changed line shown as context at a split weighs no more than as owned: an added
+    line's `+` becomes a space, a removed line's number becomes blanks)."""
+
+    hunk: Hunk
+    texts: list[str]
+    tokens: int
+    _weights: list[int] | None = None
+
+    @classmethod
+    def of(cls, hunk: Hunk) -> _Rendered:
+        texts = render_lines(hunk.lines)
+        return cls(hunk, texts, estimate_tokens("\n".join(texts)) + 1)
+
+    @property
+    def weights(self) -> list[int]:
+        if self._weights is None:
+            self._weights = [_weight(t) for t in self.texts]
+        return self._weights
+
+
+def _whole(r: _Rendered) -> _Block:
+    """The whole hunk as one block, under its own header: a parsed hunk's counts always match
+    its lines (diff/parse.py)."""
+    h = r.hunk
+    block = _Block()
+    block.add_text(hunk_header(h.old_start, h.old_len, h.new_start, h.new_len, h.section))
+    block.lines += r.texts
+    block.tokens += r.tokens
+    added, context = LineKind.ADDED, LineKind.CONTEXT
+    block.added = {ln.new_no for ln in h.lines if ln.kind is added}  # type: ignore[misc]
+    block.context = {ln.new_no for ln in h.lines if ln.kind is context}  # type: ignore[misc]
+    block.removed = _removed_at(h, 0, len(h.lines))
+    return block
+
+
+def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Block:
+    """Lines [first, end + context) rendered; only [start, end) own their changed lines."""
+    lines = r.hunk.lines
+    last = min(len(lines), end + context)
+    shown = lines[first:last]
+    olds = [ln.old_no for ln in shown if ln.kind is not LineKind.ADDED]
+    news = [ln.new_no for ln in shown if ln.kind is not LineKind.REMOVED]
+    old_start = olds[0] if olds and olds[0] else _position(r.hunk, first, old=True)
+    new_start = news[0] if news and news[0] else _position(r.hunk, first, old=False)
+    block = _Block()
+    block.add_text(hunk_header(old_start, len(olds), new_start, len(news), r.hunk.section))
+    block.lines += [render_line(ln, as_context=True) for ln in lines[first:start]]
+    block.lines += r.texts[start:end]
+    block.lines += [render_line(ln, as_context=True) for ln in lines[end:last]]
+    block.tokens += sum(r.weights[first:last])
+    added = LineKind.ADDED
+    block.added = {ln.new_no for ln in lines[start:end] if ln.kind is added}  # type: ignore[misc]
+    block.removed = _removed_at(r.hunk, start, end)
+    block.context = {n for n in news if n is not None} - block.added
+    return block
+
+
+def _removed_at(hunk: Hunk, start: int, end: int) -> dict[int, int]:
+    """Old-file number of each removed line in [start, end) -> the head line it follows (1 at
+    the top of the file): where formats that only know the head file point at a removal."""
+    at = max(1, _position(hunk, start, old=False))
+    out: dict[int, int] = {}
+    for line in hunk.lines[start:end]:
+        if line.new_no is not None:
+            at = line.new_no
+        elif line.old_no is not None:
+            out[line.old_no] = at
+    return out
+
+
+def _position(hunk: Hunk, index: int, *, old: bool) -> int:
+    """The number of the last line before `index` on one side, for a part that has no line on
+    that side (unified diff's convention for an empty range: the line it follows)."""
+    for line in reversed(hunk.lines[:index]):
+        number = line.old_no if old else line.new_no
+        if number is not None:
+            return number
+    start, length = (hunk.old_start, hunk.old_len) if old else (hunk.new_start, hunk.new_len)
+    return start - 1 if length else start
+
+
+def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
+    """The hunk as one block if it fits in `room`, else split at line boundaries, each part
+    with `context` lines of the hunk around it. Removal-only hunks are reviewed too: a deleted
+    check is a change like any other."""
+    r = _Rendered.of(hunk)
+    widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
+    header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
+    if r.tokens + header <= room:
+        return [_whole(r)]
+    parts, start = [], 0
+    while start < len(hunk.lines):
+        end = _part_end(r.weights, start, room, header, context)
+        if any(ln.kind is not LineKind.CONTEXT for ln in hunk.lines[start:end]):
+            parts.append(_part(r, max(0, start - context), start, end, context))
+        start = end
+    return parts
+
+
+def _part_end(weights: Sequence[int], start: int, room: int, header: int, context: int) -> int:
+    """The largest end so that the header, context before, lines [start, end) and context
+    after fit in `room`."""
+    used = header + sum(weights[max(0, start - context) : start])
+    end = start
+    while end < len(weights):
+        after = sum(weights[end + 1 : end + 1 + context])
+        if used + weights[end] + after > room:
+            break
+        used, end = used + weights[end], end + 1
+    if end == start:
+        raise _TooLarge
+    return end
+
+
+# --- one file -> pieces; files -> chunks -----------------------------------------------------
+
+
+# Room the marker of a cut line takes, in tokens (estimate_tokens of the longest marker).
+_CUT_MARKER_TOKENS = 24
+# estimate_tokens costs at most this many tokens per character (4 UTF-8 bytes: 8/3).
+_MAX_TOKENS_PER_CHAR = 3
+
+
+def cut_marker(left: int) -> str:
+    return f"\u2026[line cut: {left:,} more characters]"
+
+
+def _cut_long_lines(hunk: Hunk, room: int, context: int) -> Hunk:
+    """The hunk with every line too long to fit in a part (with its hunk header and context)
+    cut, with a visible marker: the rest of the file is still reviewed, and a finding on a
+    cut line keeps its line number."""
+    widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
+    header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
+    limit = (room - header) // (2 * context + 1) - 1  # tokens one line may weigh
+    keep = (limit - _CUT_MARKER_TOKENS) // _MAX_TOKENS_PER_CHAR
+    if keep < 1:
+        return hunk  # no room even for a cut line: _part_end reports the file too large
+    if all(len(ln.text) <= keep for ln in hunk.lines):
+        return hunk  # the common case, without estimating a single line
+    lines = tuple(
+        ln._replace(text=ln.text[:keep] + cut_marker(len(ln.text) - keep))
+        if len(ln.text) > keep and estimate_tokens(ln.text) > limit
+        else ln
+        for ln in hunk.lines
+    )
+    return hunk.model_copy(update={"lines": lines})
+
+
+def _file_pieces(f: FileDiff, budget: int, context: int) -> list[_Block]:
+    header = _Block()
+    header.add_text(file_header(f))
+    room = budget - header.tokens
+    pieces: list[_Block] = []
+    current: _Block | None = None
+    for hunk in f.hunks:
+        try:
+            parts = _hunk_parts(hunk, room, context)
+        except _TooLarge:  # a line too long for any part: cut the long lines, then split
+            parts = _hunk_parts(_cut_long_lines(hunk, room, context), room, context)
+        for part in parts:
+            if current is None or current.cost_with(part) > budget:
+                current = _Block()
+                current.extend(header)
+                pieces.append(current)
+            current.extend(part)
+    return pieces
+
+
+def is_group_boundary(path: str) -> bool:
+    """Content-defined grouping: whether a new chunk group starts at this file."""
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % BOUNDARY_MODULUS == 0
+
+
+@dataclass
+class _Open:
+    block: _Block
+    files: list[tuple[str, _Block]]
+
+
+def _to_chunk(index: int, group: _Open) -> Chunk:
+    merged: dict[str, tuple[set[int], set[int], dict[int, int]]] = {}
+    for path, piece in group.files:
+        added, context, removed = merged.setdefault(path, (set(), set(), {}))
+        added |= piece.added
+        context |= piece.context
+        removed.update(piece.removed)
+    files = tuple(
+        ChunkFile.model_construct(
+            path=p,
+            added_lines=frozenset(a),
+            context_lines=frozenset(c),
+            removed_lines=frozenset(r),
+            removed_at=r,
+        )
+        for p, (a, c, r) in merged.items()
+    )
+    text = "\n".join(group.block.lines)
+    return Chunk.model_construct(
+        index=index, files=files, text=text, estimated_tokens=estimate_tokens(text)
+    )
+
+
+@dataclass
+class ChunkingResult:
+    chunks: tuple[Chunk, ...]
+    # Files that do not fit even with their long lines cut (a budget too small for one hunk
+    # header and a cut line): left out, unreviewed.
+    too_large: tuple[str, ...]
+
+
+def build_chunks(
+    files: Sequence[FileDiff], budget: int, context_lines: int = DEFAULT_CONTEXT_LINES
+) -> ChunkingResult:
+    """Pack the files' pieces into chunks in sorted path order. A hunk too large for one chunk
+    is split, and each part shows `context_lines` lines of the hunk around it."""
+    groups: list[_Open] = []
+    too_large: list[str] = []
+    for f in sorted(files, key=lambda f: f.path):
+        try:
+            pieces = _file_pieces(f, budget, context_lines)
+        except _TooLarge:
+            too_large.append(f.path)
+            continue
+        for n, piece in enumerate(pieces):
+            starts_group = n == 0 and (not groups or is_group_boundary(f.path))
+            if starts_group or groups[-1].block.cost_with(piece) > budget:
+                groups.append(_Open(_Block(), []))
+            groups[-1].block.extend(piece)
+            groups[-1].files.append((f.path, piece))
+    chunks = tuple(_to_chunk(i, g) for i, g in enumerate(groups))
+    return ChunkingResult(chunks=chunks, too_large=tuple(too_large))

@@ -1,0 +1,84 @@
+"""`reviewer post`: its flags, into PostSettings, then the poster. No GitHub logic here."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from reviewer.cli.boundary import error_handler
+from reviewer.cli.options import DebugOption, FindingsOption
+from reviewer.models import Severity
+from reviewer.post.target import DEFAULT_CHECK_NAME
+
+
+def post(
+    findings: FindingsOption,
+    repo: Annotated[
+        str | None, typer.Option(help="OWNER/NAME. Default: GITHUB_REPOSITORY.")
+    ] = None,
+    pr: Annotated[
+        int | None, typer.Option(min=1, help="Pull request number. Default: from the event.")
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="GitHub API URL. Default: GITHUB_API_URL or https://api.github.com."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be posted; send no write request.")
+    ] = False,
+    annotations_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--annotations-fallback",
+            help="Without a usable token, print ::warning workflow commands instead of failing.",
+        ),
+    ] = False,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(help="After posting, exit 1 when findings at or above this exist."),
+    ] = None,
+    max_wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for rate limits and retries, in total.")
+    ] = 60.0,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            help="The login the token posts as; only its comments count as ours. Default: "
+            "REVIEWER_POST_AUTHOR, else GET /user, else github-actions[bot] in GitHub Actions.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check-run/--no-check-run",
+            help="Set a check run on the head commit (failure when --fail-on trips or the "
+            "review is not complete), for branch protection. Needs `checks: write`.",
+        ),
+    ] = True,
+    check_name: Annotated[
+        str, typer.Option(help="Name of the check run (what branch protection requires).")
+    ] = DEFAULT_CHECK_NAME,
+    debug: DebugOption = False,
+) -> None:
+    """Post a findings document on a pull request: one review, one summary comment, one check
+    run. The token is read from GITHUB_TOKEN only."""
+    from reviewer.post.run import PostSettings, post_command
+
+    with error_handler(debug):
+        settings = PostSettings(
+            findings=findings,
+            repo=repo,
+            pr=pr,
+            api_url=api_url,
+            dry_run=dry_run,
+            annotations_fallback=annotations_fallback,
+            fail_on=fail_on,
+            max_wait=max_wait,
+            author=author,
+            check_run=check,
+            check_name=check_name,
+        )
+        code = post_command(settings, dict(os.environ))
+    raise typer.Exit(int(code))

@@ -1,0 +1,127 @@
+"""Everything decided before the model: the diff source, parsing, the repository config (from
+the base revision for a git range), filters and chunks, as one ReviewPlan."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+from collections.abc import Iterator, Mapping
+
+from pydantic import ValidationError
+
+from reviewer.chunks.chunking import build_chunks, chunk_budget
+from reviewer.diff.filters import Evidence, filter_files
+from reviewer.diff.interface import DiffSource
+from reviewer.diff.parse import parse_raw
+from reviewer.diff.select import select_source
+from reviewer.errors import BudgetError, UsageError, first_problem
+from reviewer.models import ReviewPlan, SkippedFile, SkipReason
+from reviewer.settings.config import SECONDS_PER_CHUNK, RepoConfig, RunSettings, parse_repo_config
+
+CONFIG_FILES = (".reviewer.toml", "pyproject.toml")
+
+
+def _repo_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
+    """--config PATH if given, else the source's config file: for a git range both come from
+    the base revision (a --config path outside the repository from disk)."""
+    if settings.config_path is not None:
+        path = settings.config_path
+        return parse_repo_config(source.explicit_config(path), str(path))
+    for name in CONFIG_FILES:
+        found = source.config_text(name)
+        if found is not None:
+            return parse_repo_config(found, name)
+    return RepoConfig()
+
+
+def effective_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
+    """The config file's values, with the flags' globs added and --max-file-lines on top."""
+    config = _repo_config(settings, source)
+    try:
+        return _merged(config, settings)
+    except ValidationError as e:
+        raise UsageError(f"--accept-unreviewed: {first_problem(e)}") from None
+
+
+def _merged(config: RepoConfig, settings: RunSettings) -> RepoConfig:
+    return RepoConfig.model_validate(
+        {
+            **config.model_dump(),
+            "include": (*config.include, *settings.include),
+            "exclude": (*config.exclude, *settings.exclude),
+            "max_file_lines": settings.max_file_lines or config.max_file_lines,
+            "accept_unreviewed": (*config.accept_unreviewed, *settings.accept_unreviewed),
+        }
+    )
+
+
+@contextlib.contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Planning builds a few small objects per diff line (hundreds of thousands on a big diff)
+    and no reference cycles; the cyclic garbage collector would walk all of them again every
+    few thousand allocations, a third of the parse time at 200,000 lines (docs/performance.md).
+    Reference counting still frees everything; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def build_plan(settings: RunSettings, environ: Mapping[str, str] | None = None) -> ReviewPlan:
+    """Read, parse, filter and chunk the diff the settings name. Nothing is sent anywhere."""
+    with cycle_collector_paused():
+        return _build_plan(settings, environ)
+
+
+def _build_plan(settings: RunSettings, environ: Mapping[str, str] | None) -> ReviewPlan:
+    budget = chunk_budget(settings.num_ctx, settings.num_predict)  # fail fast on a bad budget
+    source = select_source(settings, os.environ if environ is None else environ)
+    raw = source.read()
+    config = effective_config(settings, source)
+    # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
+    files = parse_raw(raw, config.max_file_lines)
+    evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
+    kept, skipped = filter_files(files, config, source.file_heads, evidence)
+    result = build_chunks(kept, budget, settings.context_lines)
+    too_large = set(result.too_large)
+    accepted = SkipReason.TOO_LARGE.value in config.accept_unreviewed
+    skipped += tuple(
+        SkippedFile(
+            path=f.path,
+            reason=SkipReason.TOO_LARGE.value,
+            policy=accepted,
+            added=f.added,
+            removed=f.removed,
+        )
+        for f in kept
+        if f.path in too_large
+    )
+    return ReviewPlan(
+        base=raw.base,
+        head=raw.head,
+        files=tuple(sorted((f for f in kept if f.path not in too_large), key=lambda f: f.path)),
+        skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
+        chunks=result.chunks,
+    )
+
+
+def check_chunk_budget(plan: ReviewPlan, settings: RunSettings) -> None:
+    """Fail closed before any model call when the plan has more chunks than --max-chunks:
+    a run that would take hours is refused at once, with what it would have cost. Never
+    downgraded by LOCAL_LLM_OPTIONAL: the pull request's author decides how large it is."""
+    chunks = len(plan.chunks)
+    if chunks <= settings.max_chunks:
+        return
+    minutes = chunks * SECONDS_PER_CHUNK / 60
+    took = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+    raise BudgetError(
+        f"the diff makes {chunks} chunks, over --max-chunks {settings.max_chunks}: reviewing it "
+        f"would take {chunks} to {2 * chunks} model calls, about {took} at "
+        f"{SECONDS_PER_CHUNK} s a chunk; nothing was sent",
+        "raise --max-chunks (REVIEWER_MAX_CHUNKS) if the job has the time, or review less "
+        "(--include/--exclude, a smaller range)",
+    )

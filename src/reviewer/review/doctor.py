@@ -1,0 +1,212 @@
+"""`reviewer doctor`: checks everything a review needs, before a review fails. Each check says
+ok, warning or failed, and what to do about it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+
+from reviewer.backends import make_backend
+from reviewer.backends.interface import ModelBackend, ServerInfo
+from reviewer.chunks.prompt import SYSTEM_PROMPT
+from reviewer.diff.sources import ensure_repo, resolve_commit
+from reviewer.errors import ExitCode, InvalidAnswerError, ModelError, PolicyError, ReviewerError
+from reviewer.models import Frozen
+from reviewer.plan.build import CONFIG_FILES
+from reviewer.security import check_model_url, credential_names, git_env, neutralise_terminal
+from reviewer.settings.config import RunSettings, parse_repo_config
+
+# Model errors that prove the server itself answered: the problem is the model.
+_MODEL_KINDS = frozenset({"model_missing", "digest_mismatch", "digest_unverifiable"})
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    FAILED = "failed"
+
+
+class Check(Frozen):
+    name: str
+    outcome: Outcome
+    detail: str
+    fix: str | None = None
+
+
+def _ok(name: str, detail: str) -> Check:
+    return Check(name=name, outcome=Outcome.OK, detail=detail)
+
+
+def _failed(name: str, error: ReviewerError) -> Check:
+    return Check(name=name, outcome=Outcome.FAILED, detail=error.message, fix=error.hint)
+
+
+def check_credentials(environ: Mapping[str, str]) -> Check:
+    """`reviewer run` removes these before anything else; git never sees any of them."""
+    present = credential_names(environ)
+    leaked = credential_names(git_env(environ))
+    if leaked:
+        return Check(
+            name="credentials",
+            outcome=Outcome.FAILED,
+            detail=f"would reach git: {', '.join(leaked)}",
+            fix="report this as a bug",
+        )
+    if not present:
+        return _ok("credentials", "no credential variables set")
+    return _ok("credentials", f"{', '.join(present)} set; removed before any review")
+
+
+def check_egress(settings: RunSettings) -> Check:
+    try:
+        check_model_url(settings.base_url, allow_remote=settings.allow_remote_model)
+    except ReviewerError as e:
+        return _failed("egress policy", e)
+    note = (
+        " (remote allowed by override)"
+        if settings.allow_remote_model
+        else "; its addresses are checked when connecting"
+    )
+    return _ok("egress policy", f"{settings.base_url} is allowed{note}")
+
+
+def check_config(settings: RunSettings) -> Check:
+    """The config file a local run would use. In CI a git-range review reads it from the base
+    revision instead, so a pull request cannot switch off its own review."""
+    candidates = (
+        [settings.config_path]
+        if settings.config_path
+        else [settings.repo / name for name in CONFIG_FILES]
+    )
+    for path in candidates:
+        if not path.is_file():
+            continue
+        try:
+            parse_repo_config(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, UnicodeDecodeError) as e:
+            return Check(name="config", outcome=Outcome.FAILED, detail=f"cannot read {path}: {e}")
+        except ReviewerError as e:
+            return _failed("config", e)
+        return _ok("config", f"{path} parses")
+    if settings.config_path:
+        return Check(
+            name="config",
+            outcome=Outcome.FAILED,
+            detail=f"{settings.config_path} does not exist",
+            fix="fix the --config path",
+        )
+    return _ok("config", "no config file; defaults apply")
+
+
+def check_git(settings: RunSettings) -> Check:
+    try:
+        ensure_repo(settings.repo)
+        head = resolve_commit(settings.repo, "HEAD")
+    except ReviewerError as e:
+        return Check(
+            name="git",
+            outcome=Outcome.WARNING,
+            detail=e.message,
+            fix="needed for --base/--staged reviews; --diff-file works without a repository",
+        )
+    return _ok("git", f"{settings.repo.resolve()} at {head[:12]}")
+
+
+def check_server(backend: ModelBackend, settings: RunSettings) -> Iterator[Check]:
+    """Server, model, digest and context length: what `reviewer run` checks before a chunk."""
+    try:
+        info = backend.preflight()
+    except PolicyError as e:  # the host resolved to an address outside the policy
+        yield _failed("egress policy", e)
+        return
+    except ModelError as e:
+        if e.kind in _MODEL_KINDS:
+            yield _ok("server", f"{settings.base_url} answers")
+            yield _failed("digest" if e.kind.startswith("digest") else "model", e)
+        else:
+            yield _failed("server", e)
+        return
+    except ReviewerError as e:  # num_ctx above the model's context length
+        yield _ok("server", f"{settings.base_url} answers")
+        yield _ok("model", f"{settings.model} is present")
+        yield _failed("context length", e)
+        return
+    yield from _server_checks(info, settings, backend.name)
+
+
+def _server_checks(info: ServerInfo, settings: RunSettings, backend: str) -> Iterator[Check]:
+    version = f" (version {info.version})" if info.version else ""
+    yield _ok("server", f"{backend} server at {settings.base_url}{version}")
+    digest = f", digest {info.digest[:19]}" if info.digest else ""
+    yield _ok("model", f"{settings.model} is present{digest}")
+    if settings.model_digest:
+        yield _ok("digest", "matches the pinned digest")
+    if info.context_length is None:
+        yield Check(
+            name="context length",
+            outcome=Outcome.WARNING,
+            detail="the server does not report the model's context length",
+            fix=f"make sure the model accepts --num-ctx {settings.num_ctx}",
+        )
+    else:
+        yield _ok(
+            "context length", f"{info.context_length} tokens >= --num-ctx {settings.num_ctx}"
+        )
+
+
+def check_warm_up(backend: ModelBackend) -> Check:
+    """One short generation with the real system prompt: it loads the model and its prompt
+    prefix, so the first chunk of the next review does not pay for either."""
+    started = time.monotonic()
+    try:
+        backend.chat(SYSTEM_PROMPT, "Answer with no findings.", estimated_prompt_tokens=0)
+    except InvalidAnswerError:
+        pass  # cut off at the small token cap: the model did generate
+    except ModelError as e:
+        return _failed("warm-up", e)
+    return _ok("warm-up", f"generation works ({time.monotonic() - started:.1f} s)")
+
+
+def run_checks(settings: RunSettings, environ: Mapping[str, str]) -> Iterator[Check]:
+    yield check_credentials(environ)
+    egress = check_egress(settings)
+    yield egress
+    yield check_config(settings)
+    yield check_git(settings)
+    if egress.outcome is Outcome.FAILED:
+        return  # never connect to a URL the policy refuses
+    try:
+        backend = make_backend(settings.model_copy(update={"num_predict": 16}))
+    except ReviewerError as e:
+        yield _failed("backend", e)
+        return
+    try:
+        server = list(check_server(backend, settings))
+        yield from server
+        if all(c.outcome is not Outcome.FAILED for c in server):
+            yield check_warm_up(backend)
+    finally:
+        backend.close()
+
+
+_MARK = {Outcome.OK: "ok", Outcome.WARNING: "warning", Outcome.FAILED: "FAILED"}
+
+
+def print_check(check: Check) -> None:
+    detail = neutralise_terminal(check.detail)
+    sys.stdout.write(f"{_MARK[check.outcome]:<8} {check.name:<15} {detail}\n")
+    if check.fix and check.outcome is not Outcome.OK:
+        sys.stdout.write(f"{'':<8} {'':<15} fix: {neutralise_terminal(check.fix)}\n")
+
+
+def doctor(settings: RunSettings, environ: Mapping[str, str] | None = None) -> ExitCode:
+    """Print every check; exit 0 when a review can run, 3 otherwise."""
+    failed = False
+    for check in run_checks(settings, os.environ if environ is None else environ):
+        print_check(check)
+        failed = failed or check.outcome is Outcome.FAILED
+    sys.stdout.write("not ready: fix the failed checks above\n" if failed else "ready\n")
+    return ExitCode.NOT_REVIEWED if failed else ExitCode.OK

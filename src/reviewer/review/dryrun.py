@@ -1,0 +1,175 @@
+"""`reviewer run --dry-run`: show what would be sent (files, skips, chunks, totals) and, with
+--show-prompts DIR, write every request exactly as it would go to the model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from reviewer.chunks.prompt import SYSTEM_PROMPT, prompt_overhead_tokens, render_user_message
+from reviewer.errors import UsageError
+from reviewer.findings.coverage import coverage, unreviewed_entry
+from reviewer.models import ReviewPlan
+from reviewer.security import neutralise_terminal
+from reviewer.settings.config import RunSettings
+
+
+def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
+    """The plan as plain JSON-able data (sorted line numbers: stable output)."""
+    overhead = prompt_overhead_tokens()
+    cov = coverage(plan, plan.chunks)  # as if every chunk were answered
+    entry = unreviewed_entry(cov)
+    return {
+        "base": plan.base,
+        "head": plan.head,
+        "files": [
+            {"path": f.path, "status": f.status.value, "added": f.added, "removed": f.removed}
+            for f in plan.files
+        ],
+        "skipped": [
+            {
+                "path": s.path,
+                "reason": s.reason,
+                "policy": s.policy,
+                "added": s.added,
+                "removed": s.removed,
+            }
+            for s in plan.skipped
+        ],
+        "coverage": cov.model_dump(),
+        "chunks": [
+            {
+                "index": c.index,
+                "estimated_tokens": c.estimated_tokens,
+                "files": [
+                    {
+                        "path": cf.path,
+                        "added_lines": sorted(cf.added_lines),
+                        "context_lines": sorted(cf.context_lines),
+                        "removed_lines": sorted(cf.removed_lines),
+                    }
+                    for cf in c.files
+                ],
+            }
+            for c in plan.chunks
+        ],
+        "totals": {
+            "files": len(plan.files),
+            "skipped": len(plan.skipped),
+            "added_lines": sum(f.added for f in plan.files),
+            "removed_lines": sum(f.removed for f in plan.files),
+            "chunks": len(plan.chunks),
+            "diff_tokens": sum(c.estimated_tokens for c in plan.chunks),
+            "prompt_tokens": sum(c.estimated_tokens + overhead for c in plan.chunks),
+            "unreviewed_files": cov.files_unreviewed,
+        },
+        "unreviewed": None if entry is None else entry.message,
+    }
+
+
+def write_prompts(plan: ReviewPlan, directory: Path) -> None:
+    """system-prompt.txt once (it is the same for every request), then per chunk the user
+    message (chunk-0001.txt) and the full messages array (chunk-0001.json), byte for byte."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in [*directory.glob("chunk-*.txt"), *directory.glob("chunk-*.json")]:
+            stale.unlink()  # an audit must not see requests from an earlier run
+        (directory / "system-prompt.txt").write_text(SYSTEM_PROMPT, encoding="utf-8")
+        for chunk in plan.chunks:
+            user = render_user_message(chunk.text)
+            stem = directory / f"chunk-{chunk.index + 1:04d}"
+            stem.with_suffix(".txt").write_text(user, encoding="utf-8")
+            messages = [
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": user},
+            ]
+            stem.with_suffix(".json").write_text(
+                json.dumps({"messages": messages}, ensure_ascii=False, indent=2) + "\n",
+                encoding="utf-8",
+            )
+    except OSError as e:
+        raise UsageError(
+            f"cannot write --show-prompts {directory}: {e.strerror or e}",
+            hint="pass a writable directory",
+        ) from e
+
+
+def _text_lines(summary: dict[str, Any]) -> list[str]:
+    out = [f"base {summary['base'] or '-'}  head {summary['head'] or '(index or patch)'}"]
+    out.append(f"Files to review ({len(summary['files'])}):")
+    out += [f"  {f['status']:<9} +{f['added']:<6} -{f['removed']:<6} {f['path']}"
+            for f in summary["files"]]
+    out.append(f"Skipped ({len(summary['skipped'])}):")
+    out += [f"  {_why(s):<28} {s['path']}" for s in summary["skipped"]]
+    out.append(f"Chunks ({len(summary['chunks'])}):")
+    for c in summary["chunks"]:
+        names = ", ".join(cf["path"] for cf in c["files"])
+        out.append(f"  #{c['index'] + 1:<4} ~{c['estimated_tokens']:>6} tokens  {names}")
+    t = summary["totals"]
+    out.append(
+        f"Totals: {t['files']} files to review ({t['added_lines']} added, "
+        f"{t['removed_lines']} removed lines), "
+        f"{t['skipped']} skipped, {t['chunks']} chunks, ~{t['diff_tokens']} diff tokens "
+        f"(~{t['prompt_tokens']} with the prompt)"
+    )
+    if summary["unreviewed"]:
+        out.append(f"Not reviewed: {summary['unreviewed']} (the review would not be complete)")
+    elif not summary["chunks"]:
+        out.append("Nothing to review: the review is complete with no findings.")
+    out.append("Dry run: nothing was sent to the model.")
+    return out
+
+
+def _why(skipped: dict[str, Any]) -> str:
+    return f"{skipped['reason']} ({'policy' if skipped['policy'] else 'UNREVIEWED'})"
+
+
+def _print_rich(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    files = Table("status", "+", "-", "path", title="Files to review")
+    for f in summary["files"]:
+        files.add_row(f["status"], str(f["added"]), str(f["removed"]), Text(f["path"]))
+    skipped = Table("reason", "path", title="Skipped")
+    for s in summary["skipped"]:
+        skipped.add_row(_why(s), Text(s["path"]))
+    chunks = Table("#", "tokens", "files", title="Chunks")
+    for c in summary["chunks"]:
+        names = Text(", ".join(cf["path"] for cf in c["files"]))
+        chunks.add_row(str(c["index"] + 1), str(c["estimated_tokens"]), names)
+    for table in (files, skipped, chunks):
+        console.print(table)
+    lines = _text_lines(summary)
+    tail = 3 if summary["unreviewed"] or not summary["chunks"] else 2
+    console.print(Text("\n".join(lines[-tail:])))
+
+
+def show_dry_run(plan: ReviewPlan, settings: RunSettings) -> None:
+    """Print the plan (rich tables on a terminal, plain text otherwise, JSON with --format
+    json) and write the prompts when asked. Paths are neutralised: they come from the diff."""
+    if settings.show_prompts is not None:
+        write_prompts(plan, settings.show_prompts)
+    summary = plan_summary(plan)
+    if settings.format == "json":
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    _neutralise_paths(summary)
+    if sys.stdout.isatty():
+        _print_rich(summary)
+    else:
+        sys.stdout.write("\n".join(_text_lines(summary)) + "\n")
+
+
+def _neutralise_paths(summary: dict[str, Any]) -> None:
+    for item in (*summary["files"], *summary["skipped"]):
+        item["path"] = neutralise_terminal(item["path"])
+    if summary["unreviewed"]:
+        summary["unreviewed"] = neutralise_terminal(summary["unreviewed"])
+    for chunk in summary["chunks"]:
+        for cf in chunk["files"]:
+            cf["path"] = neutralise_terminal(cf["path"])

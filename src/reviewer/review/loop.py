@@ -1,0 +1,467 @@
+"""The review loop: preflight the model server, send each chunk (system prompt first, chunk
+last), parse and validate the answers, and assemble the findings document. Model-side failures
+become data (status, errors[]) so the document is still written; the exit code follows from it.
+
+A review with no chunks makes no network request at all."""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from reviewer import __version__
+from reviewer.backends import check_backend_settings, make_backend
+from reviewer.backends.interface import ChunkFailedError, ModelBackend
+from reviewer.chunks import prompt
+from reviewer.errors import InvalidAnswerError, ModelError
+from reviewer.findings.answer import merge, parse_answer, validate
+from reviewer.findings.coverage import (
+    UNREVIEWED_KIND,
+    coverage,
+    left_out_unreviewed,
+    unreviewed_entry,
+)
+from reviewer.models import (
+    Chunk,
+    ErrorEntry,
+    Finding,
+    FindingsDocument,
+    ModelInfo,
+    ReviewPlan,
+    Stats,
+    Status,
+    ToolInfo,
+)
+from reviewer.plan.build import check_chunk_budget
+from reviewer.review.interrupt import Interrupted, hold
+from reviewer.review.progress import ReviewProgress, summary
+from reviewer.settings.config import RunSettings
+
+
+class ResponseCache(Protocol):
+    """The response cache's seam (reviewer.review.cache.ResponseCache). Never raises."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+def cache_key(
+    *,
+    backend: str,
+    model: str,
+    digest: str | None,
+    options: dict[str, Any],
+    chunk_text: str,
+    schema: dict[str, Any] | None = None,
+) -> str:
+    """Everything that determines an answer: server API, model and its digest, the prompt
+    (version and text), the answer schema, the generation options and the chunk."""
+    from reviewer.review.cache import make_key
+
+    if schema is None:
+        schema = prompt.findings_schema()
+    return make_key(
+        {
+            "backend": backend,
+            "model": model,
+            "digest": digest,
+            "prompt_version": prompt.PROMPT_VERSION,
+            "system": hashlib.sha256(prompt.SYSTEM_PROMPT.encode()).hexdigest(),
+            "schema": schema,
+            "options": options,
+            "chunk": chunk_text,
+        }
+    )
+
+
+def estimate_prompt_tokens(chunk: Chunk) -> int:
+    # The chunker already estimated the chunk's text; only the fixed prompt is added.
+    return prompt.prompt_overhead_tokens() + chunk.estimated_tokens
+
+
+@dataclass
+class ChunkResult:
+    chunk: Chunk
+    findings: tuple[Finding, ...] = ()
+    dropped: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    estimated_tokens: int = 0  # this chunk's prompt, estimated before sending
+    estimated_sent: int = 0  # the estimate times the requests made: compares to prompt_tokens
+    cache_hit: bool | None = None
+    error: ModelError | None = None
+
+
+@dataclass
+class ChunkReviewer:
+    """Reviews one chunk: cache, model call, strict parse, one retry of an invalid answer."""
+
+    settings: RunSettings
+    backend: ModelBackend
+    digest: str | None
+    cache: ResponseCache | None = None
+
+    def __call__(self, chunk: Chunk) -> ChunkResult:
+        result = ChunkResult(chunk=chunk, estimated_tokens=estimate_prompt_tokens(chunk))
+        try:
+            self._review(result)
+        except ModelError as e:
+            result.error = e
+        return result
+
+    def _review(self, result: ChunkResult) -> None:
+        chunk = result.chunk
+        key = self._key(chunk)
+        if key is not None and self._from_cache(key, result):
+            return
+        last: InvalidAnswerError | None = None
+        for _ in range(2):  # an invalid answer is retried once with the same chunk
+            try:
+                content = self._ask(chunk, result)
+                self._accept(content, result)
+            except InvalidAnswerError as e:
+                result.prompt_tokens += e.prompt_tokens
+                result.completion_tokens += e.completion_tokens
+                last = e
+                continue
+            if key is not None:
+                self._store(key, content, result)
+            return
+        assert last is not None  # noqa: S101 - the loop only falls through after an error
+        # The kind says why (answer_cut_off, answer_too_large, invalid_answer).
+        raise InvalidAnswerError(f"the answer was invalid twice: {last.message}", kind=last.kind)
+
+    def _key(self, chunk: Chunk) -> str | None:
+        if self.cache is None:
+            return None
+        return cache_key(
+            backend=self.backend.name,
+            model=self.settings.model,
+            digest=self.digest,
+            options=self.backend.generation_options(),
+            chunk_text=chunk.text,
+            schema=prompt.findings_schema(self.settings.max_findings),
+        )
+
+    def _ask(self, chunk: Chunk, result: ChunkResult) -> str:
+        result.calls += 1
+        result.estimated_sent += result.estimated_tokens
+        reply = self.backend.chat(
+            prompt.SYSTEM_PROMPT,
+            prompt.render_user_message(chunk.text),
+            estimated_prompt_tokens=result.estimated_tokens,
+        )
+        result.prompt_tokens += reply.prompt_tokens
+        result.completion_tokens += reply.completion_tokens
+        result.cached_tokens += reply.cached_tokens
+        return reply.content
+
+    def _accept(self, content: str, result: ChunkResult) -> None:
+        checked = validate(
+            parse_answer(content),
+            result.chunk,
+            self.settings.filter_mode,
+            self.settings.max_findings,
+        )
+        result.findings = checked.findings
+        result.dropped = checked.dropped
+
+    def _from_cache(self, key: str, result: ChunkResult) -> bool:
+        assert self.cache is not None  # noqa: S101 - only called with a cache
+        hit = self.cache.get(key)
+        content = hit.get("content") if hit is not None else None
+        if not isinstance(content, str):
+            result.cache_hit = False
+            return False
+        try:
+            self._accept(content, result)
+        except InvalidAnswerError:
+            result.cache_hit = False
+            return False
+        result.cache_hit = True
+        return True
+
+    def _store(self, key: str, content: str, result: ChunkResult) -> None:
+        assert self.cache is not None  # noqa: S101 - only called with a cache
+        result.cache_hit = False
+        self.cache.put(
+            key,
+            {
+                "content": content,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+            },
+        )
+
+
+def open_cache(settings: RunSettings) -> ResponseCache | None:
+    if settings.no_cache:
+        return None
+    from reviewer.review.cache import ResponseCache as DiskCache
+    from reviewer.settings.paths import default_cache_dir
+
+    return DiskCache(settings.cache_dir or default_cache_dir())
+
+
+def review(
+    settings: RunSettings,
+    plan: ReviewPlan,
+    *,
+    backend: ModelBackend | None = None,
+    cache: ResponseCache | None = None,
+    stream: TextIO | None = None,
+) -> FindingsDocument:
+    """Review every chunk of the plan and return the findings document. Raises only usage and
+    configuration errors; model-side failures are recorded in the document."""
+    out = stream if stream is not None else sys.stderr
+    started = time.monotonic()
+    check_backend_settings(settings)
+    check_chunk_budget(plan, settings)  # before any model call
+    if not plan.chunks:
+        doc = _document(settings, plan, [], None, [], started)
+        out.write(summary(doc))
+        _report_failure(doc, None, settings, out)  # lines left out unreviewed
+        return doc
+    owned = backend is None
+    backend = backend if backend is not None else make_backend(settings)
+    try:
+        doc, hint, interrupted = _review_with(settings, plan, backend, cache, out, started)
+    finally:
+        if owned:
+            backend.close()
+    out.write(summary(doc))
+    _report_failure(doc, hint, settings, out)
+    if interrupted is not None:
+        # The caller writes the partial document, then exits with the signal's code.
+        raise interrupted.with_document(doc)
+    return doc
+
+
+def _review_with(
+    settings: RunSettings,
+    plan: ReviewPlan,
+    backend: ModelBackend,
+    cache: ResponseCache | None,
+    out: TextIO,
+    started: float,
+) -> tuple[FindingsDocument, str | None, Interrupted | None]:
+    try:
+        info = backend.preflight()
+    except ModelError as e:
+        entry = ErrorEntry(kind=e.kind, message=e.message)
+        return _document(settings, plan, [], None, [entry], started), e.hint, None
+    except Interrupted as e:
+        hold()  # from here the document is finished whole; the caller releases
+        entry = _interrupted_entry(e, 0, len(plan.chunks))
+        return _document(settings, plan, [], None, [entry], started, e), None, e
+    if cache is None:
+        cache = open_cache(settings)
+    reviewer = ChunkReviewer(settings, backend, info.digest, cache)
+    with ReviewProgress(len(plan.chunks), out) as progress:
+        results, interrupted = _run(reviewer, plan.chunks, settings.concurrency, progress)
+    errors, hint = _errors(results, len(plan.chunks), interrupted)
+    doc = _document(settings, plan, results, info.digest, errors, started, interrupted)
+    return doc, hint, interrupted
+
+
+def _run(
+    reviewer: Callable[[Chunk], ChunkResult],
+    chunks: tuple[Chunk, ...],
+    concurrency: int,
+    progress: ReviewProgress,
+) -> tuple[list[ChunkResult], Interrupted | None]:
+    """Review the chunks in order (or N at a time). A server-level failure (unreachable,
+    5xx after retries, timeout) stops sending: the remaining chunks would fail the same way.
+    A signal (SIGINT, SIGTERM) stops it too, in the middle of a request: the chunks finished
+    so far are kept, and signals are held from then on so the document is finished whole."""
+    stop = threading.Event()
+    results: list[ChunkResult | None] = [None] * len(chunks)
+
+    def one(i: int) -> None:
+        if stop.is_set():
+            return
+        result = reviewer(chunks[i])
+        results[i] = result
+        if result.error is not None and not isinstance(result.error, _CHUNK_LOCAL):
+            stop.set()
+        progress.advance(result.completion_tokens)
+
+    interrupted: Interrupted | None = None
+    try:
+        if concurrency <= 1:
+            for i in range(len(chunks)):
+                one(i)
+        else:
+            _in_daemon_threads(one, len(chunks), concurrency)
+    except Interrupted as e:
+        interrupted = e
+    finally:
+        stop.set()
+        hold()  # the caller releases once the document is written
+    return [r for r in results if r is not None], interrupted
+
+
+def _in_daemon_threads(one: Callable[[int], None], n: int, concurrency: int) -> None:
+    """Call one(i) for every i on `concurrency` daemon threads and wait for them all.
+    Daemon threads rather than a ThreadPoolExecutor, whose threads the interpreter waits for
+    at exit: after a signal the process must not wait for requests still in flight (exiting
+    closes their connections). An error in a worker is raised here, in the main thread."""
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(n):
+        todo.put(i)
+    finished: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
+
+    def work() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                one(i)
+            except BaseException as e:  # handed to the main thread, which raises it
+                finished.put(e)
+            else:
+                finished.put(None)
+
+    for _ in range(min(concurrency, n)):
+        threading.Thread(target=work, name="reviewer-chunk", daemon=True).start()
+    for _ in range(n):
+        error = finished.get()  # a signal interrupts this wait in the main thread
+        if error is not None:
+            raise error
+
+
+# Failures of one chunk only; anything else means the server itself is failing.
+_CHUNK_LOCAL = (ChunkFailedError, InvalidAnswerError)
+
+
+def _interrupted_entry(e: Interrupted, done: int, total: int) -> ErrorEntry:
+    return ErrorEntry(
+        kind="interrupted",
+        message=f"interrupted by {e} after {done} of {total} chunk(s)",
+    )
+
+
+def _errors(
+    results: list[ChunkResult], total: int, interrupted: Interrupted | None = None
+) -> tuple[list[ErrorEntry], str | None]:
+    errors: list[ErrorEntry] = []
+    hint: str | None = None
+    if interrupted is not None:
+        done = sum(1 for r in results if r.error is None)
+        errors.append(_interrupted_entry(interrupted, done, total))
+    for r in results:
+        if r.error is not None:
+            errors.append(
+                ErrorEntry(
+                    kind=r.error.kind, message=f"chunk {r.chunk.index + 1}: {r.error.message}"
+                )
+            )
+            hint = hint or r.error.hint
+    unsent = total - len(results)
+    if unsent:
+        message = (
+            f"{unsent} chunk(s) not reviewed: the review was interrupted"
+            if interrupted
+            else f"{unsent} chunk(s) not sent after the model server failed"
+        )
+        errors.append(ErrorEntry(kind="not_sent", message=message))
+    return errors, hint
+
+
+def _status(
+    ok: int, total: int, optional: bool, interrupted: bool = False, unreviewed: int = 0
+) -> Status:
+    if ok == total and not interrupted:
+        # Every chunk answered; lines left out of the chunks unreviewed still make it partial.
+        return Status.PARTIAL if unreviewed else Status.COMPLETE
+    if ok == 0:
+        # `skipped` means "the model was unavailable and that is allowed": never for a review
+        # that was stopped by a signal.
+        return Status.SKIPPED if optional and not interrupted else Status.FAILED
+    return Status.PARTIAL
+
+
+def _document(
+    settings: RunSettings,
+    plan: ReviewPlan,
+    results: list[ChunkResult],
+    digest: str | None,
+    errors: list[ErrorEntry],
+    started: float,
+    interrupted: Interrupted | None = None,
+) -> FindingsDocument:
+    done = [r for r in results if r.error is None]
+    cov = coverage(plan, [r.chunk for r in done])
+    entry = unreviewed_entry(cov)
+    if entry is not None:
+        errors = [*errors, entry]
+    stopped = interrupted is not None
+    status = _status(len(done), len(plan.chunks), settings.optional, stopped, cov.files_unreviewed)
+    return FindingsDocument(
+        status=status,
+        coverage=cov,
+        tool=ToolInfo(version=__version__),
+        model=ModelInfo(backend=settings.backend.value, name=settings.model, digest=digest),
+        base=plan.base,
+        head=plan.head,
+        findings=merge([f for r in done for f in r.findings]),
+        skipped=plan.skipped,
+        stats=_stats(plan, results, done, started),
+        errors=tuple(errors),
+    )
+
+
+def _stats(
+    plan: ReviewPlan, results: list[ChunkResult], done: list[ChunkResult], started: float
+) -> Stats:
+    return Stats(
+        files_reviewed=len({f.path for r in done for f in r.chunk.files}),
+        chunks=len(plan.chunks),
+        chunks_failed=len(plan.chunks) - len(done),
+        model_calls=sum(r.calls for r in results),
+        prompt_tokens=sum(r.prompt_tokens for r in results),
+        completion_tokens=sum(r.completion_tokens for r in results),
+        findings_dropped=sum(r.dropped for r in done),
+        duration_s=round(time.monotonic() - started, 3),
+        cache_hits=sum(1 for r in results if r.cache_hit is True),
+        cache_misses=sum(1 for r in results if r.cache_hit is False),
+        cached_prompt_tokens=sum(r.cached_tokens for r in results),
+        estimated_prompt_tokens=sum(r.estimated_sent for r in results),
+    )
+
+
+def _report_failure(
+    doc: FindingsDocument, hint: str | None, settings: RunSettings, out: TextIO
+) -> None:
+    """The one-line reason (and hint) on stderr when the review was not completed."""
+    if doc.status is Status.COMPLETE or not doc.errors:
+        return
+    from reviewer.security import neutralise_terminal
+
+    first = doc.errors[0]
+    # LOCAL_LLM_OPTIONAL forgives an unavailable model, never lines left out unreviewed.
+    left_out = any(left_out_unreviewed(doc.coverage))
+    forgiven = first.kind not in ("interrupted", UNREVIEWED_KIND) and not left_out
+    if settings.optional and (forgiven or doc.status is Status.SKIPPED):
+        out.write(
+            f"reviewer: warning: review not completed ({doc.status.value}): "
+            f"{neutralise_terminal(first.message)} (LOCAL_LLM_OPTIONAL is set, not failing)\n"
+        )
+    else:
+        out.write(
+            f"reviewer: error: review not completed ({doc.status.value}): "
+            f"{neutralise_terminal(first.message)}\n"
+        )
+    if hint:
+        out.write(f"hint: {neutralise_terminal(hint)}\n")

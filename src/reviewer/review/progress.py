@@ -1,0 +1,127 @@
+"""What a person sees while a review runs, all on stderr: a progress bar on a terminal, plain
+periodic log lines in CI (CI=true) or when stderr is not a terminal, and a closing summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from reviewer.models import FindingsDocument, Severity, Stats
+from reviewer.settings.config import env_flag
+
+LOG_INTERVAL_S = 10.0
+
+
+def use_bar(stream: TextIO) -> bool:
+    """A live bar only for a person at a terminal; CI logs get plain lines."""
+    return stream.isatty() and not env_flag(os.environ.get("CI"))
+
+
+class ReviewProgress:
+    """Counts chunks as they finish and shows it. Thread-safe (--concurrency N)."""
+
+    def __init__(
+        self, total: int, stream: TextIO | None = None, interval: float = LOG_INTERVAL_S
+    ) -> None:
+        self.total = total
+        self.done = 0
+        self.tokens = 0
+        self._stream = stream if stream is not None else sys.stderr
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._last_log = float("-inf")
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> ReviewProgress:
+        if self.total and use_bar(self._stream):
+            self._bar = Progress(
+                TextColumn("reviewing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("chunks  {task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=Console(file=self._stream),
+                transient=True,
+            )
+            self._task = self._bar.add_task("review", total=self.total, rate="")
+            self._bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def advance(self, completion_tokens: int) -> None:
+        with self._lock:
+            self.done += 1
+            self.tokens += completion_tokens
+            if self._bar is not None and self._task is not None:
+                self._bar.update(self._task, advance=1, rate=self._rate())
+            else:
+                self._log()
+
+    def _rate(self) -> str:
+        elapsed = time.monotonic() - self._started
+        return f"{self.tokens / elapsed:.1f} tokens/s" if elapsed > 0 and self.tokens else ""
+
+    def _log(self) -> None:
+        now = time.monotonic()
+        if self.done < self.total and now - self._last_log < self._interval:
+            return
+        self._last_log = now
+        elapsed = now - self._started
+        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
+        rate = self._rate()
+        parts = [f"reviewer: chunk {self.done}/{self.total} done"]
+        if rate:
+            parts.append(rate)
+        if self.done < self.total:
+            parts.append(f"about {left:.0f} s left")
+        self._stream.write(", ".join(parts) + "\n")
+        self._stream.flush()
+
+
+def summary(doc: FindingsDocument) -> str:
+    """One line for the end of a run."""
+    s = doc.stats
+    counts = Counter(f.severity for f in doc.findings)
+    by_severity = ", ".join(f"{counts[sev]} {sev.value}" for sev in Severity if counts[sev])
+    findings = f"{len(doc.findings)} finding{'s' if len(doc.findings) != 1 else ''}"
+    if by_severity:
+        findings += f" ({by_severity})"
+    return (
+        f"reviewer: {doc.status.value}: {s.files_reviewed} files reviewed, "
+        f"{len(doc.skipped)} skipped; {findings}; {s.model_calls} model calls"
+        f"{_cache_part(s)}, {s.prompt_tokens} prompt{_estimate_part(s)} + "
+        f"{s.completion_tokens} completion tokens; {s.duration_s:.1f} s\n"
+    )
+
+
+def _cache_part(s: Stats) -> str:
+    if not s.cache_hits and not s.cache_misses:
+        return ""
+    return f" ({s.cache_hits} cached answers reused)"
+
+
+def _estimate_part(s: Stats) -> str:
+    """The pre-send estimate beside what the server counted, and its error."""
+    if not s.prompt_tokens or not s.estimated_prompt_tokens:
+        return ""
+    error = (s.estimated_prompt_tokens - s.prompt_tokens) / s.prompt_tokens
+    return f" (estimated {s.estimated_prompt_tokens}, {error:+.0%})"
