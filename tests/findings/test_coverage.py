@@ -3,10 +3,9 @@ and can never be forgiven (it would be a chunking bug, and a bug must fail close
 
 from __future__ import annotations
 
-from reviewer.config import RunSettings
-from reviewer.coverage import coverage, left_out_unreviewed, unreviewed_entry
-from reviewer.document import exit_code_for
 from reviewer.errors import ExitCode
+from reviewer.findings.coverage import coverage, left_out_unreviewed, unreviewed_entry
+from reviewer.findings.verdict import exit_code_for
 from reviewer.models import (
     Chunk,
     ChunkFile,
@@ -19,6 +18,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
+from reviewer.settings.config import RunSettings
 
 
 def _plan(shown_added: set[int], shown_removed: set[int]) -> tuple[ReviewPlan, Chunk]:
