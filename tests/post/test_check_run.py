@@ -12,7 +12,7 @@ import pytest
 
 from reviewer.errors import ExitCode, PostError
 from reviewer.models import Severity, Status
-from reviewer.post.run import PostSettings, post_command
+from reviewer.post.publish import PostSettings, post_command
 from tests.post.github_fake import FakeGitHub
 from tests.post.pr_data import document
 

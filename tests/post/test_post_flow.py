@@ -12,7 +12,7 @@ import pytest
 from reviewer.errors import ExitCode, PostError
 from reviewer.formats.summary import heading
 from reviewer.models import Severity
-from reviewer.post.run import PostSettings, post_command
+from reviewer.post.publish import PostSettings, post_command
 from tests.markdown_html import assert_inert, audit, seen
 from tests.post.github_fake import FakeGitHub
 from tests.post.pr_data import INLINE, SUMMARY_ONLY, document, findings

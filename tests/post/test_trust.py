@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.errors import ExitCode, UsageError
-from reviewer.post.run import PostSettings, post_command
+from reviewer.post.publish import PostSettings, post_command
 from tests.post.github_fake import ACTIONS_BOT, FakeGitHub
 from tests.post.pr_data import INLINE
 

@@ -64,7 +64,7 @@ def post(
 ) -> None:
     """Post a findings document on a pull request: one review, one summary comment, one check
     run. The token is read from GITHUB_TOKEN only."""
-    from reviewer.post.run import PostSettings, post_command
+    from reviewer.post.publish import PostSettings, post_command
 
     with error_handler(debug):
         settings = PostSettings(

@@ -1,4 +1,5 @@
-"""`reviewer post` as a readable sequence: read the document, decide, write, report, exit code."""
+"""Publishing a findings document on a pull request (`reviewer post`'s core) as a readable
+sequence: read the document, decide, write, report, exit code."""
 
 from __future__ import annotations
 
