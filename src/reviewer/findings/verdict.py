@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from reviewer.errors import ExitCode
 from reviewer.findings.coverage import left_out_unreviewed
-from reviewer.models import FindingsDocument, Severity, Status
+from reviewer.models import Finding, FindingsDocument, Severity, Status
 from reviewer.settings.config import RunSettings
 
 
 def exit_code_for(doc: FindingsDocument, settings: RunSettings) -> ExitCode:
     return verdict(doc, settings.fail_on, optional=settings.optional)
+
+
+def at_or_above(doc: FindingsDocument, fail_on: Severity | None) -> tuple[Finding, ...]:
+    """The findings at or above --fail-on (none when it is not set): the one fail-on check
+    behind `reviewer run`'s exit code, `reviewer post`'s exit code and its check run."""
+    if fail_on is None:
+        return ()
+    return tuple(f for f in doc.findings if f.severity.rank >= fail_on.rank)
 
 
 def verdict(doc: FindingsDocument, fail_on: Severity | None, *, optional: bool) -> ExitCode:
@@ -26,7 +34,4 @@ def verdict(doc: FindingsDocument, fail_on: Severity | None, *, optional: bool) 
     if doc.status is Status.FAILED:
         # Only reachable under LOCAL_LLM_OPTIONAL; review() reports that as skipped anyway.
         return ExitCode.OK
-    threshold = fail_on
-    if threshold is not None and any(f.severity.rank >= threshold.rank for f in doc.findings):
-        return ExitCode.FINDINGS
-    return ExitCode.OK
+    return ExitCode.FINDINGS if at_or_above(doc, fail_on) else ExitCode.OK

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewer.errors import ExitCode, PostError
-from reviewer.findings.verdict import verdict
+from reviewer.findings.verdict import at_or_above, verdict
 from reviewer.formats.sanitize import plain_line
 from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.post.github import GitHubClient, GitHubForbidden
@@ -43,7 +43,7 @@ def _title(document: FindingsDocument, fail_on: Severity | None, code: ExitCode)
         return f"Review not complete ({document.status.value}); LOCAL_LLM_OPTIONAL is set"
     if fail_on is None:
         return f"Reviewed: {len(document.findings)} finding(s)"
-    above = sum(1 for f in document.findings if f.severity.rank >= fail_on.rank)
+    above = len(at_or_above(document, fail_on))
     if above:
         return f"{above} finding(s) at or above {fail_on.value}"
     return f"No findings at or above {fail_on.value}"

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from reviewer.errors import ExitCode, UsageError
 from reviewer.findings.document import load_document
+from reviewer.findings.verdict import at_or_above
 from reviewer.formats import render
 from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import FindingsDocument, Severity
@@ -47,9 +48,9 @@ def utc_now() -> str:
 
 
 def fail_code(document: FindingsDocument, fail_on: Severity | None) -> ExitCode:
-    if fail_on is not None and any(f.severity.rank >= fail_on.rank for f in document.findings):
-        return ExitCode.FINDINGS
-    return ExitCode.OK
+    """Post's exit code: 1 when findings at or above --fail-on exist, else 0, whatever the
+    document's status (the check run, not this code, carries an incomplete review's verdict)."""
+    return ExitCode.FINDINGS if at_or_above(document, fail_on) else ExitCode.OK
 
 
 def post_command(
