@@ -7,7 +7,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Any
+from typing import Any, Literal, get_args
+
+from reviewer.models import Category, Severity
 
 # Bump whenever the prompt, the framing or the answer schema changes: it is part of the
 # response-cache key, so a new prompt never reuses an old answer.
@@ -28,6 +30,16 @@ MAX_SUGGESTION_CHARS = 1500
 DIFF_BEGIN = "<<<BEGIN UNTRUSTED DIFF>>>"
 DIFF_END = "<<<END UNTRUSTED DIFF>>>"
 
+# The answer's enumerations come from the value types, so the prompt, the schema and the parser
+# (findings.answer) cannot disagree about a member. "old": a removed line, by its old-file number.
+AnswerSide = Literal["new", "old"]
+ANSWER_SIDES: tuple[str, ...] = get_args(AnswerSide)
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+_SIDE_CHOICES = "|".join(ANSWER_SIDES)
+_SEVERITY_CHOICES = "|".join(SEVERITIES)
+_CATEGORY_CHOICES = "|".join(CATEGORIES)
+
 SYSTEM_PROMPT = f"""\
 You are a strict code reviewer. You review one part of a pull request's diff and report only \
 real problems in the changed lines (added code, or removed code such as a check): bugs, \
@@ -45,10 +57,10 @@ old-file numbers, the others new-file numbers, unnumbered lines are only context
 changed lines by the number shown, "side": "old" for `-` lines.
 
 Answer with one JSON object and nothing else:
-{{"findings": [{{"path": "file path exactly as shown", "side": "new|old", "line": 12, \
+{{"findings": [{{"path": "file path exactly as shown", "side": "{_SIDE_CHOICES}", "line": 12, \
 "end_line": null, \
-"severity": "critical|high|medium|low|info", \
-"category": "security|bug|performance|maintainability|style", "title": "one line", \
+"severity": "{_SEVERITY_CHOICES}", \
+"category": "{_CATEGORY_CHOICES}", "title": "one line", \
 "message": "why it matters and what to do", "suggestion": null}}]}}
 `end_line` is null or the last line of a range; `suggestion` is null or replacement text for \
 lines line..end_line. Report only the most important findings; fewer is better."""
@@ -66,14 +78,11 @@ def findings_schema(max_findings: int = DEFAULT_MAX_FINDINGS) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "path": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS},
-            "side": {"type": "string", "enum": ["new", "old"]},
+            "side": {"type": "string", "enum": list(ANSWER_SIDES)},
             "line": {"type": "integer", "minimum": 1},
             "end_line": {"type": ["integer", "null"], "minimum": 1},
-            "severity": {"type": "string", "enum": ["critical", "high", "medium", "low", "info"]},
-            "category": {
-                "type": "string",
-                "enum": ["security", "bug", "performance", "maintainability", "style"],
-            },
+            "severity": {"type": "string", "enum": list(SEVERITIES)},
+            "category": {"type": "string", "enum": list(CATEGORIES)},
             "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS},
             "message": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_CHARS},
             "suggestion": {"type": ["string", "null"], "maxLength": MAX_SUGGESTION_CHARS},

@@ -1,0 +1,52 @@
+"""The answer schema and the prompt take their enumerations from the value types, and their
+bytes are pinned to PROMPT_VERSION (part of the response-cache key)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import get_args
+
+from reviewer.chunks import prompt
+from reviewer.findings.answer import RawFinding
+from reviewer.models import Category, Severity
+
+
+def _enum(name: str) -> list[str]:
+    finding = prompt.findings_schema()["properties"]["findings"]["items"]
+    values: list[str] = finding["properties"][name]["enum"]
+    return values
+
+
+def test_the_schema_enums_are_the_value_types_members() -> None:
+    assert _enum("severity") == [s.value for s in Severity]
+    assert _enum("category") == [c.value for c in Category]
+    assert _enum("side") == ["new", "old"] == list(prompt.ANSWER_SIDES)
+
+
+def test_the_parser_accepts_exactly_the_schema_enums() -> None:
+    fields = RawFinding.model_fields
+    assert list(get_args(fields["side"].annotation)) == _enum("side")
+    assert fields["severity"].annotation is Severity
+    assert fields["category"].annotation is Category
+
+
+def test_the_prompt_lists_the_same_members() -> None:
+    for name in ("side", "severity", "category"):
+        assert f'"{name}": "{"|".join(_enum(name))}"' in prompt.SYSTEM_PROMPT
+
+
+# Changing either digest means the model sees something new: bump PROMPT_VERSION with it, so
+# the response cache never answers a new prompt with an old answer.
+PINNED = {
+    "4": (
+        "9f7e08c276f0abaef72dbf281a4cc2359e7bf81b85886283ee8f529deddbcf80",
+        "bdbe15565c8cdc65b7f3e704dd98711fb4275e8242f48c4843cb5b1364dfd6ce",
+    )
+}
+
+
+def test_prompt_and_schema_bytes_are_pinned_to_the_prompt_version() -> None:
+    system = hashlib.sha256(prompt.SYSTEM_PROMPT.encode()).hexdigest()
+    schema = hashlib.sha256(json.dumps(prompt.findings_schema()).encode()).hexdigest()
+    assert PINNED[prompt.PROMPT_VERSION] == (system, schema)
