@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from reviewer.errors import ExitCode, PolicyError
+from reviewer.errors import ExitCode, PolicyError, UsageError
+from reviewer.post.target import check_api_url
+from reviewer.post.transport import proxy_for
 from reviewer.security import (
+    Scope,
+    address_scope,
     check_model_url,
     check_resolved,
     git_env,
     is_credential_name,
+    is_local_host,
+    is_loopback_host,
     neutralise_lines,
     neutralise_terminal,
     scrub_environment,
@@ -276,3 +282,57 @@ def test_neutralise_terminal() -> None:
     assert out == "a\\x1b[2J\\x1b]0;pwned\\x07b\\x0ac\\x0d\\u202e\\u2028\\x9b\\udcff"
     assert out.isprintable()
     assert neutralise_lines("a\tb\nc\x1b") == "a\tb\nc\\x1b"
+
+
+# --- the one address classification ----------------------------------------------------------
+
+SCOPES = [
+    ("127.0.0.1", Scope.LOOPBACK),
+    ("127.255.0.9", Scope.LOOPBACK),
+    ("::1", Scope.LOOPBACK),
+    ("::ffff:127.0.0.1", Scope.LOOPBACK),
+    ("169.254.1.1", Scope.LINK_LOCAL),
+    ("fe80::1", Scope.LINK_LOCAL),
+    ("10.1.2.3", Scope.PRIVATE),
+    ("172.31.0.1", Scope.PRIVATE),
+    ("192.168.0.1", Scope.PRIVATE),
+    ("::ffff:10.0.0.1", Scope.PRIVATE),
+    ("fd00::5", Scope.PRIVATE),
+    ("172.32.0.1", Scope.PUBLIC),
+    ("8.8.8.8", Scope.PUBLIC),
+    ("2001:db8::1", Scope.PUBLIC),
+    ("::ffff:8.8.8.8", Scope.PUBLIC),
+    ("localhost", None),
+    ("2130706433", None),
+    ("ai", None),
+]
+
+
+@pytest.mark.parametrize(("host", "scope"), SCOPES)
+def test_every_egress_decision_reads_one_classification(host: str, scope: Scope | None) -> None:
+    """The model policy (as written and as resolved), the token's plain-http rule and the proxy
+    bypass all follow address_scope: a loopback address is loopback for all of them."""
+    assert address_scope(host) is scope
+    loopback = scope is Scope.LOOPBACK or host == "localhost"
+    assert is_loopback_host(host) is loopback
+    if scope is not None:
+        local = scope is not Scope.PUBLIC
+        assert is_local_host(host) is local
+        if local:
+            check_resolved("ai", [host])
+        else:
+            with pytest.raises(PolicyError):
+                check_resolved("ai", [host])
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:8080"
+    if loopback:
+        assert check_api_url(url) == url
+        assert proxy_for(f"https://{shown}", {"HTTPS_PROXY": "http://proxy:3128"}) is None
+    else:
+        with pytest.raises(UsageError, match="unencrypted"):
+            check_api_url(url)
+
+
+def test_localhost_is_loopback_in_any_case() -> None:
+    assert is_loopback_host("LocalHost") and is_local_host("LOCALHOST")
+    assert not is_loopback_host("localhost.evil.example") and not is_loopback_host("")

@@ -8,6 +8,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping, MutableMapping, Sequence
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from reviewer.errors import PolicyError
@@ -152,19 +153,49 @@ _POLICY = (
 _OVERRIDE = "pass --allow-remote-model or set REVIEWER_ALLOW_REMOTE_MODEL=true to allow it"
 
 
-def _is_local_address(host: str) -> bool | None:
-    """True/False for an IP literal, None when `host` is not an IP literal."""
+class Scope(StrEnum):
+    """Where an IP address leads: this machine, a private network, or anywhere."""
+
+    LOOPBACK = "loopback"
+    LINK_LOCAL = "link-local"
+    PRIVATE = "private"  # RFC 1918 and IPv6 unique-local
+    PUBLIC = "public"
+
+
+_LOCAL_SCOPES = frozenset({Scope.LOOPBACK, Scope.LINK_LOCAL, Scope.PRIVATE})
+
+
+def address_scope(host: str) -> Scope | None:
+    """The one classification of an IP literal behind every egress decision (the model URL
+    policy, the addresses a model host resolves to, where the GitHub token may go in clear);
+    None when `host` is not an IP literal. An IPv4-mapped IPv6 address is its IPv4 address."""
     try:
         addr = ipaddress.ip_address(host)
     except ValueError:
         return None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
-    if addr.is_loopback or addr.is_link_local:
-        return True
+    if addr.is_loopback:
+        return Scope.LOOPBACK
+    if addr.is_link_local:
+        return Scope.LINK_LOCAL
     if isinstance(addr, ipaddress.IPv4Address):
-        return any(addr in net for net in _RFC1918)
-    return addr in _UNIQUE_LOCAL
+        private = any(addr in net for net in _RFC1918)
+    else:
+        private = addr in _UNIQUE_LOCAL
+    return Scope.PRIVATE if private else Scope.PUBLIC
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost or a loopback address: this machine, the only place the GitHub token may
+    travel in clear, and where no proxy is ever used."""
+    return host.lower() == "localhost" or address_scope(host) is Scope.LOOPBACK
+
+
+def _is_local_address(host: str) -> bool | None:
+    """True/False for an IP literal, None when `host` is not an IP literal."""
+    scope = address_scope(host)
+    return None if scope is None else scope in _LOCAL_SCOPES
 
 
 def is_local_host(host: str) -> bool:
@@ -176,7 +207,7 @@ def is_local_host(host: str) -> bool:
         return literal
     # A single label that starts with a letter: a compose service or /etc/hosts name. Numeric
     # labels ("2130706433", "0x7f.1") are refused: resolvers read them as addresses.
-    return host == "localhost" or _SINGLE_LABEL.fullmatch(host) is not None
+    return is_loopback_host(host) or _SINGLE_LABEL.fullmatch(host) is not None
 
 
 def check_resolved(host: str, addresses: Sequence[str]) -> None:

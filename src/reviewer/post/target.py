@@ -3,7 +3,6 @@ environment (GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reviewer.errors import UsageError
+from reviewer.security import is_loopback_host
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_CHECK_NAME = "reviewer"  # the check run's name, which branch protection requires
@@ -68,16 +68,6 @@ def check_api_url(url: str) -> str:
         hint="use an https:// URL (GITHUB_API_URL or --api-url); plain http is allowed only "
         "to this machine (127.0.0.1, ::1, localhost)",
     )
-
-
-def is_loopback_host(host: str) -> bool:
-    """localhost or a loopback address: the only hosts the token may reach in clear."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def resolve_target(

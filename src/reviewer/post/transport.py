@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from reviewer.errors import UsageError
-from reviewer.post.target import is_loopback_host
+from reviewer.security import is_loopback_host
 
 
 @dataclass(frozen=True)
