@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("chunks",),  # bounded chunks, their rendering, the prompt and the answer schema
     ("diff",),  # sources, parsing, filters
     ("settings",),  # the run's settings, the config file, defaults
+    ("ci", "net"),  # what the CI environment says | retries and Retry-After for HTTP clients
     ("security",),  # environment scrub, egress policy, escaping
     ("models",),  # frozen value types
     ("errors",),  # the error tree and exit codes

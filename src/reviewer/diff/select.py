@@ -3,10 +3,10 @@ request's base in GitHub Actions, else the remote's default branch)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from reviewer.ci.event import EventFileError, read_event
 from reviewer.diff.gitcmd import run_git
 from reviewer.diff.interface import DiffSource
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource, ensure_repo
@@ -16,15 +16,11 @@ from reviewer.settings.config import RunSettings
 
 def _event_sha(environ: Mapping[str, str], side: str) -> str | None:
     """`pull_request.<side>.sha` from the Actions event file, when there is one."""
-    path = environ.get("GITHUB_EVENT_PATH")
-    if not path:
-        return None
     try:
-        event = json.loads(Path(path).read_text(encoding="utf-8"))
-        sha = event["pull_request"][side]["sha"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # not a pull_request event
-    return sha if isinstance(sha, str) and sha else None
+        event = read_event(environ)
+    except EventFileError:
+        return None  # unreadable: the defaults below apply, as outside a pull request
+    return event.head_sha if side == "head" else event.base_sha
 
 
 def default_head(environ: Mapping[str, str]) -> str:

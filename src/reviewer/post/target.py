@@ -3,14 +3,12 @@ environment (GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
+from reviewer.ci.event import read_event
 from reviewer.errors import UsageError
 from reviewer.security import is_loopback_host
 
@@ -35,26 +33,6 @@ class Target:
         return f"/repos/{self.repo}/issues/{self.number}"
 
 
-def _read_event(path: str | None) -> Mapping[str, Any]:
-    if not path:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"cannot read the event file GITHUB_EVENT_PATH={path}: {e}") from e
-    return data if isinstance(data, dict) else {}
-
-
-def _event_pull(event: Mapping[str, Any]) -> tuple[int | None, str | None]:
-    pull = event.get("pull_request")
-    if not isinstance(pull, dict):
-        return None, None
-    number = pull.get("number", event.get("number"))
-    head = pull.get("head")
-    sha = head.get("sha") if isinstance(head, dict) else None
-    return (number if isinstance(number, int) else None), (sha if isinstance(sha, str) else None)
-
-
 def check_api_url(url: str) -> str:
     """https, or plain http only to this machine: the token must not cross a network in clear."""
     parts = urlsplit(url)
@@ -73,8 +51,8 @@ def check_api_url(url: str) -> str:
 def resolve_target(
     env: Mapping[str, str], repo: str | None, pr: int | None, api_url: str | None
 ) -> Target:
-    event = _read_event(env.get("GITHUB_EVENT_PATH"))
-    number, sha = _event_pull(event)
+    event = read_event(env)
+    number, sha = event.number, event.head_sha
     repo = repo or env.get("GITHUB_REPOSITORY")
     if not repo or not _REPO.fullmatch(repo):
         raise UsageError(
