@@ -17,6 +17,7 @@ import httpx
 from reviewer.backends.deadline import DeadlineTransport, deadline_applied
 from reviewer.backends.interface import MAX_ANSWER_BYTES, ChunkFailedError, TransientModelError
 from reviewer.errors import InvalidAnswerError, ModelError
+from reviewer.net.retry import MAX_DELAY, parse_retry_after
 
 # A streamed answer carries a JSON envelope (about 150 bytes) per token, and the answer is
 # bounded by --num-predict tokens; anything beyond this is a runaway or hostile server.
@@ -208,7 +209,7 @@ def check_status(response: httpx.Response, deadline: Deadline, url: str) -> None
             f"the model server at {where} answered HTTP {response.status_code}: {text}",
             "the server is overloaded or failing; check its logs",
             kind="server_error",
-            retry_after=_retry_after(response),
+            retry_after=parse_retry_after(response.headers.get("retry-after"), cap=MAX_DELAY),
         )
     if "context" in text.lower() and response.status_code == 400:
         raise _prompt_too_long(text)
@@ -225,14 +226,6 @@ def _prompt_too_long(text: str) -> ModelError:
         "raise --num-ctx (within the model's limit) or review a smaller diff",
         kind="prompt_too_long",
     )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
 
 
 @contextmanager

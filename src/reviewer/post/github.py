@@ -1,10 +1,12 @@
 """A small GitHub REST client: token auth, `Link` pagination, bounded waits on rate limits,
-backoff on 5xx and transport faults. Transport and HTTP errors become PostError here, with the
-token scrubbed from every message. Requests go only to the API URL's origin: no redirect is
-followed, and proxies and CA certificates come from post.transport, not from httpx's defaults."""
+backoff on 5xx and transport faults (both through the one retry primitive, net.retry).
+Transport and HTTP errors become PostError here, with the token scrubbed from every message.
+Requests go only to the API URL's origin: no redirect is followed, and proxies and CA
+certificates come from post.transport, not from httpx's defaults."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ import httpx
 
 from reviewer import __version__
 from reviewer.errors import PostError
+from reviewer.net import retry
 from reviewer.post.transport import Transport
 
 MAX_PAGES = 200  # 100 per page: far more than GitHub's 3,000-file cap on a pull request
@@ -32,28 +35,60 @@ class GitHubUnprocessable(PostError):
     """422: GitHub validated the request and refused it (a review comment off the diff)."""
 
 
+# GitHub's advice when it rate-limits without a usable wait: come back in a minute.
+DEFAULT_RATE_LIMIT_WAIT = 60.0
+# No wait GitHub asks for counts as more than a day (--max-wait refuses it long before).
+MAX_SERVER_WAIT = 86_400.0
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long to keep trying. `max_wait_s` bounds the total time spent waiting."""
+    """How long to keep trying. `max_wait_s` bounds the total time spent waiting, across every
+    request of the client. Applied by the one retry primitive (net.retry) as `steps`."""
 
     max_wait_s: float = 60.0
     max_attempts: int = 5
     backoff_s: float = 1.0
 
+    @property
+    def steps(self) -> retry.RetryPolicy:
+        """Exact steps (no jitter, no cap of their own: the budget bounds them), and a wait
+        GitHub names is the wait."""
+        return retry.RetryPolicy(
+            retries=self.max_attempts - 1,
+            base_delay=self.backoff_s,
+            max_delay=math.inf,
+            jitter=False,
+        )
+
+
+class _TryAgain(Exception):
+    """A failure worth another attempt: why, and the wait GitHub named (None: back off)."""
+
+    def __init__(self, why: str, wait: float | None = None) -> None:
+        super().__init__(why)
+        self.why = why
+        self.wait = wait
+
+
+def _named_wait(error: _TryAgain) -> float | None:
+    return error.wait
+
 
 def _rate_limit_wait(response: httpx.Response, now: float) -> float | None:
-    """Seconds GitHub asks us to wait, or None when this is not a rate-limit answer."""
+    """Seconds GitHub asks us to wait, or None when this is not a rate-limit answer: a
+    secondary limit's Retry-After, or a primary limit's reset time."""
     if response.status_code not in (403, 429):
         return None
     retry_after = response.headers.get("retry-after")
     if retry_after is not None:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            return 60.0
+        wait = retry.parse_retry_after(retry_after, now=now, cap=MAX_SERVER_WAIT)
+        return DEFAULT_RATE_LIMIT_WAIT if wait is None else wait
     if response.headers.get("x-ratelimit-remaining") == "0":
         reset = response.headers.get("x-ratelimit-reset", "")
-        return max(0.0, float(reset) - now) if reset.isdigit() else 60.0
+        if not (reset.isascii() and reset.isdigit()):
+            return DEFAULT_RATE_LIMIT_WAIT
+        return min(max(0.0, float(reset) - now), MAX_SERVER_WAIT)
     return None
 
 
@@ -91,7 +126,7 @@ class GitHubClient:
         self.api_url = api_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
-        self._waited = 0.0
+        self._budget = retry.WaitBudget(self.policy.max_wait_s)
         self._token = token
         route = transport or Transport(proxy=None, verify=True)
         self._http = httpx.Client(
@@ -167,46 +202,38 @@ class GitHubClient:
         return text.replace(self._token, "***") if len(self._token) >= 8 else text
 
     def _retried(self, method: str, url: str, body: dict[str, Any] | None) -> httpx.Response:
-        last = "no attempt made"
-        for attempt in range(self.policy.max_attempts):
-            outcome = self._attempt(method, url, body, attempt)
-            if isinstance(outcome, httpx.Response):
-                return outcome
-            wait, last = outcome
-            if attempt + 1 < self.policy.max_attempts:  # no pointless wait after the last try
-                self._wait(wait, last)
-        raise PostError(last, hint=f"gave up after {self.policy.max_attempts} attempts")
+        try:
+            return retry.call_with_retry(
+                lambda: self._attempt(method, url, body),
+                self.policy.steps,
+                retry_on=_TryAgain,
+                server_wait=_named_wait,
+                budget=self._budget,
+                sleep=self._sleep,
+            )
+        except _TryAgain as e:
+            hint = f"gave up after {self.policy.max_attempts} attempts"
+            raise PostError(e.why, hint=hint) from None
+        except retry.OverBudget as e:
+            why = e.__cause__.why if isinstance(e.__cause__, _TryAgain) else "GitHub kept failing"
+            hint = "re-run the job later, or raise --max-wait"
+            raise PostError(f"{why}; {e}", hint=hint) from None
 
-    def _attempt(
-        self, method: str, url: str, body: dict[str, Any] | None, attempt: int
-    ) -> httpx.Response | tuple[float, str]:
-        """One request: the response, or (seconds to wait, why) when it is worth a retry."""
-        backoff = self.policy.backoff_s * 2**attempt
+    def _attempt(self, method: str, url: str, body: dict[str, Any] | None) -> httpx.Response:
+        """One request: the response, or _TryAgain when it is worth a retry."""
         try:
             response = self._http.request(method, url, json=body)
         except httpx.TransportError as e:
-            return backoff, f"could not reach GitHub: {type(e).__name__}: {e}"
+            raise _TryAgain(f"could not reach GitHub: {type(e).__name__}: {e}") from e
         wait = _rate_limit_wait(response, time.time())
         if wait is not None:
-            return wait, f"rate limited by GitHub ({response.status_code} {_message(response)})"
+            why = f"rate limited by GitHub ({response.status_code} {_message(response)})"
+            raise _TryAgain(why, wait)
         if response.status_code >= 500:
-            return (
-                backoff,
-                f"GitHub answered {response.status_code} to {method} {urlsplit(url).path}",
-            )
+            where = f"{method} {urlsplit(url).path}"
+            raise _TryAgain(f"GitHub answered {response.status_code} to {where}")
         _raise_for_status(response, method, url)
         return response
-
-    def _wait(self, seconds: float, why: str) -> None:
-        """Wait as told, within the total budget; past it, give up with the reason."""
-        if self._waited + seconds > self.policy.max_wait_s:
-            raise PostError(
-                f"{why}; waiting {seconds:.0f} s more would exceed the limit of "
-                f"{self.policy.max_wait_s:.0f} s",
-                hint="re-run the job later, or raise --max-wait",
-            )
-        self._waited += seconds
-        self._sleep(seconds)
 
 
 def _json(response: httpx.Response) -> Any:
