@@ -4,6 +4,7 @@ table (security.HIDDEN_RANGES)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from reviewer.formats import FORMAT_NAMES, render
 from reviewer.models import Finding, FindingsDocument
-from reviewer.security import escape_char, neutralise_lines, neutralise_terminal
+from reviewer.security import escape_char, hidden_pattern, neutralise_lines, neutralise_terminal
 from tests.formats.format_docs import make_document
 from tests.model_fakes import answer, requests_to, serve_ollama_chat, serve_ollama_preflight
 
@@ -128,3 +129,27 @@ def test_the_model_sees_every_hidden_character_as_an_escape(
     # The file header still names the exact path, in JSON the validator reads back.
     header = next(line for line in prompt.splitlines() if line.startswith("=== FILE "))
     assert json.loads(header.removeprefix("=== FILE ").split(" (new file)")[0]) == name
+
+
+# Every string literal in src/reviewer that holds a character of the table, and why it is not
+# a second table: a new escaper must call security's, not carry its own character class.
+NOT_ESCAPERS = {
+    ("diff/binary.py", "[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]"),  # binary detection, as git
+    ("diff/binary.py", "\x00"),  # NUL separates `git diff --raw -z` fields
+    ("findings/answer.py", "[\ud800-\udfff]"),  # lone surrogates -> U+FFFD, so text can encode
+    ("findings/answer.py", "\x00"),
+    ("findings/answer.py", "\x1f"),  # the fingerprint's field separator, hashed, never shown
+    ("security.py", "\u200b"),  # ZWSP, the character security inserts to defuse commands
+}
+
+
+def test_there_is_one_table_of_hidden_characters() -> None:
+    src = Path(__file__).resolve().parent.parent / "src" / "reviewer"
+    layout = hidden_pattern("\t\n\r")
+    found = set()
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if layout.search(node.value):
+                    found.add((path.relative_to(src).as_posix(), node.value))
+    assert found == NOT_ESCAPERS, "a character class of hidden characters outside security.py"
