@@ -22,6 +22,12 @@ RUN bash scripts/install-reviewer.sh python /opt/reviewer \
  && /opt/reviewer/bin/python -m pip uninstall -y pip
 
 FROM ${PYTHON_IMAGE}
+# The distribution inside is reviewer-ci (the command is `reviewer`); keep the version in step
+# with pyproject.toml (tests/deploy/test_names.py checks it).
+LABEL org.opencontainers.image.title="reviewer-ci" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.description="reviewer: code review in CI by a local model server" \
+      org.opencontainers.image.licenses="Apache-2.0"
 # git is the one system tool reviewer runs (to read the diff). The repository is mounted at
 # /work/repo from the host and owned by another user, so git is told to trust that one path
 # (reviewer passes git only an allow-listed environment, so this lives in the system config).

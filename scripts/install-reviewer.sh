@@ -31,8 +31,9 @@ rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
   --no-deps --only-binary=:all: -r "$root/requirements/action.txt"
-# reviewer itself: the wheel just built from this checkout, from no index.
-wheels=("$build"/dist/reviewer-*.whl)
+# reviewer itself: the wheel just built from this checkout, from no index. The distribution is
+# reviewer-ci (pyproject.toml), so the wheel is reviewer_ci-VERSION-py3-none-any.whl.
+wheels=("$build"/dist/reviewer_ci-*.whl)
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps \
   "${wheels[0]}"
 "$venv/bin/reviewer" --version

@@ -42,7 +42,11 @@ def test_sarif_is_valid_sarif_2_1_0_for_code_scanning(document: FindingsDocument
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
     assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
     driver = log["runs"][0]["tool"]["driver"]
-    assert driver["name"] == "reviewer" and driver["version"] == "0.1.0" and driver["informationUri"]
+    assert driver["name"] == "reviewer" and driver["version"] == "0.1.0"
+    assert driver["fullName"] == "reviewer-ci 0.1.0" and driver["semanticVersion"] == "0.1.0"
+    # The old informationUri pointed at another project's PyPI page; no link is better than one
+    # to a page someone else controls.
+    assert "informationUri" not in driver and "pypi.org" not in json.dumps(log)
     rule_ids = [r["id"] for r in driver["rules"]]
     results = log["runs"][0]["results"]
     assert [r["level"] for r in results] == ["error", "warning", "note"]

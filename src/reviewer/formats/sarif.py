@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reviewer import DISTRIBUTION
 from reviewer.formats.common import head_span, line_span, removed_lines, sorted_findings
 from reviewer.models import Category, Finding, FindingsDocument, Severity, Status
 from reviewer.security import escape_json_text
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/reviewer/"
 FINGERPRINT_KEY = "reviewer/v1"
 
 LEVELS = {
@@ -90,10 +90,14 @@ class SarifFormat:
 
     def render(self, document: FindingsDocument) -> str:
         categories = list(Category)
+        # No informationUri: the distribution is not on PyPI, and where its repository lives is
+        # each site's own choice (OWNER/reviewer in the examples). A link to a page anyone could
+        # register later would send a reader of the alert to whoever registers it.
         driver = {
             "name": "reviewer",
+            "fullName": f"{DISTRIBUTION} {document.tool.version}",
             "version": document.tool.version,
-            "informationUri": INFORMATION_URI,
+            "semanticVersion": document.tool.version,
             "rules": [_rule(c) for c in categories],
         }
         results = [
