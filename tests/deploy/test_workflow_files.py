@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.deploy.shipfiles import ROOT, WORKFLOW_FILES, load, triggers
 
@@ -106,9 +107,11 @@ def test_workflow_has_no_default_permissions_and_bounded_jobs(path: Path) -> Non
 
 def test_fork_safe_review_has_no_write_access_and_uploads_the_findings() -> None:
     workflow = load(ROOT / "examples" / "review-fork-safe.yml")
-    assert set(triggers(workflow)) == {"pull_request"}
-    (job,) = workflow["jobs"].values()
+    assert set(triggers(workflow)) == {"pull_request", "workflow_dispatch", "schedule"}
+    job = workflow["jobs"]["review"]
+    assert job["if"] == "github.event_name == 'pull_request'"
     assert job["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["model-cache"]["permissions"] == {}
     text = (ROOT / "examples" / "review-fork-safe.yml").read_text(encoding="utf-8")
     assert "secrets." not in text
     review = next(s for s in job["steps"] if s.get("uses", "").startswith(PLACEHOLDER))
@@ -133,6 +136,88 @@ def test_workflow_run_poster_runs_no_pull_request_code() -> None:
     assert "contents" not in job["permissions"]
     assert job["permissions"]["checks"] == "write"  # the check run is the gate on the PR
     assert post["if"] == "steps.pr.outputs.trusted == 'true'"
+
+
+def cache_steps(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job.get("steps", []) if s.get("uses", "").startswith(f"{action}@")]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_model_cache_a_review_restores_is_saved_by_the_same_file_on_the_default_branch(
+    path: Path,
+) -> None:
+    # A pull request can restore a cache only from its own runs or from the default branch: a
+    # key that no job of this file saves outside pull_request events is never there to restore.
+    jobs = load(path)["jobs"]
+    restored = {
+        (s["with"]["path"], s["with"]["key"])
+        for job in jobs.values()
+        for s in cache_steps(job, "actions/cache/restore")
+        if not s["with"].get("lookup-only")
+    }
+    saved = {
+        (s["with"]["path"], s["with"]["key"])
+        for job in jobs.values()
+        if job.get("if") == "github.event_name != 'pull_request'"
+        for s in cache_steps(job, "actions/cache/save")
+    }
+    assert restored <= saved, f"{path.name} restores {restored - saved} that it never saves"
+    for job in jobs.values():
+        for step in cache_steps(job, "actions/cache/save"):
+            assert job.get("if") == "github.event_name != 'pull_request'", "saved from a PR run"
+            assert "ollama" in job["services"] and not job["permissions"], step["name"]
+
+
+def test_the_fork_safe_pair_caches_the_model_without_review_yml() -> None:
+    fork_safe = load(ROOT / "examples" / "review-fork-safe.yml")
+    review = load(ROOT / "examples" / "review.yml")
+    assert fork_safe["jobs"]["model-cache"] == review["jobs"]["model-cache"]
+    assert fork_safe["env"] == review["env"], "the same model, digest and key in both"
+    on = triggers(fork_safe)
+    assert set(on) >= {"schedule", "workflow_dispatch"}
+
+
+def posting_jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    """(file, job, job mapping) for every example job whose reviewer step posts."""
+    found = []
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith(PLACEHOLDER):
+                    if str(step.get("with", {}).get("post", "true")) == "true":
+                        found.append((path.name, name, job))
+    return found
+
+
+def readme_post_permissions() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## `reviewer post`", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    permissions: dict[str, str] = yaml.safe_load(block)["permissions"]
+    return permissions
+
+
+def test_every_job_that_posts_has_what_the_poster_needs_and_nothing_on_issues() -> None:
+    # The summary is an issue comment on the pull request: GitHub's permission tables give the
+    # issue-comment endpoints to `pull-requests: write` as well as `issues: write`, so a job
+    # that posts needs only pull-requests and checks (the check run), never issues.
+    jobs = posting_jobs()
+    assert {(f, j) for f, j, _ in jobs} == {("review.yml", "review"), ("post-review.yml", "post")}
+    for file, name, job in jobs:
+        permissions = job["permissions"]
+        assert permissions["pull-requests"] == "write", f"{file}:{name}"
+        assert permissions["checks"] == "write", f"{file}:{name}"
+        assert "issues" not in permissions, f"{file}:{name} grants issues"
+        assert "contents" not in permissions or permissions["contents"] == "read"
+
+
+def test_readme_grants_what_the_example_grants() -> None:
+    review = load(ROOT / "examples" / "review.yml")["jobs"]["review"]["permissions"]
+    assert readme_post_permissions() == review == {
+        "contents": "read",
+        "pull-requests": "write",
+        "checks": "write",
+    }
 
 
 def test_example_review_caches_the_model_keyed_by_name_and_digest() -> None:
