@@ -42,6 +42,10 @@ $bin/check-jsonschema --builtin-schema vendor.compose-spec "${compose_files[@]}"
 
 if docker compose version >/dev/null 2>&1; then
   echo "== docker compose config"
+  # The reviewer services have no default for these (compose/docker-compose.yml says why);
+  # any values let compose interpolate the files, none of them is used.
+  export REVIEWER_OUT="${REVIEWER_OUT:-$PWD}" REVIEWER_UID="${REVIEWER_UID:-10001}" \
+    REVIEWER_GID="${REVIEWER_GID:-10001}"
   # Override files only make sense on top of the base file.
   for file in "${compose_files[@]}"; do
     case "$file" in

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.deploy.shipfiles import COMPOSE, load
+from tests.deploy.shipfiles import COMPOSE, ROOT, load
 
 BASE = load(COMPOSE / "docker-compose.yml")
 VLLM = load(COMPOSE / "docker-compose.vllm.yml")
@@ -125,3 +127,53 @@ def test_gpu_variant_only_adds_devices() -> None:
     assert set(ollama) == {"deploy"}
     devices = ollama["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["capabilities"] == ["gpu"]
+
+
+REQUIRED = re.compile(r"\$\{(REVIEWER_[A-Z]+):\?([^$}]+)\}")
+
+
+@pytest.mark.parametrize("doc", [BASE, VLLM], ids=["base", "vllm"])
+def test_reviewer_writes_its_output_as_a_user_and_to_a_directory_the_operator_names(
+    doc: dict[str, Any],
+) -> None:
+    # With defaults (user 10001, ./out) the container could not write a directory the operator
+    # made: the three have none, and compose stops with the message until they are set.
+    reviewer = doc["services"]["reviewer"]
+    uid, gid = reviewer["user"].split("}:", 1)
+    assert REQUIRED.fullmatch(uid + "}") and REQUIRED.fullmatch(gid)
+    assert [m.group(1) for m in REQUIRED.finditer(reviewer["user"])] == [
+        "REVIEWER_UID",
+        "REVIEWER_GID",
+    ]
+    (out,) = [v for v in reviewer["volumes"] if v["target"] == "/work/out"]
+    match = REQUIRED.fullmatch(out["source"])
+    assert match and match.group(1) == "REVIEWER_OUT" and "directory you own" in match.group(2)
+    assert out["type"] == "bind" and not out.get("read_only", False)
+    command = reviewer["command"]
+    assert command[command.index("--output") + 1].startswith(out["target"] + "/")
+
+
+def shell_blocks(text: str) -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [ROOT / "README.md", ROOT / "docs" / "deploy.md", COMPOSE / "docker-compose.yml"],
+    ids=lambda p: p.name,
+)
+def test_the_quick_start_sets_the_output_directory_and_user_before_compose_runs(
+    path: Path,
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".yml":  # the usage in the header comment
+        blocks = ["\n".join(line[4:] for line in text.splitlines() if line.startswith("#   "))]
+    else:
+        blocks = [b for b in shell_blocks(text) if "export REVIEWER_" in b]
+    assert blocks, f"{path.name} shows no setup for compose"
+    setup = blocks[0]
+    for needed in ('REVIEWER_OUT="$PWD/out"', 'REVIEWER_UID="$(id -u)"', 'REVIEWER_GID="$(id -g)"'):
+        assert needed in setup, f"{path.name}: {needed}"
+    assert 'mkdir -p "$REVIEWER_OUT"' in setup
+    if "docker compose" in setup:
+        assert setup.index("mkdir -p") < setup.index("docker compose")
