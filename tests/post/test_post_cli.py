@@ -44,6 +44,7 @@ def test_post_bad_document_exit_2_and_nothing_sent(fake: FakeGitHub, tmp_path: P
 def test_post_without_token_exit_2_or_annotations(findings_file: Path, tmp_path: Path) -> None:
     code, _, err = invoke(["post", "--findings", str(findings_file), "--repo", "o/r", "--pr", "1"], {})
     assert code == 2 and "GITHUB_TOKEN is not set" in err
+    assert "`pull-requests: write`" in err and "issues" not in err
     summary = tmp_path / "summary.md"
     code, out, _ = invoke(
         ["post", "--findings", str(findings_file), "--annotations-fallback"],

@@ -160,8 +160,11 @@ def test_wrong_token_is_refused_and_nothing_is_written(fake: FakeGitHub, finding
 
 def test_read_only_token_with_fallback_prints_annotations(fake: FakeGitHub, findings_file: Path, env: dict[str, str]) -> None:
     fake.read_only = True
-    with pytest.raises(PostError, match="403"):
+    with pytest.raises(PostError, match="403") as refused:
         run_post(findings_file, env)
+    # The hint names what the example workflows grant; `issues: write` is not needed.
+    assert "`pull-requests: write`" in (refused.value.hint or "")
+    assert "issues" not in (refused.value.hint or "")
     code, out, err, _ = run_post(findings_file, env, annotations_fallback=True, fail_on=Severity.HIGH)
     assert code is ExitCode.FINDINGS
     assert out.count("::error file=") == 3 and "printing annotations" in err

@@ -268,8 +268,9 @@ def _raise_for_status(response: httpx.Response, method: str, url: str) -> None:
     if status == 403:
         raise GitHubForbidden(
             f"GitHub refused {where} (403 {detail})",
-            hint="the token needs `pull-requests: write` and `issues: write`; a pull request "
-            "from a fork gets a read-only token (use --annotations-fallback there)",
+            hint="the token needs `pull-requests: write` (the summary comment too) and "
+            "`checks: write` for the check run; a pull request from a fork gets a read-only "
+            "token (use --annotations-fallback there)",
         )
     if status == 404:
         raise PostError(

@@ -151,8 +151,8 @@ def _without_token(
     if not settings.annotations_fallback:
         raise UsageError(
             "GITHUB_TOKEN is not set: nothing can be posted",
-            hint="pass `GITHUB_TOKEN: ${{ github.token }}` with `pull-requests: write` and "
-            "`issues: write` permissions, or use --annotations-fallback (forks)",
+            hint="pass `GITHUB_TOKEN: ${{ github.token }}` with `pull-requests: write` (and "
+            "`checks: write` for the check run), or use --annotations-fallback (forks)",
         )
     err.write("reviewer: GITHUB_TOKEN is not set; printing annotations instead of comments\n")
     out.write(render(document, "github"))
