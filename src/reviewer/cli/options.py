@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reviewer.settings.config import Backend
-
-DEFAULT_OLLAMA_URL = "http://localhost:11434"
+from reviewer.settings.config import DEFAULT_OLLAMA_URL, Backend
 
 RepoOption = Annotated[Path, typer.Option("--repo", help="The git repository.")]
 ConfigOption = Annotated[

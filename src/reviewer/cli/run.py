@@ -1,4 +1,5 @@
-"""`reviewer run`: the review's flags and environment, into RunSettings, then the pipeline."""
+"""`reviewer run`: the review's flags and environment, into one settings slice per stage (a
+ReviewRequest), then the pipeline. Every default is the slice field's own."""
 
 from __future__ import annotations
 
@@ -26,33 +27,40 @@ from reviewer.cli.options import (
 )
 from reviewer.models import Severity
 from reviewer.settings.config import (
-    DEFAULT_CONTEXT_LINES,
-    DEFAULT_MAX_CHUNKS,
-    DEFAULT_MODEL,
-    DEFAULT_NUM_CTX,
     MAX_CONTEXT_LINES,
-    Backend,
+    MAX_FINDINGS_PER_CHUNK,
     FilterMode,
-    RunSettings,
     env_flag,
 )
+from reviewer.settings.slices import (
+    DiffSettings,
+    ModelSettings,
+    OutputSettings,
+    PlanSettings,
+    ReviewRequest,
+    ReviewSettings,
+)
+
+# The defaults every flag shows and falls back to: the slices' own field defaults.
+_DIFF, _PLAN, _MODEL = DiffSettings(), PlanSettings(), ModelSettings()
+_REVIEW, _OUTPUT = ReviewSettings(), OutputSettings()
 
 
 def run(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = _DIFF.repo,
     base: Annotated[
         str | None,
         typer.Option(help="Base ref. Default: the pull request's base in CI, else origin's HEAD."),
-    ] = None,
-    head: Annotated[str, typer.Option(help="Head ref.")] = "HEAD",
+    ] = _DIFF.base,
+    head: Annotated[str, typer.Option(help="Head ref.")] = _DIFF.head,
     staged: Annotated[
         bool, typer.Option("--staged", help="Review the index against HEAD.")
-    ] = False,
+    ] = _DIFF.staged,
     diff_file: Annotated[
         str | None,
         typer.Option("--diff-file", help="Read a unified diff from PATH, or - for stdin."),
-    ] = None,
-    config: ConfigOption = None,
+    ] = _DIFF.diff_file,
+    config: ConfigOption = _PLAN.config_path,
     include: Annotated[
         list[str] | None, typer.Option("--include", help="Only review paths matching this glob.")
     ] = None,
@@ -61,7 +69,7 @@ def run(
     ] = None,
     max_file_lines: Annotated[
         int | None, typer.Option(min=1, help="Skip files with more changed lines (too_large).")
-    ] = None,
+    ] = _PLAN.max_file_lines,
     accept_unreviewed: Annotated[
         list[str] | None,
         typer.Option(
@@ -79,17 +87,21 @@ def run(
             help="Unchanged lines shown around each change (git range and --staged; a patch "
             "file keeps its own).",
         ),
-    ] = DEFAULT_CONTEXT_LINES,
-    backend: BackendOption = Backend.OLLAMA,
-    model: ModelOption = DEFAULT_MODEL,
+    ] = _DIFF.context_lines,
+    backend: BackendOption = _MODEL.backend,
+    model: ModelOption = _MODEL.model,
     ollama_url: OllamaUrlOption = None,
     base_url: BaseUrlOption = None,
-    model_digest: ModelDigestOption = None,
-    allow_remote_model: AllowRemoteOption = False,
-    num_ctx: NumCtxOption = DEFAULT_NUM_CTX,
-    num_predict: Annotated[int, typer.Option(min=16, help="Cap on answer tokens.")] = 1024,
-    timeout: TimeoutOption = 600.0,
-    retries: Annotated[int, typer.Option(min=0, max=10, help="Retries after a failure.")] = 3,
+    model_digest: ModelDigestOption = _MODEL.model_digest,
+    allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
+    num_ctx: NumCtxOption = _MODEL.num_ctx,
+    num_predict: Annotated[
+        int, typer.Option(min=16, help="Cap on answer tokens.")
+    ] = _MODEL.num_predict,
+    timeout: TimeoutOption = _MODEL.timeout,
+    retries: Annotated[
+        int, typer.Option(min=0, max=10, help="Retries after a failure.")
+    ] = _MODEL.retries,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
@@ -98,16 +110,19 @@ def run(
             help="Most seconds to wait for another run's turn at the model server "
             "(default: 3 x --timeout).",
         ),
-    ] = None,
+    ] = _MODEL.lock_timeout,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight (OpenAI backend only).")
-    ] = 1,
+    ] = _MODEL.concurrency,
     filter_mode: Annotated[
         FilterMode, typer.Option(help="Lines a finding may point at.")
-    ] = FilterMode.ADDED,
+    ] = _REVIEW.filter_mode,
     max_findings: Annotated[
-        int, typer.Option(min=1, max=20, help="Most findings the model may report per chunk.")
-    ] = 10,
+        int,
+        typer.Option(
+            min=1, max=MAX_FINDINGS_PER_CHUNK, help="Most findings the model may report per chunk."
+        ),
+    ] = _REVIEW.max_findings,
     max_chunks: Annotated[
         int,
         typer.Option(
@@ -115,27 +130,31 @@ def run(
             envvar="REVIEWER_MAX_CHUNKS",
             help="Most chunks one run may send; over it the run fails before any model call.",
         ),
-    ] = DEFAULT_MAX_CHUNKS,
+    ] = _REVIEW.max_chunks,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the findings document here.")
-    ] = None,
+    ] = _OUTPUT.output,
     format: Annotated[
         str | None,
         typer.Option(
             "--format", "-f", help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github."
         ),
-    ] = None,
+    ] = _OUTPUT.format,
     fail_on: Annotated[
         Severity | None, typer.Option(help="Exit 1 when findings at or above this exist.")
-    ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent.")] = False,
+    ] = _OUTPUT.fail_on,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent.")
+    ] = _OUTPUT.dry_run,
     show_prompts: Annotated[
         Path | None, typer.Option(help="With --dry-run: write each request to this directory.")
-    ] = None,
+    ] = _OUTPUT.show_prompts,
     cache_dir: Annotated[
         Path | None, typer.Option(envvar="REVIEWER_CACHE_DIR", help="Response cache directory.")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
+    ] = _REVIEW.cache_dir,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the cache.")
+    ] = _REVIEW.no_cache,
     debug: DebugOption = False,
 ) -> None:
     """Review a diff with a local model and write the findings document."""
@@ -147,44 +166,52 @@ def run(
     with error_handler(debug), interrupts_raise():
         if debug and removed:
             sys.stderr.write(f"debug: removed from the environment: {', '.join(removed)}\n")
-        url = model_url(backend, ollama_url, base_url)
-        settings = RunSettings(
-            repo=repo,
-            base=base,
-            head=head,
-            staged=staged,
-            diff_file=diff_file,
-            config_path=config,
-            include=tuple(include or ()),
-            exclude=tuple(exclude or ()),
-            max_file_lines=max_file_lines,
-            accept_unreviewed=tuple(accept_unreviewed or ()),
-            context_lines=context_lines,
-            backend=backend,
-            model=model,
-            base_url=url,
-            model_digest=model_digest or None,
-            allow_remote_model=allow_remote_model,
-            num_ctx=num_ctx,
-            num_predict=num_predict,
-            timeout=timeout,
-            retries=retries,
-            lock_timeout=lock_timeout,
-            concurrency=concurrency,
-            filter_mode=filter_mode,
-            max_findings=max_findings,
-            max_chunks=max_chunks,
-            output=output,
-            format=format,
-            fail_on=fail_on,
-            optional=env_flag(os.environ.get("LOCAL_LLM_OPTIONAL")),
-            dry_run=dry_run,
-            show_prompts=show_prompts,
-            cache_dir=cache_dir,
-            no_cache=no_cache,
-            debug=debug,
+        request = ReviewRequest(
+            diff=DiffSettings(
+                repo=repo,
+                base=base,
+                head=head,
+                staged=staged,
+                diff_file=diff_file,
+                context_lines=context_lines,
+            ),
+            plan=PlanSettings(
+                config_path=config,
+                include=tuple(include or ()),
+                exclude=tuple(exclude or ()),
+                max_file_lines=max_file_lines,
+                accept_unreviewed=tuple(accept_unreviewed or ()),
+            ),
+            model=ModelSettings(
+                backend=backend,
+                model=model,
+                base_url=model_url(backend, ollama_url, base_url),
+                model_digest=model_digest or None,
+                allow_remote_model=allow_remote_model,
+                num_ctx=num_ctx,
+                num_predict=num_predict,
+                timeout=timeout,
+                retries=retries,
+                lock_timeout=lock_timeout,
+                concurrency=concurrency,
+            ),
+            review=ReviewSettings(
+                filter_mode=filter_mode,
+                max_findings=max_findings,
+                max_chunks=max_chunks,
+                optional=env_flag(os.environ.get("LOCAL_LLM_OPTIONAL")),
+                cache_dir=cache_dir,
+                no_cache=no_cache,
+            ),
+            output=OutputSettings(
+                output=output,
+                format=format,
+                fail_on=fail_on,
+                dry_run=dry_run,
+                show_prompts=show_prompts,
+            ),
         )
-        from reviewer.review.pipeline import run_command
+        from reviewer.review.pipeline import review_and_report
 
-        code = run_command(settings)
+        code = review_and_report(request)
     raise typer.Exit(int(code))
