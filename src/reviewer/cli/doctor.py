@@ -18,7 +18,7 @@ from reviewer.cli.options import (
     OllamaUrlOption,
     RepoOption,
     TimeoutOption,
-    model_url,
+    model_settings,
 )
 from reviewer.settings.slices import DOCTOR_RETRIES, DOCTOR_TIMEOUT, DiffSettings, ModelSettings
 
@@ -45,11 +45,12 @@ def doctor(
     with error_handler(debug):
         from reviewer.review.doctor import doctor as check_readiness
 
-        settings = ModelSettings(
+        settings = model_settings(
             backend=backend,
             model=model,
-            base_url=model_url(backend, ollama_url, base_url),
-            model_digest=model_digest or None,
+            ollama_url=ollama_url,
+            base_url=base_url,
+            model_digest=model_digest,
             allow_remote_model=allow_remote_model,
             num_ctx=num_ctx,
             timeout=timeout,

@@ -4,11 +4,12 @@ read the same flags and environment variables the same way."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from reviewer.settings.config import DEFAULT_OLLAMA_URL, Backend
+from reviewer.settings.slices import ModelSettings
 
 RepoOption = Annotated[Path, typer.Option("--repo", help="The git repository.")]
 ConfigOption = Annotated[
@@ -57,3 +58,29 @@ def model_url(backend: Backend, ollama_url: str | None, base_url: str | None) ->
     one when only the other is set, else Ollama's default."""
     preferred = base_url if backend is Backend.OPENAI else ollama_url
     return preferred or base_url or ollama_url or DEFAULT_OLLAMA_URL
+
+
+def model_settings(
+    *,
+    backend: Backend,
+    model: str,
+    ollama_url: str | None,
+    base_url: str | None,
+    model_digest: str | None,
+    allow_remote_model: bool,
+    num_ctx: int,
+    timeout: float,
+    **more: Any,
+) -> ModelSettings:
+    """The model flags `run` and `doctor` share, into ModelSettings; `more` are a command's
+    own (run's --num-predict, --retries...). An empty --model-digest pins nothing."""
+    return ModelSettings(
+        backend=backend,
+        model=model,
+        base_url=model_url(backend, ollama_url, base_url),
+        model_digest=model_digest or None,
+        allow_remote_model=allow_remote_model,
+        num_ctx=num_ctx,
+        timeout=timeout,
+        **more,
+    )

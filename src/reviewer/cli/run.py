@@ -23,7 +23,7 @@ from reviewer.cli.options import (
     OllamaUrlOption,
     RepoOption,
     TimeoutOption,
-    model_url,
+    model_settings,
 )
 from reviewer.models import Severity
 from reviewer.settings.config import (
@@ -182,15 +182,16 @@ def run(
                 max_file_lines=max_file_lines,
                 accept_unreviewed=tuple(accept_unreviewed or ()),
             ),
-            model=ModelSettings(
+            model=model_settings(
                 backend=backend,
                 model=model,
-                base_url=model_url(backend, ollama_url, base_url),
-                model_digest=model_digest or None,
+                ollama_url=ollama_url,
+                base_url=base_url,
+                model_digest=model_digest,
                 allow_remote_model=allow_remote_model,
                 num_ctx=num_ctx,
-                num_predict=num_predict,
                 timeout=timeout,
+                num_predict=num_predict,
                 retries=retries,
                 lock_timeout=lock_timeout,
                 concurrency=concurrency,

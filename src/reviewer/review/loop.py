@@ -278,13 +278,13 @@ def _review_with(
         cache = open_cache(settings)
     reviewer = ChunkReviewer(model.model, settings, backend, info.digest, cache)
     with ReviewProgress(len(plan.chunks), out) as progress:
-        results, interrupted = _run(reviewer, plan.chunks, model.concurrency, progress)
+        results, interrupted = _review_chunks(reviewer, plan.chunks, model.concurrency, progress)
     errors, hint = _errors(results, len(plan.chunks), interrupted)
     doc = _document(model, settings, plan, results, info.digest, errors, started, interrupted)
     return doc, hint, interrupted
 
 
-def _run(
+def _review_chunks(
     reviewer: Callable[[Chunk], ChunkResult],
     chunks: tuple[Chunk, ...],
     concurrency: int,
