@@ -79,7 +79,13 @@ APP_CHUNK_TEXT = (
 )
 
 
-def app_chunk(index: int = 0, text: str = APP_CHUNK_TEXT) -> Chunk:
+# The texts APP_CHUNK_TEXT shows behind its numbered gutters (its removed line has no number).
+APP_CHUNK_NEW_TEXTS = {1: "def div(a, b):", 2: "    return a / b", 3: "", 4: "password = 'x'",
+                       5: "# end"}
+
+
+def app_chunk(index: int = 0) -> Chunk:
+    text = APP_CHUNK_TEXT
     return Chunk(
         index=index,
         files=(
@@ -87,6 +93,8 @@ def app_chunk(index: int = 0, text: str = APP_CHUNK_TEXT) -> Chunk:
                 path="src/app.py",
                 added_lines=frozenset({2, 3, 4}),
                 context_lines=frozenset({1, 5}),
+                new_texts=APP_CHUNK_NEW_TEXTS,
+                old_texts={},
             ),
         ),
         text=text,

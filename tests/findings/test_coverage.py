@@ -30,6 +30,8 @@ def _plan(shown_added: set[int], shown_removed: set[int]) -> tuple[ReviewPlan, C
                 added_lines=frozenset(shown_added),
                 context_lines=frozenset(),
                 removed_lines=frozenset(shown_removed),
+                new_texts=dict.fromkeys(shown_added, ""),
+                old_texts=dict.fromkeys(shown_removed, ""),
             ),
         ),
         text="",
