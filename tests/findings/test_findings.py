@@ -4,6 +4,7 @@ texts the chunk kept when it rendered them, the very text the model saw."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from reviewer.chunks.chunking import build_chunks
 from reviewer.chunks.prompt import MAX_FINDINGS_PER_CHUNK
@@ -18,7 +20,14 @@ from reviewer.chunks.render import clean, quote_path
 from reviewer.diff.parse import parse_diff, parse_raw
 from reviewer.diff.sources import GitRangeSource
 from reviewer.errors import InvalidAnswerError
-from reviewer.findings.answer import fingerprint, merge, parse_answer, strip_fence, validate
+from reviewer.findings.answer import (
+    RawAnswer,
+    fingerprint,
+    merge,
+    parse_answer,
+    strip_fence,
+    validate,
+)
 from reviewer.models import Category, Chunk, ChunkFile, Finding, Severity
 from reviewer.settings.config import DEFAULT_CONTEXT_LINES, FilterMode
 from tests.chunks.shown import assert_texts_are_shown, file_lines
@@ -86,6 +95,8 @@ def without(key: str) -> str:
         bad(line=True),
         bad(line=0),
         bad(end_line="7"),
+        bad(end_line=0),
+        bad(path="x" * 513),  # MAX_PATH_CHARS + 1
         bad(severity="blocker"),
         bad(severity="HIGH"),
         bad(category="correctness"),
@@ -107,6 +118,45 @@ def test_anything_but_the_exact_shape_is_an_invalid_answer(text: str) -> None:
         parse_answer(text)
     assert e.value.kind == "invalid_answer"
     assert e.value.exit_code == 3
+
+
+def test_the_smallest_values_are_accepted() -> None:
+    raw = finding(path="a", line=1, end_line=1, title="t", message="m", suggestion="")
+    (f,) = parse_answer(answer(raw))
+    assert (f.path, f.line, f.end_line, f.title, f.message, f.suggestion) == (
+        "a", 1, 1, "t", "m", ""
+    )
+
+
+@pytest.mark.parametrize("text", ["No problems found.", "[]", '"{}"', "  null"])
+def test_an_answer_that_is_not_an_object_says_so(text: str) -> None:
+    with pytest.raises(InvalidAnswerError, match=r"\Athe answer is not a JSON object\Z"):
+        parse_answer(text)
+
+
+def test_an_invalid_answer_names_the_first_problem() -> None:
+    with pytest.raises(InvalidAnswerError, match=r"\Ainvalid answer at findings\.0\.line: "):
+        parse_answer(answer(finding(line="6")))
+    with pytest.raises(InvalidAnswerError, match=r"\Ainvalid answer at findings\.0\.x: Extra"):
+        parse_answer(answer({**finding(), "x": 1}))
+
+
+def test_a_raw_lone_surrogate_in_the_answer_becomes_a_replacement_character() -> None:
+    # A server that decoded broken UTF-8 with surrogateescape: the text cannot be encoded.
+    text = json.dumps({"findings": [finding(title="a\ud800b", message="\udcff")]},
+                      ensure_ascii=False)
+    assert "\ud800" in text
+    (f,) = parse_answer(text)
+    assert (f.title, f.message) == ("a\ufffdb", "\ufffd")
+
+
+def test_what_was_parsed_cannot_change_after_the_checks() -> None:
+    (f,) = parse_answer(answer(finding()))
+    with pytest.raises(ValidationError, match="frozen"):
+        f.line = 3  # type: ignore[misc]
+    whole = RawAnswer.model_validate_json(answer(finding()))
+    with pytest.raises(ValidationError, match="frozen"):
+        whole.findings = ()  # type: ignore[misc]
 
 
 @settings(max_examples=80, deadline=None)
@@ -212,6 +262,34 @@ def test_findings_outside_the_chunks_added_lines_are_dropped(over: dict[str, Any
     assert kept(finding(**over)) == []
 
 
+def one_line_patch(header_path: str) -> str:
+    return (
+        f"diff --git {header_path} {header_path}\n--- {header_path}\n+++ {header_path}\n"
+        "@@ -0,0 +1,1 @@\n+x = 1\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header_path", "path"),
+    [
+        ("a/../x.py", "../x.py"),
+        ("a//abs.py", "/abs.py"),
+        ("a/src/../../x.py", "src/../../x.py"),
+        ('"a/..\\\\x.py"', "..\\x.py"),  # a backslash is a separator on Windows
+        ('"a/src\\\\..\\\\..\\\\x.py"', "src\\..\\..\\x.py"),
+        ('"a/x\\000.py"', "x\x00.py"),
+    ],
+)
+def test_a_finding_on_a_file_with_an_unsafe_path_is_dropped(header_path: str, path: str) -> None:
+    # A patch file (--patch) can name such a file, and the chunk shows it; no finding may
+    # point there, whatever the mode.
+    (chunk,) = chunks_of(one_line_patch(header_path) + one_line_patch("a/ok.py"))
+    assert {cf.path for cf in chunk.files} == {path, "ok.py"}
+    for mode in FilterMode:
+        assert checked(chunk, finding(path=path, line=1), mode=mode) == ()
+        assert len(checked(chunk, finding(path="ok.py", line=1), mode=mode)) == 1
+
+
 def test_diff_context_mode_allows_context_lines() -> None:
     assert kept(finding(line=1), finding(line=4, end_line=5), mode=FilterMode.DIFF_CONTEXT) == [
         (1, 1),
@@ -281,7 +359,17 @@ def test_identical_code_in_two_places_keeps_both_with_distinct_fingerprints() ->
     assert found[0].fingerprint == found[1].fingerprint  # the same text flagged twice
     merged = merge(list(found))
     assert [f.line for f in merged] == [2, 3]
-    assert merged[0].fingerprint != merged[1].fingerprint
+    # The first keeps its id; the second gets the occurrence number mixed in, stably.
+    assert merged[0].fingerprint == found[0].fingerprint
+    again = hashlib.sha256(f"{found[0].fingerprint}#1".encode()).hexdigest()[:32]
+    assert merged[1].fingerprint == again
+
+
+def test_of_two_equally_severe_copies_the_first_is_kept() -> None:
+    (a,) = checked(app_chunk(), finding(message="first"))
+    (b,) = checked(app_chunk(), finding(message="second"))
+    assert merge([a, b]) == (a,)
+    assert merge([b, a]) == (b,)
 
 
 def test_findings_are_sorted_deterministically() -> None:
@@ -536,13 +624,16 @@ def test_schema_and_parser_agree_on_the_side() -> None:
 
 
 def test_the_fingerprint_distinguishes_sides_and_keeps_right_ids() -> None:
-    import hashlib
-
     right = fingerprint("a.py", Category.BUG, "T", ["x"])
     assert right == fingerprint("a.py", Category.BUG, "T", ["x"], "RIGHT")
     basis = "\x1f".join(["v1", "a.py", "bug", "t", "x"])  # the id issue 11 found, unchanged
     assert right == hashlib.sha256(basis.encode()).hexdigest()[:32]
     assert fingerprint("a.py", Category.BUG, "T", ["x"], "LEFT") != right
+    # A path git wrote as bytes that are not UTF-8 (decoded with surrogateescape) has an id.
+    odd = "\x1f".join(["v1", "caf\udce9.py", "bug", "t", "x"]).encode("utf-8", "surrogatepass")
+    assert fingerprint("caf\udce9.py", Category.BUG, "T", ["x"]) == (
+        hashlib.sha256(odd).hexdigest()[:32]
+    )
 
 
 def test_the_same_text_removed_and_added_gives_two_findings() -> None:
