@@ -4,6 +4,7 @@ texts the chunk kept when it rendered them, the very text the model saw."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -109,6 +110,9 @@ def without(key: str) -> str:
         without("end_line"),
         without("suggestion"),
         without("severity"),
+        without("message"),
+        without("title"),
+        without("path"),
         answer({**finding(), "confidence": 0.9}),
         '{"findings": [' + json.dumps(finding())[:-5],
     ],
@@ -157,6 +161,9 @@ def test_what_was_parsed_cannot_change_after_the_checks() -> None:
     whole = RawAnswer.model_validate_json(answer(finding()))
     with pytest.raises(ValidationError, match="frozen"):
         whole.findings = ()  # type: ignore[misc]
+    result = validate(whole.findings, app_chunk())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.dropped = 0  # type: ignore[misc]
 
 
 @settings(max_examples=80, deadline=None)
@@ -628,7 +635,15 @@ def test_the_fingerprint_distinguishes_sides_and_keeps_right_ids() -> None:
     assert right == fingerprint("a.py", Category.BUG, "T", ["x"], "RIGHT")
     basis = "\x1f".join(["v1", "a.py", "bug", "t", "x"])  # the id issue 11 found, unchanged
     assert right == hashlib.sha256(basis.encode()).hexdigest()[:32]
-    assert fingerprint("a.py", Category.BUG, "T", ["x"], "LEFT") != right
+    left = "\x1f".join(["v1", "a.py", "bug", "t", "x", "LEFT"])  # LEFT ids stay too
+    assert fingerprint("a.py", Category.BUG, "T", ["x"], "LEFT") == (
+        hashlib.sha256(left.encode()).hexdigest()[:32]
+    )
+    # Several flagged lines: each whitespace-normalised, joined by newlines.
+    lines = "\x1f".join(["v1", "a.py", "bug", "t", "x = 1\nreturn x"])
+    assert fingerprint("a.py", Category.BUG, "T", ["  x  =  1 ", "\treturn x"]) == (
+        hashlib.sha256(lines.encode()).hexdigest()[:32]
+    )
     # A path git wrote as bytes that are not UTF-8 (decoded with surrogateescape) has an id.
     odd = "\x1f".join(["v1", "caf\udce9.py", "bug", "t", "x"]).encode("utf-8", "surrogatepass")
     assert fingerprint("caf\udce9.py", Category.BUG, "T", ["x"]) == (
