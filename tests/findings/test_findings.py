@@ -454,14 +454,19 @@ def test_a_line_that_imitates_the_rendering_gains_nothing() -> None:
     )
 
 
-def test_a_file_split_over_two_chunks_is_checked_against_each_chunks_own_lines() -> None:
-    lines = "".join(f"+value_{i} = compute({i})\n" for i in range(1, 81))
-    diff = (
-        "diff --git a/big.py b/big.py\nindex 1111111..2222222 100644\n--- a/big.py\n"
-        f"+++ b/big.py\n@@ -0,0 +1,80 @@\n{lines}"
-    )
+def split_file(
+    path: str, header: str, lines: list[str]
+) -> tuple[Chunk, Chunk, ChunkFile, ChunkFile]:
+    """The first two chunks of a one-file patch too big for one, and the file's part of each."""
+    diff = f"diff --git a/{path} b/{path}\n{header}" + "".join(f"{ln}\n" for ln in lines)
     first, second, *_ = chunks_of(diff, 300)
-    one, two = file_of(first, "big.py"), file_of(second, "big.py")
+    return first, second, file_of(first, path), file_of(second, path)
+
+
+def test_a_file_split_over_two_chunks_is_checked_against_each_chunks_own_lines() -> None:
+    lines = [f"+value_{i} = compute({i})" for i in range(1, 81)]
+    header = "--- a/big.py\n+++ b/big.py\n@@ -0,0 +1,80 @@\n"
+    first, second, one, two = split_file("big.py", header, lines)
     n = min(two.added_lines)  # owned by the second chunk, shown as context after the first
     assert n not in one.added_lines and n in one.context_lines
     assert one.new_texts[n] == two.new_texts[n] == f"value_{n} = compute({n})"
@@ -586,13 +591,9 @@ def test_a_left_finding_on_a_line_the_chunk_did_not_show_as_removed_is_dropped(
 
 
 def test_removed_lines_of_a_split_deletion_are_named_only_in_the_chunk_that_owns_them() -> None:
-    gone = "".join(f"-check_{i}(user)\n" for i in range(1, 81))
-    diff = (
-        "diff --git a/gone.py b/gone.py\ndeleted file mode 100644\nindex 1111111..0000000\n"
-        f"--- a/gone.py\n+++ /dev/null\n@@ -1,80 +0,0 @@\n{gone}"
-    )
-    first, second, *_ = chunks_of(diff, 300)
-    one, two = file_of(first, "gone.py"), file_of(second, "gone.py")
+    gone = [f"-check_{i}(user)" for i in range(1, 81)]
+    header = "deleted file mode 100644\n--- a/gone.py\n+++ /dev/null\n@@ -1,80 +0,0 @@\n"
+    first, second, one, two = split_file("gone.py", header, gone)
     n = min(two.removed_lines)  # shown without its number after the first chunk's lines
     assert f"{' ' * 6} -|check_{n}(user)" in file_lines(first, "gone.py")
     assert n not in one.old_texts and two.old_texts[n] == f"check_{n}(user)"
