@@ -43,15 +43,19 @@ def client(local_only: bool = True) -> httpx.Client:
     return httpx.Client(transport=DeadlineTransport(local_only=local_only), timeout=30)
 
 
+TRICKLE_FOR = 4.0  # seconds a trickling answer lasts before the server hangs up
+
+
 @pytest.fixture
 def trickle() -> Iterator[int]:
-    """A server on 127.0.0.1 that answers with one header byte every 0.2 s, forever (each
-    read is well within any per-read timeout)."""
+    """A server on 127.0.0.1 that answers with one header byte every 0.1 s for TRICKLE_FOR
+    seconds, then closes (each read is well within any per-read timeout; closing bounds a
+    test run whose deadline does not hold)."""
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
     def serve() -> None:
-        listener.settimeout(0.2)
+        listener.settimeout(0.1)
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -59,8 +63,9 @@ def trickle() -> Iterator[int]:
                 continue
             with conn:
                 conn.recv(65536)
+                until = time.monotonic() + TRICKLE_FOR
                 for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
-                    if stop.wait(0.2):
+                    if stop.wait(0.1) or time.monotonic() > until:
                         break
                     try:
                         conn.sendall(bytes([byte]))
@@ -85,7 +90,7 @@ def test_a_trickling_answer_ends_at_the_deadline(trickle: int) -> None:
     started = time.monotonic()
     with client() as c, deadline_applied(started + 1.0), pytest.raises(httpx.ReadTimeout):
         c.get(f"http://127.0.0.1:{trickle}/")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < TRICKLE_FOR
 
 
 def test_a_deadline_already_passed_refuses_to_connect(server: HTTPServer) -> None:

@@ -117,6 +117,14 @@ def test_a_new_file_is_never_minified_at_base() -> None:
     assert not policy.minified_at_base(f, lambda path: True, "x" * 1_000)
 
 
+def test_a_copy_of_a_minified_file_is_new_content_never_minified_at_base() -> None:
+    # A copy has an old path, but its content is new under a new name: the base's judgement
+    # of the original does not carry over to it.
+    f = renamed("dist/app.min.js", "src/app.js", copy=True)
+    assert f.old_path == "dist/app.min.js"
+    assert not policy.minified_at_base(f, lambda path: True, "x" * 1_000)
+
+
 def test_an_old_path_with_a_minified_name_is_minified_at_base() -> None:
     f = renamed("dist/app.min.js", "dist/app.js")
     assert policy.minified_at_base(f, lambda path: path == "dist/app.min.js", None)
