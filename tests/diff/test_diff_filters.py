@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pytest
 
+from reviewer.diff import policy
 from reviewer.diff.filters import filter_files, glob_match
 from reviewer.diff.parse import parse_diff
+from reviewer.diff.sources import GitRangeSource
 from reviewer.models import SkipReason
 from reviewer.settings.config import RepoConfig
+from tests.diff.gitrepo_helpers import GitRepo
 
 
 def _new_file(path: str, lines: Sequence[str]) -> str:
@@ -173,3 +177,24 @@ def test_size_cap_skips_never_cuts() -> None:
 )
 def test_glob_match(path: str, pattern: str, expected: bool) -> None:
     assert glob_match(path, pattern) is expected
+
+
+def test_a_lockfile_signature_counts_only_in_the_first_lines(tmp_path: Path) -> None:
+    """A new package-lock.json is policy only when its tool's header is in its first
+    LOCKFILE_SCAN_LINES lines (real repository, heads read from git): code placed above a
+    buried `"lockfileVersion"` line stays unreviewed."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("README", "x\n")
+    base = repo.commit("base")
+    above = [f'  "k{i}": "v",' for i in range(policy.LOCKFILE_SCAN_LINES - 2)]
+    header = '  "lockfileVersion": 3,'
+    repo.write("top/package-lock.json", "\n".join(["{", *above, header, "}"]) + "\n")
+    repo.write("deep/package-lock.json", "\n".join(["{", *above, '  "k": 1,', header]) + "\n")
+    head = repo.commit("locks")
+    source = GitRangeSource(repo.root, base, head)
+    files = parse_diff(source.read().text)
+    _, skipped = filter_files(files, RepoConfig(), source.file_heads)
+    assert {s.path: (s.reason, s.policy) for s in skipped} == {
+        "top/package-lock.json": ("lockfile", True),
+        "deep/package-lock.json": ("lockfile", False),
+    }
