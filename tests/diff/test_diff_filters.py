@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.diff import policy
 from reviewer.diff.filters import filter_files, glob_match
 from reviewer.diff.parse import parse_diff
 from reviewer.diff.sources import GitRangeSource
@@ -181,12 +180,12 @@ def test_glob_match(path: str, pattern: str, expected: bool) -> None:
 
 def test_a_lockfile_signature_counts_only_in_the_first_lines(tmp_path: Path) -> None:
     """A new package-lock.json is policy only when its tool's header is in its first
-    LOCKFILE_SCAN_LINES lines (real repository, heads read from git): code placed above a
-    buried `"lockfileVersion"` line stays unreviewed."""
+    ten lines (policy.LOCKFILE_SCAN_LINES; real repository, heads read from git): code placed
+    above a buried `"lockfileVersion"` line stays unreviewed."""
     repo = GitRepo(tmp_path / "repo")
     repo.write("README", "x\n")
     base = repo.commit("base")
-    above = [f'  "k{i}": "v",' for i in range(policy.LOCKFILE_SCAN_LINES - 2)]
+    above = [f'  "k{i}": "v",' for i in range(8)]  # the header is line 10, or line 11
     header = '  "lockfileVersion": 3,'
     repo.write("top/package-lock.json", "\n".join(["{", *above, header, "}"]) + "\n")
     repo.write("deep/package-lock.json", "\n".join(["{", *above, '  "k": 1,', header]) + "\n")
