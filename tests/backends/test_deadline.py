@@ -80,6 +80,65 @@ def trickle() -> Iterator[int]:
     listener.close()
 
 
+@pytest.fixture
+def stall() -> Iterator[int]:
+    """A server on 127.0.0.1 that accepts, reads the request, says nothing and hangs up after
+    TRICKLE_FOR seconds."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                stop.wait(TRICKLE_FOR)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_shorter_read_timeout_still_applies_within_the_deadline(stall: int) -> None:
+    started = time.monotonic()
+    transport = DeadlineTransport(local_only=True)
+    with (
+        httpx.Client(transport=transport, timeout=0.5) as c,
+        deadline_applied(started + 60),
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        c.get(f"http://127.0.0.1:{stall}/")
+    assert time.monotonic() - started < TRICKLE_FOR
+
+
+def test_without_a_read_timeout_the_deadline_alone_ends_the_request(stall: int) -> None:
+    started = time.monotonic()
+    transport = DeadlineTransport(local_only=True)
+    with (
+        httpx.Client(transport=transport, timeout=None) as c,  # noqa: S113 - on purpose
+        deadline_applied(started + 0.5),
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        c.get(f"http://127.0.0.1:{stall}/")
+    assert time.monotonic() - started < TRICKLE_FOR
+
+
+def test_the_transport_checks_the_policy_unless_told_otherwise(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolving(monkeypatch, "model", [PUBLIC])
+    with httpx.Client(transport=DeadlineTransport()) as c, pytest.raises(PolicyError):
+        c.get(f"http://model:{server.port}/")
+    assert server.log == []
+
+
 def test_without_a_deadline_requests_run_as_usual(server: HTTPServer) -> None:
     server.expect_request("/api/version").respond_with_json({"version": "1"})
     with client() as c:
@@ -98,7 +157,7 @@ def test_a_deadline_already_passed_refuses_to_connect(server: HTTPServer) -> Non
     with (
         client() as c,
         deadline_applied(time.monotonic() - 1),
-        pytest.raises(httpx.TimeoutException),
+        pytest.raises(httpx.ConnectTimeout),
     ):
         c.get(server.url_for("/"))
     assert server.log == []
@@ -180,5 +239,5 @@ def test_a_name_that_does_not_resolve_is_a_connect_error(monkeypatch: pytest.Mon
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", fail)
-    with pytest.raises(httpcore.ConnectError, match="cannot resolve 'nowhere'"):
+    with pytest.raises(httpcore.ConnectError, match=r"\Acannot resolve 'nowhere': "):
         resolve("nowhere", 80)
