@@ -61,6 +61,15 @@ index e69de29..0000000
 """
 
 
+# Every lockfile name the filters know, written out (a name changed in the code fails here).
+LOCKFILE_NAMES = (
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
+    "bun.lock", "poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "Cargo.lock", "go.sum",
+    "Gemfile.lock", "composer.lock", "packages.lock.json", "pubspec.lock", "Podfile.lock",
+    "mix.lock", "flake.lock", "gradle.lockfile", "Package.resolved", "conda-lock.yml",
+)
+
+
 def _no_heads(paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
     return None
 
@@ -99,6 +108,10 @@ def test_structural_skips() -> None:
         ("Gemfile.lock", "lockfile"),
         ("composer.lock", "lockfile"),
         ("static/app.min.js", "minified"),
+        ("static/App-MIN.css", "minified"),
+        *((name, "lockfile") for name in LOCKFILE_NAMES),
+        ("lib/third-party/x.c", "vendored"),
+        ("a/vendored/b.py", "vendored"),
         ("vendor/lib/x.go", "vendored"),
         ("web/node_modules/pkg/index.js", "vendored"),
         ("third_party/zlib/z.c", "vendored"),
@@ -108,6 +121,12 @@ def test_structural_skips() -> None:
 )
 def test_path_skips(path: str, reason: str) -> None:
     assert _reasons(_new_file(path, ["x = 1"])) == {path: reason}
+
+
+def test_a_generated_marker_counts_only_in_the_first_five_lines() -> None:
+    diff = _new_file("five.py", ["x = 1"] * 4 + ["# @generated"])
+    diff += _new_file("six.py", ["x = 1"] * 5 + ["# @generated"])
+    assert _reasons(diff) == {"five.py": "generated", "six.py": "kept"}
 
 
 def test_minified_by_content() -> None:
@@ -172,6 +191,8 @@ def test_size_cap_skips_never_cuts() -> None:
         ("mydocs/a.md", "docs/", False),
         ("a.py", "b.py", False),
         ("tests/data/x.diff", "tests/data/*", True),
+        ("src/deep/a.py", "a.py", True),  # a pattern without `/` also matches the base name
+        ("src/deep/a.py", "deep/a.py", False),  # one with `/` matches the whole path only
     ],
 )
 def test_glob_match(path: str, pattern: str, expected: bool) -> None:
