@@ -9,7 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpcore
@@ -43,67 +44,63 @@ def client(local_only: bool = True) -> httpx.Client:
     return httpx.Client(transport=DeadlineTransport(local_only=local_only), timeout=30)
 
 
-TRICKLE_FOR = 4.0  # seconds a trickling answer lasts before the server hangs up
+TRICKLE_FOR = 4.0  # seconds a slow answer lasts before the server hangs up
+
+
+@contextmanager
+def loopback_server(answer: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A server on 127.0.0.1 that reads each request and lets `answer` reply, one connection
+    at a time; yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                answer(conn, stop)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    until = time.monotonic() + TRICKLE_FOR
+    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+        if stop.wait(0.1) or time.monotonic() > until:
+            return
+        try:
+            conn.sendall(bytes([byte]))
+        except OSError:
+            return
+
+
+def _stall(conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait(TRICKLE_FOR)
 
 
 @pytest.fixture
 def trickle() -> Iterator[int]:
-    """A server on 127.0.0.1 that answers with one header byte every 0.1 s for TRICKLE_FOR
-    seconds, then closes (each read is well within any per-read timeout; closing bounds a
-    test run whose deadline does not hold)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def serve() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.recv(65536)
-                until = time.monotonic() + TRICKLE_FOR
-                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
-                    if stop.wait(0.1) or time.monotonic() > until:
-                        break
-                    try:
-                        conn.sendall(bytes([byte]))
-                    except OSError:
-                        break
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    listener.close()
+    """Answers with one header byte every 0.1 s for TRICKLE_FOR seconds, then hangs up (each
+    read is well within any per-read timeout; hanging up bounds a run whose deadline fails)."""
+    with loopback_server(_trickle) as port:
+        yield port
 
 
 @pytest.fixture
 def stall() -> Iterator[int]:
-    """A server on 127.0.0.1 that accepts, reads the request, says nothing and hangs up after
-    TRICKLE_FOR seconds."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def serve() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.recv(65536)
-                stop.wait(TRICKLE_FOR)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    listener.close()
+    """Says nothing, and hangs up after TRICKLE_FOR seconds."""
+    with loopback_server(_stall) as port:
+        yield port
 
 
 def test_a_shorter_read_timeout_still_applies_within_the_deadline(stall: int) -> None:
