@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.diff.filters import filter_files, glob_match
+from reviewer.diff.filters import Evidence, filter_files, glob_match
 from reviewer.diff.parse import parse_diff
 from reviewer.diff.sources import GitRangeSource
 from reviewer.models import SkipReason
@@ -218,3 +218,34 @@ def test_a_lockfile_signature_counts_only_in_the_first_lines(tmp_path: Path) -> 
         "top/package-lock.json": ("lockfile", True),
         "deep/package-lock.json": ("lockfile", False),
     }
+
+
+def test_minified_at_base_is_judged_on_the_base_files_first_200_lines(tmp_path: Path) -> None:
+    # README: minified is policy only when the base file already was. The judgement reads the
+    # base file's first 200 lines and no more, so one long line at base line 201 (say, an inline
+    # data blob) does not make the file's later minified-looking changes policy. 62,000
+    # characters put a 200-line sample's mean over 300 and stay within the 64 KiB read.
+    repo = GitRepo(tmp_path / "repo")
+    short = [f"s{i}" for i in range(200)]
+    repo.write("late.js", "\n".join([*short, "d" * 62_000]) + "\n")
+    repo.write("early.js", "\n".join([*short[:199], "d" * 62_000, "s"]) + "\n")
+    base = repo.commit("base")
+    for name in ("late.js", "early.js"):
+        text = repo.show(base, name).decode()
+        repo.write(name, text.replace("d" * 62_000, "e" * 62_000))
+    head = repo.commit("change the long line")
+    source = GitRangeSource(repo.root, base, head)
+    files = parse_diff(source.read().text)
+    evidence = Evidence(read_base=source.base_heads)
+    _, skipped = filter_files(files, RepoConfig(), source.file_heads, evidence)
+    assert {s.path: (s.reason, s.policy) for s in skipped} == {
+        "late.js": ("minified", False),  # line 201 is past the sample: unreviewed
+        "early.js": ("minified", True),  # line 200 is in it: minified at base
+    }
+
+
+@pytest.mark.parametrize(("total", "minified"), [(601, True), (600, False)])
+def test_minified_means_lines_over_300_characters_on_average(total: int, minified: bool) -> None:
+    # The README's number, written out (the other tests use the constant by name).
+    lines = ["x" * (total - 1), "x"]  # two lines of `total` characters together
+    assert _reasons(_new_file("app.js", lines)) == {"app.js": "minified" if minified else "kept"}
