@@ -249,3 +249,34 @@ def test_minified_means_lines_over_300_characters_on_average(total: int, minifie
     # The README's number, written out (the other tests use the constant by name).
     lines = ["x" * (total - 1), "x"]  # two lines of `total` characters together
     assert _reasons(_new_file("app.js", lines)) == {"app.js": "minified" if minified else "kept"}
+
+
+def _too_large_section(old: str, new: str, extra_header: str) -> str:
+    body = "".join(f"-old {i}\n" for i in range(3)) + "".join(f"+new {i}\n" for i in range(3))
+    return (
+        f"diff --git a/{old} b/{new}\n{extra_header}index 1111111..2222222 100644\n"
+        f"--- a/{old}\n+++ b/{new}\n@@ -1,3 +1,3 @@\n{body}"
+    )
+
+
+def test_a_too_large_rename_or_mode_change_is_too_large_not_a_header_only_change() -> None:
+    # The parser drops the hunks of a file over max_file_lines but keeps its counts; a rename
+    # or a chmod with as many lines added as removed must still be too_large (unreviewed), not
+    # rename_only / mode_only, which would say no line changed.
+    text = _too_large_section(
+        "a.py", "b.py", "similarity index 50%\nrename from a.py\nrename to b.py\n"
+    )
+    text += _too_large_section("run.sh", "run.sh", "old mode 100644\nnew mode 100755\n")
+    files = parse_diff(text, max_file_lines=2)
+    assert all(not f.hunks and (f.added, f.removed) == (3, 3) for f in files)
+    _, skipped = filter_files(files, RepoConfig(max_file_lines=2), _no_heads)
+    assert {s.path: (s.reason, s.policy) for s in skipped} == {
+        "b.py": ("too_large", False),
+        "run.sh": ("too_large", False),
+    }
+
+
+def test_a_minified_name_is_the_file_name_not_a_directory() -> None:
+    diff = _new_file("assets.min.d/app.js", ["var a = 1;"] * 3)
+    diff += _new_file("assets/app.min.js", ["var a = 1;"] * 3)
+    assert _reasons(diff) == {"assets.min.d/app.js": "kept", "assets/app.min.js": "minified"}
