@@ -1,12 +1,13 @@
-"""Choosing the one diff source a run uses, and the default base of a git range (the pull
-request's base in GitHub Actions, else the remote's default branch)."""
+"""Choosing the one diff source a run uses, and the default range of a git range: the pull or
+merge request's base and head as the CI environment says them (ci/environment.py), else the
+remote's default branch and HEAD."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
-from reviewer.ci.event import EventFileError, read_event
+from reviewer.ci.environment import CiContext, detect, fetch_hint, host_of
 from reviewer.diff.gitcmd import run_git
 from reviewer.diff.interface import DiffSource
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource, ensure_repo
@@ -14,30 +15,27 @@ from reviewer.errors import UsageError
 from reviewer.settings.slices import DiffSettings
 
 
-def _event_sha(environ: Mapping[str, str], side: str) -> str | None:
-    """`pull_request.<side>.sha` from the Actions event file, when there is one."""
-    try:
-        event = read_event(environ)
-    except EventFileError:
-        return None  # unreadable: the defaults below apply, as outside a pull request
-    return event.head_sha if side == "head" else event.base_sha
+def ci_context(environ: Mapping[str, str]) -> CiContext:
+    """What the CI environment says about the range. An event file that cannot be read is
+    passed over (the defaults below apply, as outside a pull request); `reviewer post`, which
+    would act on it, refuses it instead."""
+    return detect(environ, strict_event=False)
 
 
 def default_head(environ: Mapping[str, str]) -> str:
-    """The head when --head is not given: the pull request's head commit in Actions (the
-    checkout is a merge commit, whose line numbers are not the ones a review comment names),
-    else HEAD."""
-    return _event_sha(environ, "head") or "HEAD"
+    """The head when --head is not given: the request's own head commit in CI (the checkout
+    may be a merge commit, GitHub's or GitLab's merged results, whose line numbers are not the
+    ones a review comment names), else HEAD."""
+    return ci_context(environ).head_sha or "HEAD"
 
 
 def default_base(repo: Path, environ: Mapping[str, str]) -> str:
     """The base when --base is not given."""
-    sha = _event_sha(environ, "base")
-    if sha:
-        return sha
-    base_ref = environ.get("GITHUB_BASE_REF", "")
-    if base_ref:
-        return f"origin/{base_ref}"
+    ci = ci_context(environ)
+    if ci.base_sha:
+        return ci.base_sha
+    if ci.base_branch:
+        return f"origin/{ci.base_branch}"
     ensure_repo(repo)
     proc = run_git(
         repo, ["rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD"], check=False
@@ -45,7 +43,7 @@ def default_base(repo: Path, environ: Mapping[str, str]) -> str:
     if proc.returncode == 0:
         return "origin/HEAD"
     raise UsageError(
-        "no base to diff against: --base not given, not a pull request in GitHub Actions, "
+        "no base to diff against: --base not given, not a pull or merge request in CI, "
         "and origin has no default branch (refs/remotes/origin/HEAD)",
         hint="pass --base REF (for example --base main), or use --staged or --diff-file",
     )
@@ -75,4 +73,5 @@ def select_source(settings: DiffSettings, environ: Mapping[str, str]) -> DiffSou
         return PatchFileSource(settings.diff_file, settings.repo)
     base = settings.base or default_base(settings.repo, environ)
     head = default_head(environ) if settings.head == "HEAD" else settings.head
-    return GitRangeSource(settings.repo, base, head, settings.context_lines)
+    hint = fetch_hint(host_of(environ))
+    return GitRangeSource(settings.repo, base, head, settings.context_lines, fetch_hint=hint)

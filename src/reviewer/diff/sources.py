@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from reviewer.ci.environment import Host, fetch_hint
 from reviewer.diff.binary import BinaryFiles, find_binary, git_at_least, raw_entries
 from reviewer.diff.gitcmd import git_stream, read_prefix, run_git
 from reviewer.diff.interface import RawDiff
@@ -52,8 +53,9 @@ def ensure_repo(repo: Path) -> None:
         )
 
 
-def resolve_commit(repo: Path, ref: str) -> str:
-    """The commit sha `ref` names, or a DiffError naming the unknown ref."""
+def resolve_commit(repo: Path, ref: str, how_to_fetch: str = fetch_hint(Host.NONE)) -> str:
+    """The commit sha `ref` names, or a DiffError naming the unknown ref (its hint says how
+    the CI at hand fetches a missing commit)."""
     proc = run_git(
         repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
         check=False,
@@ -61,7 +63,7 @@ def resolve_commit(repo: Path, ref: str) -> str:
     if proc.returncode != 0:
         raise DiffError(
             f"unknown ref {ref!r} in {repo}",
-            hint="check the name; in CI fetch it (actions/checkout with fetch-depth: 0)",
+            hint=f"check the name; in CI fetch it ({how_to_fetch})",
         )
     return proc.stdout.decode("ascii").strip()
 
@@ -129,24 +131,31 @@ class GitRangeSource:
     """The diff from the merge base of `base` and `head` to `head`, as a pull request shows."""
 
     def __init__(
-        self, repo: Path, base: str, head: str, context_lines: int = DEFAULT_CONTEXT_LINES
+        self,
+        repo: Path,
+        base: str,
+        head: str,
+        context_lines: int = DEFAULT_CONTEXT_LINES,
+        *,
+        fetch_hint: str = fetch_hint(Host.NONE),
     ) -> None:
         self.repo, self.base, self.head = repo, base, head
         self.context_lines = context_lines
+        self.fetch_hint = fetch_hint  # how this CI fetches a missing commit
         self._base_sha: str | None = None
         self._head_sha: str | None = None
         self._merge_base: str | None = None
 
     def read(self) -> RawDiff:
         ensure_repo(self.repo)
-        base_sha = resolve_commit(self.repo, self.base)
-        head_sha = resolve_commit(self.repo, self.head)
+        base_sha = resolve_commit(self.repo, self.base, self.fetch_hint)
+        head_sha = resolve_commit(self.repo, self.head, self.fetch_hint)
         self._base_sha, self._head_sha = base_sha, head_sha
         proc = run_git(self.repo, ["merge-base", base_sha, head_sha], check=False)
         if proc.returncode != 0:
             raise DiffError(
                 f"{self.base!r} and {self.head!r} have no common ancestor",
-                hint="fetch the full history (actions/checkout with fetch-depth: 0)",
+                hint=f"fetch the full history ({self.fetch_hint})",
             )
         merge_base = proc.stdout.decode("ascii").strip()
         self._merge_base = merge_base
