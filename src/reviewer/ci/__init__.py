@@ -1,2 +1,3 @@
-"""What the CI environment says about the job: the event that started it (today GitHub
-Actions' GITHUB_EVENT_PATH), read in one place for the diff source and the poster."""
+"""What the CI environment says about the job: the host (GitHub Actions, GitLab CI, Gitea and
+Forgejo Actions), its pull or merge request and that request's range (environment.py), and
+the GitHub-compatible event file, read in one place (event.py)."""

@@ -201,7 +201,9 @@ def _positive(env: Mapping[str, str], name: str) -> int | None:
 
 def _project(env: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str | None:
     value = _value(env, name)
-    if value is not None and not pattern.fullmatch(value):
+    # "." and ".." would walk out of the API path the poster builds from the project
+    dots = value is not None and any(part in {".", ".."} for part in value.split("/"))
+    if value is not None and (dots or not pattern.fullmatch(value)):
         raise _bad(name, value, "a project path (owner/name)")
     return value
 
