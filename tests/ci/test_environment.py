@@ -79,6 +79,28 @@ def test_a_gitlab_merge_request_pipeline() -> None:
     assert detect(plain).head_sha == HEAD
 
 
+def test_a_merge_request_from_a_fork_names_the_target_project() -> None:
+    # the pipeline may run in the fork (CI_PROJECT_*); the request lives in the target project
+    env = {
+        **GITLAB_MR,
+        "CI_PROJECT_ID": "99",
+        "CI_PROJECT_PATH": "someone/project",
+        "CI_MERGE_REQUEST_PROJECT_ID": "42",
+        "CI_MERGE_REQUEST_PROJECT_PATH": "group/sub/project",
+    }
+    ctx = detect(env)
+    assert (ctx.project_id, ctx.project, ctx.number) == (42, "group/sub/project", 7)
+    with pytest.raises(UsageError, match="^CI_MERGE_REQUEST_PROJECT_ID="):
+        detect({**env, "CI_MERGE_REQUEST_PROJECT_ID": "x"})
+
+
+def test_a_refused_url_is_not_echoed_with_its_credentials() -> None:
+    url = "http://user:hunter2@gitlab.example.org/api/v4"
+    with pytest.raises(UsageError) as info:
+        detect({**GITLAB_MR, "CI_API_V4_URL": url})
+    assert "hunter2" not in info.value.message and "gitlab.example.org" in info.value.message
+
+
 @pytest.mark.parametrize("kind", ["merged_result", "merge_train"])
 def test_a_gitlab_merged_results_head_is_the_source_head_not_the_merge_commit(kind: str) -> None:
     ctx = detect({**GITLAB_MERGED, "CI_MERGE_REQUEST_EVENT_TYPE": kind})

@@ -132,6 +132,10 @@ def _gitlab(env: Mapping[str, str]) -> CiContext:
         return pipeline
     return replace(
         pipeline,
+        # A merge request from a fork may run in the fork's project: the request itself (its
+        # IID, its notes) lives in the target project, CI_MERGE_REQUEST_PROJECT_*.
+        project=_project(env, "CI_MERGE_REQUEST_PROJECT_PATH", _GITLAB_PATH) or pipeline.project,
+        project_id=_positive(env, "CI_MERGE_REQUEST_PROJECT_ID") or pipeline.project_id,
         number=number,
         base_sha=_sha(env, "CI_MERGE_REQUEST_DIFF_BASE_SHA"),
         head_sha=_gitlab_head(env),
@@ -228,4 +232,5 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
         scheme, host = "", ""
     if host and (scheme == "https" or (scheme == "http" and is_loopback_host(host))):
         return value.rstrip("/")
-    raise _bad(name, value, "an https URL (plain http only to 127.0.0.1, ::1 or localhost)")
+    shown = re.sub(r"//[^/@]*@", "//", value)  # never echo a user:password@ part
+    raise _bad(name, shown, "an https URL (plain http only to 127.0.0.1, ::1 or localhost)")
