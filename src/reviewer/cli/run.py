@@ -22,6 +22,8 @@ from reviewer.cli.options import (
     OllamaUrlOption,
     RepoOption,
     TimeoutOption,
+    choice,
+    choices,
     model_url,
 )
 from reviewer.models import Severity
@@ -42,25 +44,43 @@ def run(
     repo: RepoOption = Path("."),
     base: Annotated[
         str | None,
-        typer.Option(help="Base ref. Default: the pull request's base in CI, else origin's HEAD."),
+        typer.Option(
+            metavar="REF",
+            help="Base ref. Default: the pull request's base in CI, else origin's HEAD.",
+        ),
     ] = None,
-    head: Annotated[str, typer.Option(help="Head ref.")] = "HEAD",
+    head: Annotated[str, typer.Option(metavar="REF", help="Head ref.")] = "HEAD",
     staged: Annotated[
         bool, typer.Option("--staged", help="Review the index against HEAD.")
     ] = False,
     diff_file: Annotated[
         str | None,
-        typer.Option("--diff-file", help="Read a unified diff from PATH, or - for stdin."),
+        typer.Option(
+            "--diff-file", metavar="PATH", help="Read a unified diff from PATH, or - for stdin."
+        ),
     ] = None,
     config: ConfigOption = None,
     include: Annotated[
-        list[str] | None, typer.Option("--include", help="Only review paths matching this glob.")
+        list[str] | None,
+        typer.Option(
+            "--include",
+            metavar="GLOB[,GLOB...]",
+            help="Only review paths matching one of these globs. Repeatable.",
+        ),
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Skip paths matching this glob.")
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            metavar="GLOB[,GLOB...]",
+            help="Skip paths matching any of these globs. Repeatable.",
+        ),
     ] = None,
     max_file_lines: Annotated[
-        int | None, typer.Option(min=1, help="Skip files with more changed lines (too_large).")
+        int | None,
+        typer.Option(
+            min=1, metavar="N", help="Skip files with more changed lines (too_large)."
+        ),
     ] = None,
     accept_unreviewed: Annotated[
         list[str] | None,
@@ -76,6 +96,7 @@ def run(
         typer.Option(
             min=0,
             max=MAX_CONTEXT_LINES,
+            metavar="N",
             help="Unchanged lines shown around each change (git range and --staged; a patch "
             "file keeps its own).",
         ),
@@ -87,53 +108,84 @@ def run(
     model_digest: ModelDigestOption = None,
     allow_remote_model: AllowRemoteOption = False,
     num_ctx: NumCtxOption = DEFAULT_NUM_CTX,
-    num_predict: Annotated[int, typer.Option(min=16, help="Cap on answer tokens.")] = 1024,
+    num_predict: Annotated[
+        int, typer.Option(min=16, metavar="TOKENS", help="Cap on answer tokens.")
+    ] = 1024,
     timeout: TimeoutOption = 600.0,
-    retries: Annotated[int, typer.Option(min=0, max=10, help="Retries after a failure.")] = 3,
+    retries: Annotated[
+        int, typer.Option(min=0, max=10, metavar="N", help="Retries after a failure.")
+    ] = 3,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
             min=0,
             envvar="REVIEWER_LOCK_TIMEOUT",
+            metavar="SECONDS",
             help="Most seconds to wait for another run's turn at the model server "
             "(default: 3 x --timeout).",
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, help="Requests in flight (OpenAI backend only).")
+        int, typer.Option(min=1, metavar="N", help="Requests in flight (OpenAI backend only).")
     ] = 1,
     filter_mode: Annotated[
-        FilterMode, typer.Option(help="Lines a finding may point at.")
+        FilterMode,
+        typer.Option(
+            metavar="MODE",
+            parser=choice(FilterMode),
+            help=f"Lines a finding may point at: {choices(FilterMode)}.",
+        ),
     ] = FilterMode.ADDED,
     max_findings: Annotated[
-        int, typer.Option(min=1, max=20, help="Most findings the model may report per chunk.")
+        int,
+        typer.Option(
+            min=1, max=20, metavar="N", help="Most findings the model may report per chunk."
+        ),
     ] = 10,
     max_chunks: Annotated[
         int,
         typer.Option(
             min=1,
             envvar="REVIEWER_MAX_CHUNKS",
+            metavar="N",
             help="Most chunks one run may send; over it the run fails before any model call.",
         ),
     ] = DEFAULT_MAX_CHUNKS,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the findings document here.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="Write the findings document here."
+        ),
     ] = None,
     format: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github."
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github.",
         ),
     ] = None,
     fail_on: Annotated[
-        Severity | None, typer.Option(help="Exit 1 when findings at or above this exist.")
+        Severity | None,
+        typer.Option(
+            metavar="LEVEL",
+            parser=choice(Severity),
+            help=f"Exit 1 when findings at or above LEVEL exist: {choices(Severity)}.",
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent.")] = False,
     show_prompts: Annotated[
-        Path | None, typer.Option(help="With --dry-run: write each request to this directory.")
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="With --dry-run: write each request to this directory."
+        ),
     ] = None,
     cache_dir: Annotated[
-        Path | None, typer.Option(envvar="REVIEWER_CACHE_DIR", help="Response cache directory.")
+        Path | None,
+        typer.Option(
+            envvar="REVIEWER_CACHE_DIR", metavar="DIR", help="Response cache directory."
+        ),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
     debug: DebugOption = False,
