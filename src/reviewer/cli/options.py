@@ -3,6 +3,7 @@ read the same flags and environment variables the same way."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -108,6 +109,17 @@ FindingsOption = Annotated[
         "--findings", metavar="PATH", help="The findings document written by `reviewer run -o`."
     ),
 ]
+
+
+# One glob of a comma-separated list: a character class (`[,]`) keeps its comma.
+_ONE_GLOB = re.compile(r"(?:\[[^\]]*\]|[^,])+")
+
+
+def glob_list(values: list[str] | None) -> tuple[str, ...]:
+    """--include/--exclude as given: repeated flags and comma-separated lists alike, blanks
+    around a comma ignored (`--include 'src/**, tests/**'`)."""
+    found = (glob.strip() for value in values or () for glob in _ONE_GLOB.findall(value))
+    return tuple(glob for glob in found if glob)
 
 
 def model_url(backend: Backend, ollama_url: str | None, base_url: str | None) -> str:

@@ -24,6 +24,7 @@ from reviewer.cli.options import (
     TimeoutOption,
     choice,
     choices,
+    glob_list,
     model_url,
 )
 from reviewer.models import Severity
@@ -207,8 +208,8 @@ def run(
             staged=staged,
             diff_file=diff_file,
             config_path=config,
-            include=tuple(include or ()),
-            exclude=tuple(exclude or ()),
+            include=glob_list(include),
+            exclude=glob_list(exclude),
             max_file_lines=max_file_lines,
             accept_unreviewed=tuple(accept_unreviewed or ()),
             context_lines=context_lines,
