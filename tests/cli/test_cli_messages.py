@@ -152,6 +152,39 @@ def test_a_bad_enum_value_is_refused_in_our_words(repo: Path, option: str, choic
     assert not any(words in proc.stderr for words in LIBRARY_WORDS), proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--num-ctx", "abc", "'abc' is not a whole number"),
+        ("--num-ctx", "5", "must be at least 512, not 5"),
+        ("--context-lines", "21", "must be at most 20, not 21"),
+        ("--retries", "1.5", "'1.5' is not a whole number"),
+        ("--timeout", "soon", "'soon' is not a number of seconds"),
+        ("--timeout", "inf", "'inf' is not a number of seconds"),
+        ("--timeout", "nan", "'nan' is not a number of seconds"),
+        ("--timeout", "0.5", "must be at least 1, not 0.5"),
+        ("--lock-timeout", "-1", "must be at least 0, not -1"),
+    ],
+)
+def test_a_bad_number_is_refused_in_our_words(
+    repo: Path, option: str, value: str, message: str
+) -> None:
+    proc = dry_run(repo, option, value)
+    assert proc.returncode == 2
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith(f"Error: Invalid value for '{option}'") and last.endswith(message)
+    assert not any(words in proc.stderr for words in LIBRARY_WORDS), proc.stderr
+
+
+def test_a_number_from_the_environment_is_checked_the_same_way(repo: Path) -> None:
+    proc = reviewer("run", "--repo", str(repo), "--base", "HEAD~1", "--dry-run",
+                    env={"REVIEWER_MAX_CHUNKS": "lots"})
+    assert proc.returncode == 2 and "'lots' is not a whole number" in proc.stderr
+    good = reviewer("run", "--repo", str(repo), "--base", "HEAD~1", "--dry-run",
+                    "--num-ctx", "4096", "--timeout", "30.5", env={"REVIEWER_MAX_CHUNKS": "1"})
+    assert good.returncode == 0, good.stderr
+
+
 # --- config file, connection, --show-prompts ---------------------------------------------
 
 

@@ -3,6 +3,7 @@ read the same flags and environment variables the same way."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from enum import StrEnum
@@ -32,6 +33,41 @@ def choice(kind: type[E]) -> Callable[[str | E], E]:
         if found is None:
             raise typer.BadParameter(f"{value!r} is not one of: {', '.join(by_name.values())}")
         return found
+
+    return parse
+
+
+def whole(low: int, high: int | None = None) -> Callable[[str | int], int]:
+    """A parser for a whole-number option within bounds, refusing in plain words (typer's own
+    check answers "Input should be a valid integer, unable to parse string as an integer")."""
+    return _bounded(int, "a whole number", low, high)
+
+
+def seconds(low: float) -> Callable[[str | float], float]:
+    """A parser for a finite number of seconds, `low` or more (never `inf` or `nan`: a deadline
+    must end)."""
+    return _bounded(float, "a number of seconds", low, None)
+
+
+N = TypeVar("N", int, float)
+
+
+def _bounded(kind: type[N], what: str, low: N, high: N | None) -> Callable[[str | N], N]:
+    def parse(value: str | N) -> N:
+        if isinstance(value, kind) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = kind(str(value).strip())
+            except ValueError:
+                raise typer.BadParameter(f"{value!r} is not {what}") from None
+        if not math.isfinite(number):
+            raise typer.BadParameter(f"{value!r} is not {what}")
+        if number < low:
+            raise typer.BadParameter(f"must be at least {low:g}, not {number:g}")
+        if high is not None and number > high:
+            raise typer.BadParameter(f"must be at most {high:g}, not {number:g}")
+        return number
 
     return parse
 
@@ -95,11 +131,18 @@ AllowRemoteOption = Annotated[
 ]
 NumCtxOption = Annotated[
     int,
-    typer.Option("--num-ctx", min=512, metavar="TOKENS", help="Context size to ask for (tokens)."),
+    typer.Option(
+        "--num-ctx",
+        parser=whole(512),
+        metavar="TOKENS",
+        help="Context size to ask for (tokens), at least 512.",
+    ),
 ]
 TimeoutOption = Annotated[
     float,
-    typer.Option("--timeout", min=1, metavar="SECONDS", help="Per-request timeout, seconds."),
+    typer.Option(
+        "--timeout", parser=seconds(1), metavar="SECONDS", help="Per-request timeout, 1 or more."
+    ),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from reviewer.cli.boundary import error_handler
-from reviewer.cli.options import DebugOption, FindingsOption, choice, choices
+from reviewer.cli.options import DebugOption, FindingsOption, choice, choices, seconds, whole
 from reviewer.models import Severity
 from reviewer.post.target import DEFAULT_CHECK_NAME
 
@@ -20,7 +20,9 @@ def post(
     ] = None,
     pr: Annotated[
         int | None,
-        typer.Option(min=1, metavar="N", help="Pull request number. Default: from the event."),
+        typer.Option(
+            parser=whole(1), metavar="N", help="Pull request number. Default: from the event."
+        ),
     ] = None,
     api_url: Annotated[
         str | None,
@@ -51,7 +53,9 @@ def post(
     max_wait: Annotated[
         float,
         typer.Option(
-            min=0, metavar="SECONDS", help="Seconds to wait for rate limits and retries, in total."
+            parser=seconds(0),
+            metavar="SECONDS",
+            help="Seconds to wait for rate limits and retries, in total.",
         ),
     ] = 60.0,
     author: Annotated[

@@ -26,6 +26,8 @@ from reviewer.cli.options import (
     choices,
     glob_list,
     model_url,
+    seconds,
+    whole,
 )
 from reviewer.models import Severity
 from reviewer.settings.config import (
@@ -80,7 +82,7 @@ def run(
     max_file_lines: Annotated[
         int | None,
         typer.Option(
-            min=1, metavar="N", help="Skip files with more changed lines (too_large)."
+            parser=whole(1), metavar="N", help="Skip files with more changed lines (too_large)."
         ),
     ] = None,
     accept_unreviewed: Annotated[
@@ -95,11 +97,10 @@ def run(
     context_lines: Annotated[
         int,
         typer.Option(
-            min=0,
-            max=MAX_CONTEXT_LINES,
+            parser=whole(0, MAX_CONTEXT_LINES),
             metavar="N",
-            help="Unchanged lines shown around each change (git range and --staged; a patch "
-            "file keeps its own).",
+            help=f"Unchanged lines shown around each change, 0 to {MAX_CONTEXT_LINES} (git range "
+            "and --staged; a patch file keeps its own).",
         ),
     ] = DEFAULT_CONTEXT_LINES,
     backend: BackendOption = Backend.OLLAMA,
@@ -110,16 +111,17 @@ def run(
     allow_remote_model: AllowRemoteOption = False,
     num_ctx: NumCtxOption = DEFAULT_NUM_CTX,
     num_predict: Annotated[
-        int, typer.Option(min=16, metavar="TOKENS", help="Cap on answer tokens.")
+        int, typer.Option(parser=whole(16), metavar="TOKENS", help="Cap on answer tokens, 16+.")
     ] = 1024,
     timeout: TimeoutOption = 600.0,
     retries: Annotated[
-        int, typer.Option(min=0, max=10, metavar="N", help="Retries after a failure.")
+        int,
+        typer.Option(parser=whole(0, 10), metavar="N", help="Retries after a failure, 0 to 10."),
     ] = 3,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
-            min=0,
+            parser=seconds(0),
             envvar="REVIEWER_LOCK_TIMEOUT",
             metavar="SECONDS",
             help="Most seconds to wait for another run's turn at the model server "
@@ -127,7 +129,10 @@ def run(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, metavar="N", help="Requests in flight (OpenAI backend only).")
+        int,
+        typer.Option(
+            parser=whole(1), metavar="N", help="Requests in flight (OpenAI backend only)."
+        ),
     ] = 1,
     filter_mode: Annotated[
         FilterMode,
@@ -140,13 +145,15 @@ def run(
     max_findings: Annotated[
         int,
         typer.Option(
-            min=1, max=20, metavar="N", help="Most findings the model may report per chunk."
+            parser=whole(1, 20),
+            metavar="N",
+            help="Most findings the model may report per chunk, 1 to 20.",
         ),
     ] = 10,
     max_chunks: Annotated[
         int,
         typer.Option(
-            min=1,
+            parser=whole(1),
             envvar="REVIEWER_MAX_CHUNKS",
             metavar="N",
             help="Most chunks one run may send; over it the run fails before any model call.",
