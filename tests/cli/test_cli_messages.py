@@ -17,6 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.diff.gitrepo_helpers import GIT_ENV, GitRepo
 from tests.model_fakes import (
     APP_DIFF,
     answer,
@@ -25,14 +26,6 @@ from tests.model_fakes import (
     serve_ollama_preflight,
 )
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@e",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@e",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "HOME": "/nonexistent",
-}
 COMMANDS = ([], ["run"], ["post"], ["report"], ["schema"], ["doctor"])
 # What typer and click print when an option has no metavar: `<list[str]>`, `<int range>`...
 TYPE_NAMES = re.compile(r"<[^>\s]*>|list\[|range>|<int|<float|<str|<path|<bool")
@@ -56,20 +49,12 @@ def reviewer(
     )
 
 
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, env={**os.environ, **GIT_ENV}, check=True,
-                   capture_output=True)
-
-
 def make_repo(root: Path, base_files: dict[str, str], head_files: dict[str, str]) -> Path:
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
+    repo = GitRepo(root)
     for files, message in ((base_files, "base"), (head_files, "head")):
         for name, text in files.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_text(text)
-        git(root, "add", "-A")
-        git(root, "commit", "-qm", message)
+            repo.write(name, text)
+        repo.commit(message)
     return root
 
 
@@ -188,31 +173,22 @@ def test_a_number_from_the_environment_is_checked_the_same_way(repo: Path) -> No
 # --- config file, connection, --show-prompts ---------------------------------------------
 
 
-def test_an_unknown_config_key_is_named_with_a_guess(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('exclud = ["docs/**"]\n', "unknown key `exclud` (did you mean `exclude`?)"),
+        ("max_file_lines = 0\n", "max_file_lines: must be at least 1, not 0"),
+        ('skip_generated = "maybe"\n', "skip_generated: expected true or false, got text 'maybe'"),
+    ],
+)
+def test_a_config_file_mistake_is_said_plainly(tmp_path: Path, config: str, message: str) -> None:
     root = make_repo(
-        tmp_path / "repo",
-        {"app.py": "a = 1\n", ".reviewer.toml": 'exclud = ["docs/**"]\n'},
-        {"app.py": "a = 2\n"},
+        tmp_path / "repo", {"app.py": "a = 1\n", ".reviewer.toml": config}, {"app.py": "a = 2\n"}
     )
     proc = dry_run(root)
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[0] == (
-        "reviewer: error: .reviewer.toml: unknown key `exclud` (did you mean `exclude`?)"
-    )
+    assert proc.stderr.splitlines()[0] == f"reviewer: error: .reviewer.toml: {message}"
     assert not any(words in proc.stderr for words in LIBRARY_WORDS)
-
-
-def test_a_wrong_config_type_is_said_plainly(tmp_path: Path) -> None:
-    root = make_repo(
-        tmp_path / "repo",
-        {"app.py": "a = 1\n", ".reviewer.toml": "max_file_lines = 0\n"},
-        {"app.py": "a = 2\n"},
-    )
-    proc = dry_run(root)
-    assert proc.returncode == 2
-    assert "reviewer: error: .reviewer.toml: max_file_lines: must be at least 1, not 0" in (
-        proc.stderr
-    )
 
 
 def test_a_refused_connection_is_said_in_words(tmp_path: Path) -> None:
