@@ -474,3 +474,19 @@ def test_no_heartbeat_before_anything_is_sent() -> None:
     with ReviewProgress(2, out, interval=0.02):
         time.sleep(0.15)
     assert out.getvalue() == ""
+
+
+def test_no_waiting_line_once_every_chunk_is_done() -> None:
+    import time
+
+    from reviewer.review.progress import ReviewProgress
+    from tests.model_fakes import app_chunk
+
+    out = io.StringIO()
+    with ReviewProgress(1, out, interval=0.02) as progress:
+        progress.sending(app_chunk())
+        progress.advance(1)
+        time.sleep(0.15)  # several heartbeats pass after the last chunk
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("reviewer: chunk 1/1 done")
+    assert not [ln for ln in lines if ln.startswith("reviewer: waiting")]

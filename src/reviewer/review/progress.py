@@ -79,6 +79,8 @@ class ReviewProgress:
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()  # no waiting line may follow the run's last line
         if self._bar is not None:
             self._bar.stop()
 
@@ -104,9 +106,12 @@ class ReviewProgress:
         while not self._stop.wait(self._interval):
             with self._lock:
                 now = time.monotonic()
-                if self._reading is None or now - self._last_line < self._interval:
+                reading = self._reading
+                if reading is None or self.done >= self.total or self._stop.is_set():
+                    continue  # nothing sent yet, or the run is over
+                if now - self._last_line < self._interval:
                     continue
-                number, tokens, since = self._reading
+                number, tokens, since = reading
                 self._write(
                     f"reviewer: waiting for the answer to chunk {number}/{self.total} "
                     f"(~{plural(tokens, 'prompt token')}), {now - since:.0f} s so far; "
