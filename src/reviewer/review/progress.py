@@ -93,7 +93,7 @@ class ReviewProgress:
             first = self._reading is None
             self._reading = (number, tokens, time.monotonic())
             if self._bar is not None and self._task is not None:
-                shown = f"reviewing chunk {number} (~{plural(tokens, 'prompt token')})"
+                shown = f"now #{number} ~{tokens} tokens"  # short: it shares the bar's line
                 self._bar.update(self._task, reading=shown)
             elif first:
                 self._write(
