@@ -144,6 +144,7 @@ def test_a_bad_enum_value_is_refused_in_our_words(repo: Path, option: str, choic
         ("--num-ctx", "5", "must be at least 512, not 5"),
         ("--context-lines", "21", "must be at most 20, not 21"),
         ("--retries", "1.5", "'1.5' is not a whole number"),
+        ("--retries", "1000000", "must be at most 10, not 1000000"),
         ("--timeout", "soon", "'soon' is not a number of seconds"),
         ("--timeout", "inf", "'inf' is not a number of seconds"),
         ("--timeout", "nan", "'nan' is not a number of seconds"),

@@ -63,10 +63,11 @@ def _bounded(kind: type[N], what: str, low: N, high: N | None) -> Callable[[str 
                 raise typer.BadParameter(f"{value!r} is not {what}") from None
         if not math.isfinite(number):
             raise typer.BadParameter(f"{value!r} is not {what}")
+        shown = str(number) if isinstance(number, int) else f"{number:g}"
         if number < low:
-            raise typer.BadParameter(f"must be at least {low:g}, not {number:g}")
+            raise typer.BadParameter(f"must be at least {low:g}, not {shown}")
         if high is not None and number > high:
-            raise typer.BadParameter(f"must be at most {high:g}, not {number:g}")
+            raise typer.BadParameter(f"must be at most {high:g}, not {shown}")
         return number
 
     return parse
