@@ -75,3 +75,11 @@ def test_a_nested_unknown_key_is_guessed_from_the_nested_model() -> None:
     assert first_problem(only_extra, FindingsDocument) == (
         "model: unknown key `nme` (did you mean `name`?)"
     )
+
+
+def test_an_offending_value_is_quoted_short() -> None:
+    """A model's answer or a forged document can carry megabytes in a wrong-typed field; the
+    message (which lands in the findings document and on the pull request) quotes 40 characters."""
+    text = problem(RepoConfig, {"max_file_lines": "x" * 100_000})
+    assert text == f"max_file_lines: expected a whole number, got text '{'x' * 38}…"
+    assert len(problem(RepoConfig, {"k" * 100_000: 1})) < 80

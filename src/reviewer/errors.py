@@ -107,12 +107,25 @@ def first_problem(error: ValidationError, model: type[BaseModel] | None = None) 
         near = difflib.get_close_matches(str(name), known, n=1)
         where = _where(tuple(parent))
         guess = f" (did you mean `{near[0]}`?)" if near else ""
-        return f"{where + ': ' if parent else ''}unknown key `{name}`{guess}"
+        return f"{where + ': ' if parent else ''}unknown key `{_cut(str(name))}`{guess}"
     return f"{_where(loc)}: {_what(first)}"
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(top level)"
+
+
+SHOWN_INPUT = 40  # characters of an offending value quoted in a message
+
+
+def _cut(text: str) -> str:
+    """A quoted value kept short: it can come from a model's answer or a forged document, and
+    the message lands in the findings document and on the pull request."""
+    return text if len(text) <= SHOWN_INPUT else text[: SHOWN_INPUT - 1] + "…"
+
+
+def _shown(value: object) -> str:
+    return _cut(repr(value))
 
 
 _TYPE_NAMES = {
@@ -135,14 +148,14 @@ def _what(problem: ErrorDetails) -> str:
         return "missing (it is required)"
     if kind in ("enum", "literal_error"):
         choices = str(ctx.get("expected", "")).replace("'", "")
-        return f"{got!r} is not one of: {choices}"
+        return f"{_shown(got)} is not one of: {choices}"
     if kind in _BOUNDS:
-        return f"must be {_BOUNDS[kind]} {next(iter(ctx.values()))}, not {got!r}"
+        return f"must be {_BOUNDS[kind]} {next(iter(ctx.values()))}, not {_shown(got)}"
     if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
         return problem["msg"].replace("Value should", "must").replace("String should", "must")
     stem = kind.removesuffix("_type").removesuffix("_parsing").removesuffix("_from_float")
     if stem in _TYPE_NAMES:
-        return f"expected {_TYPE_NAMES[stem]}, got {_kind_of(got)} {got!r}"
+        return f"expected {_TYPE_NAMES[stem]}, got {_kind_of(got)} {_shown(got)}"
     if kind == "value_error":
         return str(ctx.get("error", problem["msg"]))
     return problem["msg"]
