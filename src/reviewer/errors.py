@@ -4,11 +4,11 @@ an optional hint and the exit code the CLI maps it to."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from enum import IntEnum
-from typing import get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 
 class ExitCode(IntEnum):
@@ -140,9 +140,9 @@ _TYPE_NAMES = {
 }
 
 
-def _what(problem: ErrorDetails) -> str:
+def _what(problem: Mapping[str, Any]) -> str:
     """The problem in plain words, for every kind of error our models can raise."""
-    kind, ctx = problem["type"], problem.get("ctx", {})
+    kind, ctx, msg = str(problem["type"]), problem.get("ctx", {}), str(problem["msg"])
     got = problem.get("input")
     if kind == "missing":
         return "missing (it is required)"
@@ -152,13 +152,13 @@ def _what(problem: ErrorDetails) -> str:
     if kind in _BOUNDS:
         return f"must be {_BOUNDS[kind]} {next(iter(ctx.values()))}, not {_shown(got)}"
     if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
-        return problem["msg"].replace("Value should", "must").replace("String should", "must")
+        return msg.replace("Value should", "must").replace("String should", "must")
     stem = kind.removesuffix("_type").removesuffix("_parsing").removesuffix("_from_float")
     if stem in _TYPE_NAMES:
         return f"expected {_TYPE_NAMES[stem]}, got {_kind_of(got)} {_shown(got)}"
     if kind == "value_error":
-        return str(ctx.get("error", problem["msg"]))
-    return problem["msg"]
+        return str(ctx.get("error", msg))
+    return msg
 
 
 def _kind_of(value: object) -> str:
