@@ -117,7 +117,9 @@ def failure_reason(error: BaseException) -> str:
         if isinstance(cause, OSError) and cause.strerror:
             return cause.strerror[:1].lower() + cause.strerror[1:]
         cause = cause.__cause__ or cause.__context__
-    text = re.sub(r"\[Errno -?\d+\] ", "", str(error)).strip().rstrip(".")
+    # The library's own words, bounded as the server's error text is: they may quote bytes
+    # the server sent.
+    text = re.sub(r"\[Errno -?\d+\] ", "", str(error)[:MAX_ERROR_TEXT]).strip().rstrip(".")
     return (text[:1].lower() + text[1:]) if text else "the connection failed"
 
 
