@@ -30,7 +30,7 @@ from genrepo import commit_all, git
 from reviewer.chunks.prompt import prompt_overhead_tokens
 from reviewer.errors import ReviewerError
 from reviewer.models import DiffLine, Hunk, LineKind, ReviewPlan
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import DiffSettings
 
 CONTEXTS = (0, 1, 2, 3, 5, 8)
 # (project, old release, new release): small releases, about the size of a pull request.
@@ -72,8 +72,8 @@ def sample(
     """The plan's counts for one range at one context size."""
     from reviewer.plan.build import build_plan
 
-    settings = RunSettings(repo=repo, base=base, head=head, context_lines=context_lines)
-    plan = build_plan(settings, {})
+    settings = DiffSettings(repo=repo, base=base, head=head, context_lines=context_lines)
+    plan = build_plan(settings, environ={})
     visible = enclosing_counts(repo, plan, head, {} if blobs is None else blobs)
     diff_tokens = sum(c.estimated_tokens for c in plan.chunks)
     return {

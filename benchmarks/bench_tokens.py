@@ -19,13 +19,13 @@ from reviewer.chunks.prompt import (
     render_user_message,
 )
 from reviewer.models import Chunk, ReviewPlan
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import DiffSettings
 
 
 def build(pr: GeneratedPR, head: str | None = None) -> ReviewPlan:
     from reviewer.plan.build import build_plan  # lands with the diff pipeline
 
-    return build_plan(RunSettings(repo=pr.repo, base=pr.base, head=head or pr.head))
+    return build_plan(DiffSettings(repo=pr.repo, base=pr.base, head=head or pr.head))
 
 
 def request_tokens(user: str) -> int:

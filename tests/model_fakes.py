@@ -14,25 +14,24 @@ from werkzeug import Request, Response
 
 from reviewer.chunks.prompt import estimate_tokens
 from reviewer.models import Chunk, ChunkFile
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import ModelSettings
 
 MODEL = "qwen2.5-coder:7b"
 DIGEST = "9f438cb9cd581fc025612d27f7c1a6669ff83a8bb0ed86c94fcf4c5440555697"
 
 
-def backend_settings(url: str, **over: Any) -> RunSettings:
+def backend_settings(url: str, **over: Any) -> ModelSettings:
     """Settings for a backend under test against a fake server at `url`: short timeouts, two
-    retries, no cache; `over` replaces any of them."""
+    retries; `over` replaces any of them."""
     values: dict[str, Any] = {
         "base_url": url.rstrip("/"),
         "model": MODEL,
         "timeout": 5.0,
         "connect_timeout": 1.0,
         "retries": 2,
-        "no_cache": True,
     }
     values.update(over)
-    return RunSettings(**values)
+    return ModelSettings(**values)
 
 
 def finding(**over: Any) -> dict[str, Any]:
@@ -80,7 +79,13 @@ APP_CHUNK_TEXT = (
 )
 
 
-def app_chunk(index: int = 0, text: str = APP_CHUNK_TEXT) -> Chunk:
+# The texts APP_CHUNK_TEXT shows behind its numbered gutters (its removed line has no number).
+APP_CHUNK_NEW_TEXTS = {1: "def div(a, b):", 2: "    return a / b", 3: "", 4: "password = 'x'",
+                       5: "# end"}
+
+
+def app_chunk(index: int = 0) -> Chunk:
+    text = APP_CHUNK_TEXT
     return Chunk(
         index=index,
         files=(
@@ -88,6 +93,8 @@ def app_chunk(index: int = 0, text: str = APP_CHUNK_TEXT) -> Chunk:
                 path="src/app.py",
                 added_lines=frozenset({2, 3, 4}),
                 context_lines=frozenset({1, 5}),
+                new_texts=APP_CHUNK_NEW_TEXTS,
+                old_texts={},
             ),
         ),
         text=text,

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from reviewer.errors import first_problem
 from reviewer.models import FindingsDocument
-from reviewer.settings.config import RepoConfig, RunSettings
+from reviewer.settings.config import RepoConfig
+from reviewer.settings.slices import DiffSettings, OutputSettings, ReviewSettings
 
 LIBRARY_WORDS = ("Extra inputs", "Value error", "Input should", "not permitted", "Field required")
 
@@ -47,19 +48,19 @@ def test_an_unknown_key_without_the_model_has_no_guess() -> None:
 
 
 def test_an_enum_member_lists_the_choices() -> None:
-    text = problem(RunSettings, {"fail_on": "High"})
+    text = problem(OutputSettings, {"fail_on": "High"})
     assert text == "fail_on: 'High' is not one of: critical, high, medium, low or info"
 
 
 @pytest.mark.parametrize(
-    ("data", "expected"),
+    ("model", "data", "expected"),
     [
-        ({"max_findings": 21}, "max_findings: must be at most 20, not 21"),
-        ({"context_lines": -1}, "context_lines: must be at least 0, not -1"),
+        (ReviewSettings, {"max_findings": 21}, "max_findings: must be at most 20, not 21"),
+        (DiffSettings, {"context_lines": -1}, "context_lines: must be at least 0, not -1"),
     ],
 )
-def test_ranges_say_the_bound(data: dict[str, Any], expected: str) -> None:
-    assert problem(RunSettings, data) == expected
+def test_ranges_say_the_bound(model: Any, data: dict[str, Any], expected: str) -> None:
+    assert problem(model, data) == expected
 
 
 def test_a_missing_key_says_it_is_required() -> None:

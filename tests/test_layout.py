@@ -32,6 +32,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("reviewer",),  # the package root: __version__ only
 )
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
+# Lower layers a package still may not import. The backends are given the prompts and the answer
+# schema by the review loop: they send what they are handed and know nothing of chunks, the plan
+# or the diff (issue 12).
+NOT_IMPORTED: dict[str, frozenset[str]] = {"backends": frozenset({"plan", "chunks", "diff"})}
 
 
 def package_of(module: str) -> str:
@@ -91,6 +95,11 @@ def layer_violations(src: Path) -> list[str]:
         if here not in RANK or there not in RANK:
             unknown = here if here not in RANK else there
             problems.append(f"{file}:{line}: package `{unknown}` is on no layer of LAYERS")
+        elif there in NOT_IMPORTED.get(here, ()):
+            problems.append(
+                f"{file}:{line}: `{here}` imports `{there}`, which it must not use: it is given "
+                "what it needs"
+            )
         elif RANK[there] == RANK[here]:
             problems.append(
                 f"{file}:{line}: `{here}` imports `{there}`: they share a layer and must stay "
@@ -167,6 +176,22 @@ def test_an_upward_import_is_named_with_its_file_and_line(tmp_path: Path) -> Non
     assert layer_violations(src) == [
         "src/reviewer/formats/markdown.py:2: `formats` imports `post`, a higher layer (imports "
         "only go down: " + " > ".join("/".join(layer) for layer in LAYERS) + ")"
+    ]
+
+
+def test_a_backend_that_fetches_the_schema_itself_is_named(tmp_path: Path) -> None:
+    src = _tree(
+        tmp_path,
+        {
+            "backends/__init__.py": "",
+            "backends/ollama.py": "from reviewer.chunks.prompt import findings_schema\n",
+            "chunks/__init__.py": "",
+            "chunks/prompt.py": "",
+        },
+    )
+    assert layer_violations(src) == [
+        "src/reviewer/backends/ollama.py:1: `backends` imports `chunks`, which it must not use: "
+        "it is given what it needs"
     ]
 
 

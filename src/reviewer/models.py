@@ -112,7 +112,9 @@ REMOVED_NOT_SENT = "removed_lines_not_sent"
 
 
 class ChunkFile(Frozen):
-    """One file's part of a chunk and the line numbers the chunk shows for it."""
+    """One file's part of a chunk: the line numbers the chunk shows for it, and the text each
+    numbered line shows after its gutter (escaped and cut exactly as in the chunk's text), so
+    findings are checked against what the model saw without reading the text back."""
 
     path: str
     added_lines: frozenset[int]  # new-file numbers of added lines shown in this chunk
@@ -121,6 +123,8 @@ class ChunkFile(Frozen):
     # removed line (old number) -> the head-file line it follows (1 at the top): the nearest
     # head line, for formats that can only point at the head file.
     removed_at: Mapping[int, int] = Field(default_factory=dict)
+    new_texts: Mapping[int, str]  # new-file number of each added or context line -> its text
+    old_texts: Mapping[int, str]  # old-file number of each removed line shown -> its text
 
 
 class Chunk(Frozen):

@@ -20,7 +20,6 @@ from pytest_httpserver import HTTPServer
 
 from reviewer.backends.lock import lock_dir, lock_path, lock_timeout, server_lock
 from reviewer.errors import ConfigError, ModelError
-from reviewer.settings.config import RunSettings
 from tests.model_fakes import (
     APP_DIFF,
     answer,
@@ -128,9 +127,9 @@ def test_a_planted_symlink_at_the_lock_name_is_not_followed(tmp_path: Path) -> N
 
 
 def test_default_wait_is_three_request_timeouts() -> None:
-    assert lock_timeout(RunSettings(timeout=600)) == 1800
-    assert lock_timeout(RunSettings(timeout=20)) == 60
-    assert lock_timeout(RunSettings(timeout=20, lock_timeout=5)) == 5
+    assert lock_timeout(None, 600) == 1800
+    assert lock_timeout(None, 20) == 60
+    assert lock_timeout(5, 20) == 5
 
 
 def hold_lock(server_url: str, lock_dir: Path) -> subprocess.Popen[str]:

@@ -16,7 +16,7 @@ from reviewer.backends.interface import MAX_ANSWER_BYTES, ChunkFailedError, Tran
 from reviewer.backends.ollama import OllamaBackend, with_default_tag
 from reviewer.chunks.prompt import findings_schema
 from reviewer.errors import ConfigError, InvalidAnswerError, ModelError, UsageError
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import ModelSettings
 from tests.model_fakes import (
     DIGEST,
     MODEL,
@@ -32,7 +32,7 @@ from tests.model_fakes import (
 )
 
 
-def settings_for(server: HTTPServer, **over: Any) -> RunSettings:
+def settings_for(server: HTTPServer, **over: Any) -> ModelSettings:
     return backend_settings(server.url_for("/"), **over)
 
 
@@ -43,7 +43,7 @@ def backend_for(server: HTTPServer, **over: Any) -> OllamaBackend:
 
 
 def chat(backend: OllamaBackend, estimate: int = 500) -> Any:
-    return backend.chat("SYS", "USER", estimated_prompt_tokens=estimate)
+    return backend.chat("SYS", "USER", schema=findings_schema(), estimated_prompt_tokens=estimate)
 
 
 def test_chat_sends_the_documented_request_and_joins_the_stream(server: HTTPServer) -> None:
@@ -186,7 +186,7 @@ def test_runaway_answer_is_refused(server: HTTPServer) -> None:
 
 def test_unreachable_server_is_retried_then_fails() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    backend = make_backend(RunSettings(base_url=url, retries=2, connect_timeout=1, timeout=2))
+    backend = make_backend(ModelSettings(base_url=url, retries=2, connect_timeout=1, timeout=2))
     with pytest.raises(TransientModelError) as e:
         backend.preflight()
     assert e.value.kind == "unreachable"
@@ -285,9 +285,9 @@ def test_concurrency_above_one_is_refused_for_ollama(server: HTTPServer) -> None
 def test_url_credentials_never_appear_in_messages(server: HTTPServer) -> None:
     url = server.url_for("/").rstrip("/").replace("http://", "http://user:s3cret@")
     server.expect_request("/api/chat").respond_with_json({"error": "x"}, status=500)
-    backend = make_backend(RunSettings(base_url=url, retries=0, timeout=5))
+    backend = make_backend(ModelSettings(base_url=url, retries=0, timeout=5))
     with pytest.raises(ModelError) as e:
-        backend.chat("s", "u", estimated_prompt_tokens=10)
+        backend.chat("s", "u", schema=findings_schema(), estimated_prompt_tokens=10)
     assert "s3cret" not in e.value.message
     assert "user" not in e.value.message
 
@@ -304,9 +304,10 @@ def test_default_tag() -> None:
     assert with_default_tag("my.registry:5000/ns/model") == "my.registry:5000/ns/model:latest"
 
 
-def test_max_findings_reaches_the_request_schema(server: HTTPServer) -> None:
+def test_the_schema_it_is_given_is_the_format_it_sends(server: HTTPServer) -> None:
     serve_ollama_chat(server, answer())
-    chat(backend_for(server, max_findings=3))
+    backend = backend_for(server)
+    backend.chat("SYS", "USER", schema=findings_schema(3), estimated_prompt_tokens=500)
     body = json.loads(requests_to(server, "/api/chat")[0].get_data())
     assert body["format"] == findings_schema(3)
     assert body["format"]["properties"]["findings"]["maxItems"] == 3

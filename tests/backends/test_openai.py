@@ -33,7 +33,7 @@ def backend_for(server: HTTPServer, **over: Any) -> OpenAICompatibleBackend:
 
 
 def chat(backend: OpenAICompatibleBackend) -> Any:
-    return backend.chat("SYS", "USER", estimated_prompt_tokens=500)
+    return backend.chat("SYS", "USER", schema=findings_schema(), estimated_prompt_tokens=500)
 
 
 def test_chat_request_and_usage(server: HTTPServer) -> None:

@@ -22,6 +22,7 @@ from reviewer.diff.parse import parse_diff
 from reviewer.errors import UsageError
 from reviewer.models import Chunk, FileDiff, LineKind
 from reviewer.settings.config import DEFAULT_CONTEXT_LINES
+from tests.chunks.shown import assert_texts_are_shown
 
 LINE_PREFIX = re.compile(r"(=== FILE \"|@@ -\d+,\d+ \+\d+,\d+ @@|[ \d]{6} [+ -]\|)")
 
@@ -83,6 +84,7 @@ def _check(files: Sequence[FileDiff], budget: int) -> ChunkingResult:
                 assert re.search(rf"^ *{n} \+\|", chunk.text, re.M)
             for n in cf.removed_lines:
                 assert re.search(rf"^ *{n} -\|", chunk.text, re.M)
+        assert_texts_are_shown(chunk)
     assert [c.index for c in result.chunks] == list(range(len(result.chunks)))
     return result
 

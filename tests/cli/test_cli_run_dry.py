@@ -227,13 +227,12 @@ def test_rich_tables_on_a_terminal(
 ) -> None:
     from reviewer.plan.build import build_plan
     from reviewer.review.dryrun import show_dry_run
-    from reviewer.settings.config import RunSettings
+    from reviewer.settings.slices import DiffSettings, OutputSettings
 
     root, base = repo
-    settings = RunSettings(repo=root, base=base, dry_run=True)
-    plan = build_plan(settings, {})
+    plan = build_plan(DiffSettings(repo=root, base=base), environ={})
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    show_dry_run(plan, settings)
+    show_dry_run(plan, OutputSettings(dry_run=True))
     out = capsys.readouterr().out
     for title in ("Files to review", "Skipped", "Chunks"):
         assert title in out

@@ -15,7 +15,7 @@ from reviewer.diff.select import default_base, default_head, select_source
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource
 from reviewer.errors import DiffError, UsageError
 from reviewer.models import LineKind
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import DiffSettings
 from tests.diff.gitrepo_helpers import GitRepo
 
 
@@ -92,7 +92,7 @@ def test_in_a_pull_request_the_head_is_the_pr_head_not_the_merge_commit(
     event = tmp_path / "event.json"
     pr = {"base": {"sha": main}, "head": {"sha": feature}}
     event.write_text(json.dumps({"pull_request": pr}))
-    source = select_source(RunSettings(repo=repo.root), {"GITHUB_EVENT_PATH": str(event)})
+    source = select_source(DiffSettings(repo=repo.root), {"GITHUB_EVENT_PATH": str(event)})
     raw = source.read()
     assert (raw.base, raw.head) == (fork, feature)
     assert [f.path for f in parse_diff(raw.text)] == ["b.py"]
@@ -106,16 +106,16 @@ def test_default_base_locally(forked: tuple[GitRepo, str], tmp_path: Path) -> No
     clone = tmp_path / "clone"
     repo.git("clone", "-q", str(repo.root), str(clone))
     assert default_base(clone, {}) == "origin/HEAD"
-    settings = RunSettings(repo=clone)
+    settings = DiffSettings(repo=clone)
     raw = select_source(settings, {}).read()
     assert raw.text == ""  # a fresh clone of HEAD has nothing to review
 
 
 def test_conflicting_sources() -> None:
     for settings in (
-        RunSettings(staged=True, diff_file="x.diff"),
-        RunSettings(staged=True, base="main"),
-        RunSettings(diff_file="-", head="feature"),
+        DiffSettings(staged=True, diff_file="x.diff"),
+        DiffSettings(staged=True, base="main"),
+        DiffSettings(diff_file="-", head="feature"),
     ):
         with pytest.raises(UsageError, match="choose one diff source"):
             select_source(settings, {})
@@ -198,7 +198,7 @@ def test_context_lines_around_each_change(tmp_path: Path, context: int) -> None:
 
 def test_context_lines_reach_the_source_from_the_settings(forked: tuple[GitRepo, str]) -> None:
     repo, _ = forked
-    source = select_source(RunSettings(repo=repo.root, base="main", context_lines=0), {})
+    source = select_source(DiffSettings(repo=repo.root, base="main", context_lines=0), {})
     assert isinstance(source, GitRangeSource) and source.context_lines == 0
-    staged = select_source(RunSettings(repo=repo.root, staged=True, context_lines=7), {})
+    staged = select_source(DiffSettings(repo=repo.root, staged=True, context_lines=7), {})
     assert isinstance(staged, StagedSource) and staged.context_lines == 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reviewer.errors import ExitCode
 from reviewer.findings.coverage import coverage, left_out_unreviewed, unreviewed_entry
-from reviewer.findings.verdict import exit_code_for
+from reviewer.findings.verdict import verdict
 from reviewer.models import (
     Chunk,
     ChunkFile,
@@ -18,7 +18,6 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
-from reviewer.settings.config import RunSettings
 
 
 def _plan(shown_added: set[int], shown_removed: set[int]) -> tuple[ReviewPlan, Chunk]:
@@ -31,6 +30,8 @@ def _plan(shown_added: set[int], shown_removed: set[int]) -> tuple[ReviewPlan, C
                 added_lines=frozenset(shown_added),
                 context_lines=frozenset(),
                 removed_lines=frozenset(shown_removed),
+                new_texts=dict.fromkeys(shown_added, ""),
+                old_texts=dict.fromkeys(shown_removed, ""),
             ),
         ),
         text="",
@@ -65,7 +66,7 @@ def test_a_line_in_no_chunk_is_unreviewed_and_fails_closed_even_when_optional() 
         model=ModelInfo(backend="ollama", name="m"),
         coverage=cov,
     )
-    assert exit_code_for(doc, RunSettings(optional=True)) == ExitCode.NOT_REVIEWED
+    assert verdict(doc, None, optional=True) == ExitCode.NOT_REVIEWED
 
 
 def test_lines_of_a_chunk_the_model_did_not_answer_are_chunk_failed() -> None:

@@ -20,7 +20,7 @@ from reviewer.findings.document import (
     load_document,
     write_document,
 )
-from reviewer.findings.verdict import exit_code_for
+from reviewer.findings.verdict import verdict
 from reviewer.models import (
     Category,
     Coverage,
@@ -34,7 +34,6 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
-from reviewer.settings.config import RunSettings
 
 
 def doc(status: Status = Status.COMPLETE, *severities: Severity) -> FindingsDocument:
@@ -222,8 +221,7 @@ def test_exit_codes(
     severities: tuple[Severity, ...],
     expected: ExitCode,
 ) -> None:
-    settings = RunSettings(optional=optional, fail_on=fail_on)
-    assert exit_code_for(doc(status, *severities), settings) is expected
+    assert verdict(doc(status, *severities), fail_on, optional=optional) is expected
 
 
 def _left_out(reason: str, policy: bool) -> Coverage:
@@ -253,7 +251,7 @@ def test_exit_codes_for_lines_left_out(
     status: Status, optional: bool, reason: str, policy: bool, expected: ExitCode
 ) -> None:
     document = doc(status).model_copy(update={"coverage": _left_out(reason, policy)})
-    assert exit_code_for(document, RunSettings(optional=optional)) is expected
+    assert verdict(document, None, optional=optional) is expected
 
 
 def test_the_schema_validates_a_document_with_its_accounting() -> None:

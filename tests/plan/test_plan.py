@@ -22,7 +22,7 @@ from reviewer.errors import ConfigError
 from reviewer.models import FileStatus, LineKind, ReviewPlan
 from reviewer.plan import build as plan_module
 from reviewer.plan.build import build_plan
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import DiffSettings, PlanSettings
 
 ENV = {
     **os.environ,
@@ -73,7 +73,7 @@ def test_config_from_base_cannot_be_switched_off_by_the_pr(tmp_path: Path) -> No
         },
     )
     commit(tmp_path)
-    plan = build_plan(RunSettings(repo=tmp_path, base=base), {})
+    plan = build_plan(DiffSettings(repo=tmp_path, base=base), environ={})
     assert [f.path for f in plan.files] == [".reviewer.toml", "app.py", "pyproject.toml"]
     reasons = {s.path: s.reason for s in plan.skipped}
     assert reasons["docs/x.md"] == "excluded"
@@ -81,14 +81,16 @@ def test_config_from_base_cannot_be_switched_off_by_the_pr(tmp_path: Path) -> No
     # --staged and --diff-file read the working tree's config instead
     write(tmp_path, {"other.py": b"x = 1\n"})
     git(tmp_path, "add", "other.py")
-    staged = build_plan(RunSettings(repo=tmp_path, staged=True), {})
+    staged = build_plan(DiffSettings(repo=tmp_path, staged=True), environ={})
     assert staged.files == () and [s.reason for s in staged.skipped] == ["excluded"]
     # flags add to the config's globs; --config names a file explicitly (outside the
     # repository here: one inside is read from the base revision)
     explicit = tmp_path.parent / f"{tmp_path.name}-explicit.toml"
     explicit.write_text("max_file_lines = 1\n")
     both = build_plan(
-        RunSettings(repo=tmp_path, base=base, config_path=explicit, exclude=("*.md",)), {}
+        DiffSettings(repo=tmp_path, base=base),
+        PlanSettings(config_path=explicit, exclude=("*.md",)),
+        {},
     )
     both_reasons = {s.path: s.reason for s in both.skipped}
     assert both_reasons["docs/x.md"] == "excluded"  # from the flag; the file has no globs
@@ -103,14 +105,14 @@ def test_a_broken_config_is_a_config_error(tmp_path: Path) -> None:
     write(tmp_path, {"a.py": b"x\n"})
     commit(tmp_path)
     with pytest.raises(ConfigError, match=r"\.reviewer\.toml"):
-        build_plan(RunSettings(repo=tmp_path, base=base), {})
+        build_plan(DiffSettings(repo=tmp_path, base=base), environ={})
 
 
 def test_empty_diff_is_an_empty_plan(tmp_path: Path) -> None:
     init(tmp_path)
     write(tmp_path, {"a.py": b"x\n"})
     head = commit(tmp_path)
-    plan = build_plan(RunSettings(repo=tmp_path, base="HEAD"), {})
+    plan = build_plan(DiffSettings(repo=tmp_path, base="HEAD"), environ={})
     assert plan == ReviewPlan(base=head, head=head)
 
 
@@ -132,18 +134,18 @@ def test_the_garbage_collector_is_paused_only_while_planning(tmp_path: Path) -> 
 
     assert gc.isenabled()
     with pytest.raises(ConfigError):
-        build_plan(RunSettings(repo=tmp_path, base=base), {})
+        build_plan(DiffSettings(repo=tmp_path, base=base), environ={})
     assert gc.isenabled()
     empty = tmp_path.parent / f"{tmp_path.name}-empty.toml"  # outside: read from disk
     empty.write_text("")
-    settings = RunSettings(repo=tmp_path, base=base, config_path=empty)
+    diff, settings = DiffSettings(repo=tmp_path, base=base), PlanSettings(config_path=empty)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(plan_module, "parse_raw", spy)
-        assert build_plan(settings, {}).files[0].path == "a.py"
+        assert build_plan(diff, settings, {}).files[0].path == "a.py"
         assert seen == [False] and gc.isenabled()
         gc.disable()
         try:
-            build_plan(settings, {})
+            build_plan(diff, settings, {})
             assert not gc.isenabled()
         finally:
             gc.enable()
@@ -238,10 +240,10 @@ def test_random_repositories(
                 (root / path).rename(root / f"{path}.moved")
         write(root, new)
         head = commit(root)
-        settings_ = RunSettings(repo=root, base=base, num_ctx=num_ctx, num_predict=64)
-        plan = build_plan(settings_, {})
+        settings_ = DiffSettings(repo=root, base=base)
+        plan = build_plan(settings_, environ={}, num_ctx=num_ctx, num_predict=64)
         _assert_plan_is_right(root, base, head, plan, chunk_budget(num_ctx, 64))
-        assert build_plan(settings_, {}) == plan  # deterministic
+        assert build_plan(settings_, environ={}, num_ctx=num_ctx, num_predict=64) == plan  # deterministic
         paths = {f.path for f in plan.files} | {s.path for s in plan.skipped}
         changed = {p.decode() for p in git(root, "diff", "--name-only", "-z", "-M", base, head).split(b"\0") if p}
         assert paths == changed
@@ -251,7 +253,7 @@ def test_random_repositories(
 
 BIG_SCRIPT = r"""
 import json, resource, sys
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import DiffSettings
 from reviewer.plan import build as plan_module
 from reviewer.plan.build import build_plan
 files, per = 40, 5000
@@ -260,7 +262,7 @@ with open(sys.argv[1], "w") as out:
         out.write(f"diff --git a/m{i}.py b/m{i}.py\nnew file mode 100644\n--- /dev/null\n"
                   f"+++ b/m{i}.py\n@@ -0,0 +1,{per} @@\n")
         out.write("".join(f"+value_{j} = compute({j}, 'some text here')\n" for j in range(per)))
-plan = build_plan(RunSettings(diff_file=sys.argv[1]), {})
+plan = build_plan(DiffSettings(diff_file=sys.argv[1]), environ={})
 lines = sum(len(cf.added_lines) for c in plan.chunks for cf in c.files)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 print(json.dumps({"lines": lines, "files": len(plan.files), "peak_kib": peak}))

@@ -24,7 +24,7 @@ from reviewer.chunks.prompt import estimate_tokens
 from reviewer.chunks.render import clean, quote_path
 from reviewer.diff.parse import decode_diff, parse_diff
 from reviewer.errors import DiffError, FindingsDocumentError, InvalidAnswerError
-from reviewer.findings.answer import chunk_line_texts, merge, parse_answer, validate
+from reviewer.findings.answer import merge, parse_answer, validate
 from reviewer.findings.document import load_document
 from reviewer.formats import FORMAT_NAMES, render
 from reviewer.models import (
@@ -40,6 +40,8 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
+from tests.chunks.shown import assert_texts_are_shown
+from tests.model_fakes import APP_CHUNK_NEW_TEXTS
 
 EXAMPLES = int(os.environ.get("REVIEWER_FUZZ_EXAMPLES", "60"))
 CI_SETTINGS = settings(
@@ -226,8 +228,8 @@ def _removed(f: FileDiff) -> set[int]:
 
 def check_chunker(files: tuple[FileDiff, ...], budget: int) -> None:
     """Every changed line (added and removed) of every file not skipped as too large is in
-    exactly one chunk, shown in its chunk's text where the findings validator reads it back
-    (by side); chunks are numbered 0..n-1, within the budget, and do not depend on the order
+    exactly one chunk, and the chunk keeps the text it shows for each of its numbered lines
+    (what the findings validator checks against); chunks are numbered 0..n-1, within the budget, and do not depend on the order
     the files came in."""
     result = build_chunks(files, budget)
     assert [c.index for c in result.chunks] == list(range(len(result.chunks)))
@@ -235,13 +237,10 @@ def check_chunker(files: tuple[FileDiff, ...], budget: int) -> None:
     seen_removed: dict[str, list[int]] = {}
     for chunk in result.chunks:
         assert chunk.estimated_tokens == estimate_tokens(chunk.text) <= budget
-        shown = chunk_line_texts(chunk.text)
+        assert_texts_are_shown(chunk)
         for cf in chunk.files:
             seen.setdefault(cf.path, []).extend(cf.added_lines)
             seen_removed.setdefault(cf.path, []).extend(cf.removed_lines)
-            news = cf.added_lines | cf.context_lines
-            assert all((cf.path, "RIGHT", n) in shown for n in news)
-            assert all((cf.path, "LEFT", n) in shown for n in cf.removed_lines)
             assert set(cf.removed_at) == cf.removed_lines
             assert all(n >= 1 for n in cf.removed_at.values())
     for f in files:
@@ -264,7 +263,8 @@ def test_chunker_covers_every_changed_line_once_within_budget(
 CHUNK = Chunk(
     index=0,
     files=(ChunkFile(path="src/app.py", added_lines=frozenset({2, 3, 4}),
-                     context_lines=frozenset({1, 5})),),
+                     context_lines=frozenset({1, 5}), new_texts=APP_CHUNK_NEW_TEXTS,
+                     old_texts={}),),
     text=(
         '=== FILE "src/app.py"\n@@ -1,2 +1,5 @@ def div\n     1  |def div(a, b):\n'
         "     2 +|    return a / b\n     3 +|\n     4 +|password = 'x'\n       -|    return 0\n"

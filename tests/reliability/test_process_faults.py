@@ -23,7 +23,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from reviewer.plan.build import build_plan
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import DiffSettings
 from tests.model_fakes import (
     answer,
     finding,
@@ -101,7 +101,7 @@ def chat(server: HTTPServer) -> Iterator[HangingChat]:
 def diff_file(tmp_path: Path) -> Path:
     path = tmp_path / "pr.diff"
     path.write_text(DIFF)
-    plan = build_plan(RunSettings(diff_file=str(path)), {})
+    plan = build_plan(DiffSettings(diff_file=str(path)), environ={})
     assert [[f.path for f in c.files] for c in plan.chunks] == [[p] for p in FILES]
     return path
 

@@ -26,7 +26,7 @@ from reviewer.backends.interface import MAX_ANSWER_BYTES, ModelReply, TransientM
 from reviewer.backends.ollama import same_model
 from reviewer.backends.openai import same_served_model
 from reviewer.backends.retry import RetryPolicy
-from reviewer.chunks.prompt import DEFAULT_MAX_FINDINGS, MAX_FINDINGS_PER_CHUNK
+from reviewer.chunks.prompt import DEFAULT_MAX_FINDINGS, MAX_FINDINGS_PER_CHUNK, findings_schema
 from reviewer.errors import (
     InvalidAnswerError,
     ModelError,
@@ -84,7 +84,7 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def chat(url: str, **over: Any) -> ModelReply:
     backend = make_backend(backend_settings(url, **over))
     try:
-        return backend.chat("SYS", "USER", estimated_prompt_tokens=500)
+        return backend.chat("SYS", "USER", schema=findings_schema(), estimated_prompt_tokens=500)
     finally:
         backend.close()
 

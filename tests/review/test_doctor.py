@@ -191,3 +191,36 @@ def test_doctor_as_a_subprocess_exits_3_when_not_ready(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "FAILED   server" in proc.stdout
+
+
+def test_config_is_found_the_way_a_local_run_finds_it(server: HTTPServer, repo: Path) -> None:
+    """Doctor uses plan's own discovery (find_repo_config): the same files in the same order,
+    and the same message for a broken one as `reviewer run --staged` gives."""
+    serve_ollama_preflight(server)
+    serve_ollama_chat(server, answer())
+    args = ("--ollama-url", url(server), "--repo", str(repo))
+    code, out = doctor(*args)
+    assert code == 0 and "no config file; defaults apply" in line(out, "config")
+    (repo / "pyproject.toml").write_text("[tool.reviewer]\nexclude = ['docs/**']\n")
+    code, out = doctor(*args)
+    assert code == 0 and f"{repo / 'pyproject.toml'} parses" in line(out, "config")
+    (repo / ".reviewer.toml").write_text("no_such_key = 1\n")  # found first, as plan finds it
+    code, out = doctor(*args)
+    assert code == 3 and line(out, "config").startswith("FAILED")
+    (repo / "a.py").write_text("x = 1\n")
+    subprocess.run(["git", "add", "a.py"], cwd=repo, check=True)
+    run = CliRunner().invoke(app, ["run", "--repo", str(repo), "--staged", "--dry-run"])
+    assert run.exit_code != 0
+    problem = line(out, "config").split("config", 1)[1].strip()
+    assert problem.startswith(".reviewer.toml: ")
+    assert problem in " ".join(run.output.split())
+
+
+def test_a_missing_config_path_is_named_with_its_fix(server: HTTPServer, repo: Path) -> None:
+    serve_ollama_preflight(server)
+    serve_ollama_chat(server, answer())
+    missing = repo / "nowhere.toml"
+    code, out = doctor("--ollama-url", url(server), "--repo", str(repo), "--config", str(missing))
+    assert code == 3
+    assert line(out, "config").startswith("FAILED") and f"{missing} does not exist" in out
+    assert "fix: fix the --config path" in out

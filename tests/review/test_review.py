@@ -18,10 +18,11 @@ from reviewer.backends.interface import (
 )
 from reviewer.chunks import prompt
 from reviewer.errors import ConfigError, ExitCode, InvalidAnswerError, ModelError, UsageError
-from reviewer.findings.verdict import exit_code_for
+from reviewer.findings.verdict import verdict
 from reviewer.models import ReviewPlan, Severity, SkippedFile, Status
 from reviewer.review.loop import cache_key, review
-from reviewer.settings.config import Backend, RunSettings
+from reviewer.settings.config import Backend
+from reviewer.settings.slices import ModelSettings, ReviewSettings
 from tests.model_fakes import (
     DIGEST,
     MODEL,
@@ -46,6 +47,7 @@ class FakeBackend:
         self.script = list(script)
         self.preflight_error = preflight_error
         self.calls: list[tuple[str, str]] = []
+        self.schemas: list[dict[str, Any]] = []
 
     @property
     def name(self) -> str:
@@ -56,8 +58,11 @@ class FakeBackend:
             raise self.preflight_error
         return ServerInfo(model=MODEL, digest=DIGEST)
 
-    def chat(self, system: str, user: str, *, estimated_prompt_tokens: int) -> ModelReply:
+    def chat(
+        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
+    ) -> ModelReply:
         self.calls.append((system, user))
+        self.schemas.append(schema)
         item = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         if isinstance(item, Exception):
             raise item
@@ -91,9 +96,9 @@ def plan(n: int = 2) -> ReviewPlan:
 
 
 def run(backend: FakeBackend, p: ReviewPlan | None = None, **over: Any) -> tuple[Any, str]:
-    settings = RunSettings(no_cache=True, **over)
+    settings = ReviewSettings(no_cache=True, **over)
     err = io.StringIO()
-    doc = review(settings, p or plan(), backend=backend, stream=err)
+    doc = review(ModelSettings(), p or plan(), settings, backend=backend, stream=err)
     return doc, err.getvalue()
 
 
@@ -123,13 +128,19 @@ def test_system_prompt_first_and_identical_chunk_last() -> None:
     assert backend.calls[0][1] == prompt.render_user_message(app_chunk().text)
 
 
+def test_every_request_carries_the_schema_the_loop_built() -> None:
+    backend = FakeBackend("junk", answer())
+    run(backend, plan(1), max_findings=4)
+    assert backend.schemas == [prompt.findings_schema(4)] * 2  # the retry too
+
+
 def test_empty_plan_is_complete_without_any_request() -> None:
     # No backend given and an unroutable URL: any request would fail the review.
-    settings = RunSettings(base_url="http://127.0.0.1:9", no_cache=True)
-    doc = review(settings, ReviewPlan(), stream=io.StringIO())
+    model = ModelSettings(base_url="http://127.0.0.1:9")
+    doc = review(model, ReviewPlan(), ReviewSettings(no_cache=True), stream=io.StringIO())
     assert doc.status is Status.COMPLETE
     assert doc.stats.model_calls == 0
-    assert exit_code_for(doc, settings) is ExitCode.OK
+    assert verdict(doc, None, optional=False) is ExitCode.OK
 
 
 def test_invalid_answer_is_retried_once_then_accepted() -> None:
@@ -154,7 +165,7 @@ def test_invalid_twice_fails_the_chunk_and_goes_on() -> None:
     assert doc.errors[0].message.startswith("chunk 1: the answer was invalid twice")
     assert "reviewer: error: review not completed (partial)" in err
     assert "hint:" in err
-    assert exit_code_for(doc, RunSettings()) is ExitCode.NOT_REVIEWED
+    assert verdict(doc, None, optional=False) is ExitCode.NOT_REVIEWED
 
 
 def test_cut_off_answer_counts_as_invalid() -> None:
@@ -189,10 +200,10 @@ def test_all_chunks_failed_is_failed_or_skipped_when_optional() -> None:
     down = ModelError("timed out", kind="timeout")
     doc, _ = run(FakeBackend(down))
     assert doc.status is Status.FAILED
-    assert exit_code_for(doc, RunSettings()) is ExitCode.NOT_REVIEWED
+    assert verdict(doc, None, optional=False) is ExitCode.NOT_REVIEWED
     doc, err = run(FakeBackend(down), optional=True)
     assert doc.status is Status.SKIPPED
-    assert exit_code_for(doc, RunSettings(optional=True)) is ExitCode.OK
+    assert verdict(doc, None, optional=True) is ExitCode.OK
     assert "reviewer: warning:" in err and "LOCAL_LLM_OPTIONAL" in err
 
 
@@ -215,15 +226,14 @@ def test_config_error_in_preflight_is_not_swallowed() -> None:
 
 def test_usage_error_for_ollama_concurrency_even_with_empty_plan() -> None:
     with pytest.raises(UsageError):
-        review(RunSettings(concurrency=2), ReviewPlan(), stream=io.StringIO())
+        review(ModelSettings(concurrency=2), ReviewPlan(), stream=io.StringIO())
 
 
 def test_partial_with_findings_under_optional_exits_on_fail_on() -> None:
     down = ChunkFailedError("too long", kind="prompt_too_long")
     doc, _ = run(FakeBackend(answer(finding(severity="critical")), down), optional=True)
     assert doc.status is Status.PARTIAL
-    settings = RunSettings(optional=True, fail_on=Severity.HIGH)
-    assert exit_code_for(doc, settings) is ExitCode.FINDINGS
+    assert verdict(doc, Severity.HIGH, optional=True) is ExitCode.FINDINGS
 
 
 @pytest.mark.parametrize(
@@ -232,7 +242,7 @@ def test_partial_with_findings_under_optional_exits_on_fail_on() -> None:
 )
 def test_fail_on_threshold(fail_on: Severity | None, expected: ExitCode) -> None:
     doc, _ = run(FakeBackend(answer(finding(severity="high"))))
-    assert exit_code_for(doc, RunSettings(fail_on=fail_on)) is expected
+    assert verdict(doc, fail_on, optional=False) is expected
 
 
 def test_dropped_findings_are_counted() -> None:
@@ -252,12 +262,12 @@ def test_duplicates_across_chunks_appear_once() -> None:
 def test_cache_hit_makes_no_model_call() -> None:
     cache = DictCache()
     first = FakeBackend(answer(finding()))
-    review(RunSettings(), plan(1), backend=first, cache=cache, stream=io.StringIO())
+    review(ModelSettings(), plan(1), backend=first, cache=cache, stream=io.StringIO())
     assert len(cache.data) == 1
     (value,) = cache.data.values()
     assert value["content"] == answer(finding())
     second = FakeBackend(answer())
-    doc = review(RunSettings(), plan(1), backend=second, cache=cache, stream=io.StringIO())
+    doc = review(ModelSettings(), plan(1), backend=second, cache=cache, stream=io.StringIO())
     assert second.calls == []
     assert len(doc.findings) == 1
     assert (doc.stats.cache_hits, doc.stats.cache_misses, doc.stats.model_calls) == (1, 0, 0)
@@ -266,10 +276,10 @@ def test_cache_hit_makes_no_model_call() -> None:
 
 def test_invalid_answers_are_not_cached_and_bad_entries_are_misses() -> None:
     cache = DictCache()
-    review(RunSettings(), plan(1), backend=FakeBackend("junk"), cache=cache, stream=io.StringIO())
+    review(ModelSettings(), plan(1), backend=FakeBackend("junk"), cache=cache, stream=io.StringIO())
     assert cache.data == {}
     backend = FakeBackend(answer())
-    settings = RunSettings()
+    settings = ModelSettings()
     k = cache_key(
         backend="ollama",
         model=settings.model,
@@ -305,10 +315,10 @@ def test_cache_key_changes_with_every_input() -> None:
 
 
 def test_cache_on_disk_from_settings(tmp_path: Path) -> None:
-    settings = RunSettings(cache_dir=tmp_path / "cache")
-    review(settings, plan(1), backend=FakeBackend(answer()), stream=io.StringIO())
+    settings = ReviewSettings(cache_dir=tmp_path / "cache")
+    review(ModelSettings(), plan(1), settings, backend=FakeBackend(answer()), stream=io.StringIO())
     second = FakeBackend(answer())
-    doc = review(settings, plan(1), backend=second, stream=io.StringIO())
+    doc = review(ModelSettings(), plan(1), settings, backend=second, stream=io.StringIO())
     assert second.calls == []
     assert doc.stats.cache_hits == 1
 
@@ -331,20 +341,31 @@ def server(fast: None) -> Any:
     s.stop()
 
 
-def http_settings(server: HTTPServer, **over: Any) -> RunSettings:
-    return RunSettings(
-        base_url=server.url_for("/").rstrip("/"), no_cache=True, timeout=5, retries=1, **over
-    )
+NO_CACHE = ReviewSettings(no_cache=True)
+
+
+def http_settings(server: HTTPServer, **over: Any) -> ModelSettings:
+    return ModelSettings(base_url=server.url_for("/").rstrip("/"), timeout=5, retries=1, **over)
 
 
 def test_ollama_end_to_end_over_http(server: HTTPServer) -> None:
     serve_ollama_preflight(server)
     serve_ollama_chat(server, ["garbage", answer(finding()), answer()])
-    doc = review(http_settings(server), plan(2), stream=io.StringIO())
+    doc = review(http_settings(server), plan(2), NO_CACHE, stream=io.StringIO())
     assert doc.status is Status.COMPLETE
     assert len(requests_to(server, "/api/chat")) == 3
     assert doc.stats.model_calls == 3
     assert len(doc.findings) == 1
+
+
+def test_the_loop_hands_the_backend_the_schema_for_max_findings(server: HTTPServer) -> None:
+    serve_ollama_preflight(server)
+    serve_ollama_chat(server, answer())
+    settings = ReviewSettings(no_cache=True, max_findings=3)
+    review(http_settings(server), plan(1), settings, stream=io.StringIO())
+    body = requests_to(server, "/api/chat")[0].get_json()
+    assert body["format"] == prompt.findings_schema(3)
+    assert body["format"]["properties"]["findings"]["maxItems"] == 3
 
 
 def test_ollama_requests_never_overlap(server: HTTPServer) -> None:
@@ -352,7 +373,7 @@ def test_ollama_requests_never_overlap(server: HTTPServer) -> None:
     ok = ndjson_bytes(ollama_stream(answer()))
     counter = InFlight(lambda _: Response(ok, mimetype="application/x-ndjson"))
     server.expect_request("/api/chat").respond_with_handler(counter)
-    doc = review(http_settings(server), plan(4), stream=io.StringIO())
+    doc = review(http_settings(server), plan(4), NO_CACHE, stream=io.StringIO())
     assert doc.status is Status.COMPLETE
     assert (counter.total, counter.peak) == (4, 1)
 
@@ -369,7 +390,7 @@ def test_openai_concurrency_allows_parallel_requests(server: HTTPServer) -> None
     counter = InFlight(ok, hold=0.2)
     server.expect_request("/v1/chat/completions").respond_with_handler(counter)
     settings = http_settings(server, backend=Backend.OPENAI, model=MODEL, concurrency=3)
-    doc = review(settings, plan(6), stream=io.StringIO())
+    doc = review(settings, plan(6), NO_CACHE, stream=io.StringIO())
     assert doc.status is Status.COMPLETE
     assert counter.total == 6
     assert 1 <= counter.peak <= 3
@@ -387,7 +408,7 @@ def test_openai_concurrency_one_never_overlaps(server: HTTPServer) -> None:
     counter = InFlight(ok)
     server.expect_request("/v1/chat/completions").respond_with_handler(counter)
     settings = http_settings(server, backend=Backend.OPENAI, model=MODEL)
-    review(settings, plan(3), stream=io.StringIO())
+    review(settings, plan(3), NO_CACHE, stream=io.StringIO())
     assert (counter.total, counter.peak) == (3, 1)
 
 

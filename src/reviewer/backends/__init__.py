@@ -5,10 +5,11 @@ from __future__ import annotations
 from reviewer.backends.interface import ModelBackend
 from reviewer.backends.retry import RetryPolicy, base_delay_from_env
 from reviewer.errors import UsageError
-from reviewer.settings.config import Backend, RunSettings
+from reviewer.settings.config import Backend
+from reviewer.settings.slices import ModelSettings
 
 
-def check_backend_settings(settings: RunSettings) -> None:
+def check_backend_settings(settings: ModelSettings) -> None:
     """Settings that can never work with the chosen backend: refused before any request."""
     if settings.backend is Backend.OLLAMA and settings.concurrency > 1:
         raise UsageError(
@@ -28,7 +29,7 @@ def check_backend_settings(settings: RunSettings) -> None:
         )
 
 
-def make_backend(settings: RunSettings) -> ModelBackend:
+def make_backend(settings: ModelSettings) -> ModelBackend:
     """The backend the settings ask for."""
     check_backend_settings(settings)
     policy = RetryPolicy(retries=settings.retries, base_delay=base_delay_from_env())

@@ -45,8 +45,11 @@ class ModelBackend(Protocol):
         """Check the server answers and the model exists (and matches its digest)."""
         ...
 
-    def chat(self, system: str, user: str, *, estimated_prompt_tokens: int) -> ModelReply:
-        """Send one request and return the whole answer. Raises a `ModelError` subclass."""
+    def chat(
+        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
+    ) -> ModelReply:
+        """Send one request (the system prompt, the user message, and the JSON Schema the
+        answer is decoded to) and return the whole answer. Raises a `ModelError` subclass."""
         ...
 
     def generation_options(self) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reviewer.errors import ConfigError, ModelError
-from reviewer.settings.config import RunSettings
 from reviewer.settings.paths import default_cache_dir
 
 LOCK_DIR_ENV = "REVIEWER_LOCK_DIR"
@@ -99,11 +98,11 @@ def lock_path(server_url: str) -> Path:
     return lock_dir() / f"reviewer-model-{lock_key(server_url)}.lock"
 
 
-def lock_timeout(settings: RunSettings) -> float:
+def lock_timeout(explicit: float | None, request_timeout: float) -> float:
     """--lock-timeout, else three request timeouts (30 minutes with the default --timeout)."""
-    if settings.lock_timeout is not None:
-        return settings.lock_timeout
-    return LOCK_TIMEOUT_REQUESTS * settings.timeout
+    if explicit is not None:
+        return explicit
+    return LOCK_TIMEOUT_REQUESTS * request_timeout
 
 
 def _thread_lock(key: str) -> threading.Lock:

@@ -34,9 +34,8 @@ from reviewer.backends.truncation import (
     check_not_truncated,
     reported_count,
 )
-from reviewer.chunks.prompt import findings_schema
 from reviewer.errors import InvalidAnswerError, ModelError
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import ModelSettings
 
 MAX_JSON_BYTES = 4_000_000  # /api/show can be large (templates, licences)
 
@@ -49,10 +48,11 @@ def with_default_tag(model: str) -> str:
 class OllamaBackend:
     """Ollama's native API. Requests are strictly one at a time (see lock.py)."""
 
-    def __init__(self, settings: RunSettings, policy: RetryPolicy) -> None:
+    def __init__(self, settings: ModelSettings, policy: RetryPolicy) -> None:
         self._settings = settings
         self._policy = policy
         self._url = settings.base_url
+        self._lock_wait = lock_timeout(settings.lock_timeout, settings.timeout)
         self._client = make_client(
             settings.base_url,
             settings.connect_timeout,
@@ -150,7 +150,9 @@ class OllamaBackend:
 
     # --- chat -----------------------------------------------------------------------------
 
-    def chat(self, system: str, user: str, *, estimated_prompt_tokens: int) -> ModelReply:
+    def chat(
+        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
+    ) -> ModelReply:
         check_fits(estimated_prompt_tokens, self._settings.num_ctx)
         body = {
             "model": self._settings.model,
@@ -159,7 +161,7 @@ class OllamaBackend:
                 {"role": "user", "content": user},
             ],
             "stream": True,
-            "format": findings_schema(self._settings.max_findings),
+            "format": schema,
             "options": self.generation_options(),
             "keep_alive": self._settings.keep_alive,
             # Newer servers then refuse an over-long prompt instead of cutting it.
@@ -167,7 +169,7 @@ class OllamaBackend:
         }
 
         def attempt() -> ModelReply:
-            with request_slot(self._url, True, lock_timeout(self._settings)):
+            with request_slot(self._url, True, self._lock_wait):
                 return self._stream_chat(body)
 
         return call_with_retry(attempt, self._policy)

@@ -35,9 +35,8 @@ from reviewer.backends.truncation import (
     check_not_truncated,
     reported_count,
 )
-from reviewer.chunks.prompt import findings_schema
 from reviewer.errors import InvalidAnswerError, ModelError
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import ModelSettings
 
 # The answer inside a JSON body: escaping can double it.
 MAX_BODY_BYTES = 2 * MAX_ANSWER_BYTES
@@ -47,10 +46,11 @@ class OpenAICompatibleBackend:
     """An OpenAI-compatible server. With --concurrency 1 (the default) requests are one at a
     time across processes too; with N > 1 the server is trusted to batch."""
 
-    def __init__(self, settings: RunSettings, policy: RetryPolicy) -> None:
+    def __init__(self, settings: ModelSettings, policy: RetryPolicy) -> None:
         self._settings = settings
         self._policy = policy
         self._url = settings.base_url
+        self._lock_wait = lock_timeout(settings.lock_timeout, settings.timeout)
         self._exclusive = settings.concurrency == 1
         self._client = make_client(
             settings.base_url,
@@ -109,7 +109,9 @@ class OpenAICompatibleBackend:
 
     # --- chat -----------------------------------------------------------------------------
 
-    def chat(self, system: str, user: str, *, estimated_prompt_tokens: int) -> ModelReply:
+    def chat(
+        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
+    ) -> ModelReply:
         check_fits(estimated_prompt_tokens, self._settings.num_ctx)
         body = {
             "model": self._settings.model,
@@ -122,7 +124,7 @@ class OpenAICompatibleBackend:
                 "json_schema": {
                     "name": "findings",
                     "strict": True,
-                    "schema": findings_schema(self._settings.max_findings),
+                    "schema": schema,
                 },
             },
             "stream": False,
@@ -130,7 +132,7 @@ class OpenAICompatibleBackend:
         }
 
         def attempt() -> ModelReply:
-            with request_slot(self._url, self._exclusive, lock_timeout(self._settings)):
+            with request_slot(self._url, self._exclusive, self._lock_wait):
                 return self._complete(body)
 
         return call_with_retry(attempt, self._policy)

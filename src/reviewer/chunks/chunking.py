@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reviewer.chunks.prompt import estimate_tokens, prompt_overhead_tokens
-from reviewer.chunks.render import file_header, hunk_header, render_line, render_lines
+from reviewer.chunks.render import file_header, hunk_header, render_lines, with_gutter
 from reviewer.errors import UsageError
 from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
 from reviewer.settings.config import DEFAULT_CONTEXT_LINES
@@ -42,24 +42,35 @@ def _weight(text: str) -> int:
 @dataclass
 class _Block:
     """Rendered lines with their weights and the line numbers they show (new-file numbers of
-    added and context lines, old-file numbers of removed lines)."""
+    added and context lines, old-file numbers of removed lines), with the text each numbered
+    line shows after its gutter."""
 
     lines: list[str] = field(default_factory=list)
     tokens: int = 0
     added: set[int] = field(default_factory=set)
     context: set[int] = field(default_factory=set)
     removed: dict[int, int] = field(default_factory=dict)  # old number -> head line at
+    new_texts: dict[int, str] = field(default_factory=dict)
+    old_texts: dict[int, str] = field(default_factory=dict)
 
     def add_text(self, text: str, weight: int | None = None) -> None:
         self.lines.append(text)
         self.tokens += _weight(text) if weight is None else weight
 
     def extend(self, other: _Block) -> None:
+        self.extend_text(other)
+        self.extend_lines_shown(other)
+
+    def extend_text(self, other: _Block) -> None:
         self.lines += other.lines
         self.tokens += other.tokens
+
+    def extend_lines_shown(self, other: _Block) -> None:
         self.added |= other.added
         self.context |= other.context
         self.removed.update(other.removed)
+        self.new_texts.update(other.new_texts)
+        self.old_texts.update(other.old_texts)
 
     def cost_with(self, other: _Block) -> int:
         return self.tokens + other.tokens
@@ -81,14 +92,15 @@ class _Rendered:
     line's `+` becomes a space, a removed line's number becomes blanks)."""
 
     hunk: Hunk
-    texts: list[str]
+    texts: list[str]  # the rendered lines
+    shown: list[str]  # each line's text after its gutter, as the model sees it
     tokens: int
     _weights: list[int] | None = None
 
     @classmethod
     def of(cls, hunk: Hunk) -> _Rendered:
-        texts = render_lines(hunk.lines)
-        return cls(hunk, texts, estimate_tokens("\n".join(texts)) + 1)
+        texts, shown = render_lines(hunk.lines)
+        return cls(hunk, texts, shown, estimate_tokens("\n".join(texts)) + 1)
 
     @property
     def weights(self) -> list[int]:
@@ -109,6 +121,7 @@ def _whole(r: _Rendered) -> _Block:
     block.added = {ln.new_no for ln in h.lines if ln.kind is added}  # type: ignore[misc]
     block.context = {ln.new_no for ln in h.lines if ln.kind is context}  # type: ignore[misc]
     block.removed = _removed_at(h, 0, len(h.lines))
+    _keep_shown(block, r, 0, 0, len(h.lines), len(h.lines))
     return block
 
 
@@ -123,15 +136,33 @@ def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Bloc
     new_start = news[0] if news and news[0] else _position(r.hunk, first, old=False)
     block = _Block()
     block.add_text(hunk_header(old_start, len(olds), new_start, len(news), r.hunk.section))
-    block.lines += [render_line(ln, as_context=True) for ln in lines[first:start]]
+    block.lines += [_as_context(r, i) for i in range(first, start)]
     block.lines += r.texts[start:end]
-    block.lines += [render_line(ln, as_context=True) for ln in lines[end:last]]
+    block.lines += [_as_context(r, i) for i in range(end, last)]
     block.tokens += sum(r.weights[first:last])
     added = LineKind.ADDED
     block.added = {ln.new_no for ln in lines[start:end] if ln.kind is added}  # type: ignore[misc]
     block.removed = _removed_at(r.hunk, start, end)
     block.context = {n for n in news if n is not None} - block.added
+    _keep_shown(block, r, first, start, end, last)
     return block
+
+
+def _as_context(r: _Rendered, index: int) -> str:
+    return with_gutter(r.hunk.lines[index], r.shown[index], as_context=True)
+
+
+def _keep_shown(block: _Block, r: _Rendered, first: int, start: int, end: int, last: int) -> None:
+    """The shown text of every line of [first, last) that the block shows with a number: all
+    lines with a new-file number, and the removed lines of [start, end) it owns (a removed
+    line shown as context has no number the model could name)."""
+    lines, shown = r.hunk.lines, r.shown
+    for i in range(first, last):
+        number = lines[i].new_no
+        if number is not None:
+            block.new_texts[number] = shown[i]
+        elif start <= i < end:
+            block.old_texts[lines[i].old_no] = shown[i]  # type: ignore[index]
 
 
 def _removed_at(hunk: Hunk, start: int, end: int) -> dict[int, int]:
@@ -258,21 +289,25 @@ class _Open:
 
 
 def _to_chunk(index: int, group: _Open) -> Chunk:
-    merged: dict[str, tuple[set[int], set[int], dict[int, int]]] = {}
+    # A file's first piece in the group takes the others' numbers: no copy of its line texts
+    # in the common case of one piece per file (the pieces are not used again).
+    merged: dict[str, _Block] = {}
     for path, piece in group.files:
-        added, context, removed = merged.setdefault(path, (set(), set(), {}))
-        added |= piece.added
-        context |= piece.context
-        removed.update(piece.removed)
+        if path in merged:
+            merged[path].extend_lines_shown(piece)
+        else:
+            merged[path] = piece
     files = tuple(
         ChunkFile.model_construct(
             path=p,
-            added_lines=frozenset(a),
-            context_lines=frozenset(c),
-            removed_lines=frozenset(r),
-            removed_at=r,
+            added_lines=frozenset(b.added),
+            context_lines=frozenset(b.context),
+            removed_lines=frozenset(b.removed),
+            removed_at=b.removed,
+            new_texts=b.new_texts,
+            old_texts=b.old_texts,
         )
-        for p, (a, c, r) in merged.items()
+        for p, b in merged.items()
     )
     text = "\n".join(group.block.lines)
     return Chunk.model_construct(
@@ -305,7 +340,7 @@ def build_chunks(
             starts_group = n == 0 and (not groups or is_group_boundary(f.path))
             if starts_group or groups[-1].block.cost_with(piece) > budget:
                 groups.append(_Open(_Block(), []))
-            groups[-1].block.extend(piece)
+            groups[-1].block.extend_text(piece)  # the group's numbers are its files'
             groups[-1].files.append((f.path, piece))
     chunks = tuple(_to_chunk(i, g) for i, g in enumerate(groups))
     return ChunkingResult(chunks=chunks, too_large=tuple(too_large))

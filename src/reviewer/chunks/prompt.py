@@ -11,14 +11,16 @@ from typing import Any, Literal, get_args
 
 from reviewer.models import Category, Severity
 
+# Re-exported: the answer's validation and the tests read the cap from here, beside the schema.
+from reviewer.settings.config import DEFAULT_MAX_FINDINGS as DEFAULT_MAX_FINDINGS
+from reviewer.settings.config import MAX_FINDINGS_PER_CHUNK as MAX_FINDINGS_PER_CHUNK
+
 # Bump whenever the prompt, the framing or the answer schema changes: it is part of the
 # response-cache key, so a new prompt never reuses an old answer.
 PROMPT_VERSION = "4"
 
-# The answer is capped by the schema: at most --max-findings findings (default and ceiling
-# below), each field bounded, so that a whole answer can fit in --num-predict.
-MAX_FINDINGS_PER_CHUNK = 20
-DEFAULT_MAX_FINDINGS = 10
+# The answer is capped by the schema: at most --max-findings findings (the default and ceiling
+# live with the settings), each field bounded, so that a whole answer can fit in --num-predict.
 MAX_PATH_CHARS = 512
 MAX_TITLE_CHARS = 120
 MAX_MESSAGE_CHARS = 800

@@ -24,8 +24,8 @@ def clean(text: str) -> str:
 def quote_path(path: str) -> str:
     """A path as a JSON string: quotes, backslashes and newlines cannot break the header. The
     characters `clean` would escape are JSON escapes here (`\\u007f`, not `\\x7f`), so the
-    header still parses back to the exact path: the findings validator reads it back, and a
-    model that copies it into its answer names the real file."""
+    header still parses back to the exact path: a model that copies it into its answer names
+    the real file."""
     return json_escape_hidden(json.dumps(path, ensure_ascii=False))
 
 
@@ -52,11 +52,15 @@ def render_line(line: DiffLine, *, as_context: bool = False) -> str:
     the old-file number for removed (`-`) lines. `as_context` shows a changed line of a
     neighbouring chunk part as context: it is reviewed in the part that owns it (an added
     line loses its `+`, a removed line its number, so the model cannot point at either)."""
-    text = clean(line.text)
+    return with_gutter(line, clean(line.text), as_context=as_context)
+
+
+def with_gutter(line: DiffLine, shown: str, *, as_context: bool = False) -> str:
+    """`shown` (the line's text as `clean` made it) behind the line's gutter."""
     if line.kind is LineKind.REMOVED:
-        return f"{_BLANK} -|{text}" if as_context else f"{line.old_no:>{GUTTER}} -|{text}"
+        return f"{_BLANK} -|{shown}" if as_context else f"{line.old_no:>{GUTTER}} -|{shown}"
     marker = "+" if line.kind is LineKind.ADDED and not as_context else " "
-    return f"{line.new_no:>{GUTTER}} {marker}|{text}"
+    return f"{line.new_no:>{GUTTER}} {marker}|{shown}"
 
 
 # The table without tab and newline, to scan a hunk's lines joined by newlines at once.
@@ -64,15 +68,20 @@ _UNSAFE_IN_LINES = hidden_pattern("\t\n")
 _MARKERS = {LineKind.ADDED: "+", LineKind.CONTEXT: " "}
 
 
-def render_lines(lines: Sequence[DiffLine]) -> list[str]:
-    """`render_line` of every line, the same strings: one scan for unsafe characters over all
-    the lines (most hunks have none), then plain formatting."""
+def render_lines(lines: Sequence[DiffLine]) -> tuple[list[str], list[str]]:
+    """`render_line` of every line, and the text each shows after its gutter: the chunk keeps
+    those, so findings are checked against what the model saw. One scan for unsafe characters
+    over all the lines (most hunks have none, and then each shown text is the line's own
+    string, not a copy), then plain formatting."""
     if _UNSAFE_IN_LINES.search("\n".join([ln.text for ln in lines])):
-        return [render_line(ln) for ln in lines]
+        shown = [clean(ln.text) for ln in lines]
+    else:
+        shown = [ln.text for ln in lines]
     removed, markers = LineKind.REMOVED, _MARKERS
-    return [
+    rendered = [
         f"{old_no:>{GUTTER}} -|{text}"
         if kind is removed
         else f"{new_no:>{GUTTER}} {markers[kind]}|{text}"
-        for kind, old_no, new_no, text in lines
+        for (kind, old_no, new_no, _), text in zip(lines, shown, strict=True)
     ]
+    return rendered, shown

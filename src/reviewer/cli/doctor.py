@@ -1,8 +1,7 @@
-"""`reviewer doctor`: the preflight's flags, into RunSettings, then the checks."""
+"""`reviewer doctor`: the preflight's flags, into ModelSettings (and the repository and config
+path), then the checks."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import typer
 
@@ -19,42 +18,43 @@ from reviewer.cli.options import (
     OllamaUrlOption,
     RepoOption,
     TimeoutOption,
-    model_url,
+    model_settings,
 )
-from reviewer.settings.config import DEFAULT_MODEL, DEFAULT_NUM_CTX, Backend, RunSettings
+from reviewer.settings.slices import DOCTOR_RETRIES, DOCTOR_TIMEOUT, DiffSettings, ModelSettings
+
+# The defaults `reviewer run` uses, so doctor checks the same setup.
+_DIFF, _MODEL = DiffSettings(), ModelSettings()
 
 
 def doctor(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = _DIFF.repo,
     config: ConfigOption = None,
-    backend: BackendOption = Backend.OLLAMA,
-    model: ModelOption = DEFAULT_MODEL,
+    backend: BackendOption = _MODEL.backend,
+    model: ModelOption = _MODEL.model,
     ollama_url: OllamaUrlOption = None,
     base_url: BaseUrlOption = None,
-    model_digest: ModelDigestOption = None,
-    allow_remote_model: AllowRemoteOption = False,
-    num_ctx: NumCtxOption = DEFAULT_NUM_CTX,
-    timeout: TimeoutOption = 120.0,
+    model_digest: ModelDigestOption = _MODEL.model_digest,
+    allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
+    num_ctx: NumCtxOption = _MODEL.num_ctx,
+    timeout: TimeoutOption = DOCTOR_TIMEOUT,
     debug: DebugOption = False,
 ) -> None:
     """Check the server, model, egress policy, config, git and credentials before a review.
 
     Exit 0 when a review can run, 3 otherwise."""
     with error_handler(debug):
-        from reviewer.review.doctor import doctor as run_doctor
+        from reviewer.review.doctor import doctor as check_readiness
 
-        settings = RunSettings(
-            repo=repo,
-            config_path=config,
+        settings = model_settings(
             backend=backend,
             model=model,
-            base_url=model_url(backend, ollama_url, base_url),
-            model_digest=model_digest or None,
+            ollama_url=ollama_url,
+            base_url=base_url,
+            model_digest=model_digest,
             allow_remote_model=allow_remote_model,
             num_ctx=num_ctx,
             timeout=timeout,
-            retries=0,
-            debug=debug,
+            retries=DOCTOR_RETRIES,
         )
-        code = run_doctor(settings)
+        code = check_readiness(settings, repo=repo, config_path=config)
     raise typer.Exit(int(code))

@@ -8,13 +8,13 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from reviewer.settings.config import Backend
+from reviewer.settings.config import DEFAULT_OLLAMA_URL, Backend
+from reviewer.settings.slices import ModelSettings
 
-DEFAULT_OLLAMA_URL = "http://localhost:11434"
 # `-h` as well as `--help`, on the app and (inherited through the context) every command.
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
@@ -171,3 +171,29 @@ def model_url(backend: Backend, ollama_url: str | None, base_url: str | None) ->
     one when only the other is set, else Ollama's default."""
     preferred = base_url if backend is Backend.OPENAI else ollama_url
     return preferred or base_url or ollama_url or DEFAULT_OLLAMA_URL
+
+
+def model_settings(
+    *,
+    backend: Backend,
+    model: str,
+    ollama_url: str | None,
+    base_url: str | None,
+    model_digest: str | None,
+    allow_remote_model: bool,
+    num_ctx: int,
+    timeout: float,
+    **more: Any,
+) -> ModelSettings:
+    """The model flags `run` and `doctor` share, into ModelSettings; `more` are a command's
+    own (run's --num-predict, --retries...). An empty --model-digest pins nothing."""
+    return ModelSettings(
+        backend=backend,
+        model=model,
+        base_url=model_url(backend, ollama_url, base_url),
+        model_digest=model_digest or None,
+        allow_remote_model=allow_remote_model,
+        num_ctx=num_ctx,
+        timeout=timeout,
+        **more,
+    )

@@ -1,4 +1,5 @@
-"""`reviewer run`: the review's flags and environment, into RunSettings, then the pipeline."""
+"""`reviewer run`: the review's flags and environment, into one settings slice per stage (a
+ReviewRequest), then the pipeline. Every default is the slice field's own."""
 
 from __future__ import annotations
 
@@ -25,44 +26,51 @@ from reviewer.cli.options import (
     choice,
     choices,
     glob_list,
-    model_url,
+    model_settings,
     seconds,
     whole,
 )
 from reviewer.models import Severity
 from reviewer.settings.config import (
-    DEFAULT_CONTEXT_LINES,
-    DEFAULT_MAX_CHUNKS,
-    DEFAULT_MODEL,
-    DEFAULT_NUM_CTX,
     MAX_CONTEXT_LINES,
-    Backend,
+    MAX_FINDINGS_PER_CHUNK,
     FilterMode,
-    RunSettings,
     env_flag,
 )
+from reviewer.settings.slices import (
+    DiffSettings,
+    ModelSettings,
+    OutputSettings,
+    PlanSettings,
+    ReviewRequest,
+    ReviewSettings,
+)
+
+# The defaults every flag shows and falls back to: the slices' own field defaults.
+_DIFF, _PLAN, _MODEL = DiffSettings(), PlanSettings(), ModelSettings()
+_REVIEW, _OUTPUT = ReviewSettings(), OutputSettings()
 
 
 def run(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = _DIFF.repo,
     base: Annotated[
         str | None,
         typer.Option(
             metavar="REF",
             help="Base ref. Default: the pull request's base in CI, else origin's HEAD.",
         ),
-    ] = None,
-    head: Annotated[str, typer.Option(metavar="REF", help="Head ref.")] = "HEAD",
+    ] = _DIFF.base,
+    head: Annotated[str, typer.Option(metavar="REF", help="Head ref.")] = _DIFF.head,
     staged: Annotated[
         bool, typer.Option("--staged", help="Review the index against HEAD.")
-    ] = False,
+    ] = _DIFF.staged,
     diff_file: Annotated[
         str | None,
         typer.Option(
             "--diff-file", metavar="PATH", help="Read a unified diff from PATH, or - for stdin."
         ),
-    ] = None,
-    config: ConfigOption = None,
+    ] = _DIFF.diff_file,
+    config: ConfigOption = _PLAN.config_path,
     include: Annotated[
         list[str] | None,
         typer.Option(
@@ -84,7 +92,7 @@ def run(
         typer.Option(
             parser=whole(1), metavar="N", help="Skip files with more changed lines (too_large)."
         ),
-    ] = None,
+    ] = _PLAN.max_file_lines,
     accept_unreviewed: Annotated[
         list[str] | None,
         typer.Option(
@@ -102,22 +110,22 @@ def run(
             help=f"Unchanged lines shown around each change, 0 to {MAX_CONTEXT_LINES} (git range "
             "and --staged; a patch file keeps its own).",
         ),
-    ] = DEFAULT_CONTEXT_LINES,
-    backend: BackendOption = Backend.OLLAMA,
-    model: ModelOption = DEFAULT_MODEL,
+    ] = _DIFF.context_lines,
+    backend: BackendOption = _MODEL.backend,
+    model: ModelOption = _MODEL.model,
     ollama_url: OllamaUrlOption = None,
     base_url: BaseUrlOption = None,
-    model_digest: ModelDigestOption = None,
-    allow_remote_model: AllowRemoteOption = False,
-    num_ctx: NumCtxOption = DEFAULT_NUM_CTX,
+    model_digest: ModelDigestOption = _MODEL.model_digest,
+    allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
+    num_ctx: NumCtxOption = _MODEL.num_ctx,
     num_predict: Annotated[
         int, typer.Option(parser=whole(16), metavar="TOKENS", help="Cap on answer tokens, 16+.")
-    ] = 1024,
-    timeout: TimeoutOption = 600.0,
+    ] = _MODEL.num_predict,
+    timeout: TimeoutOption = _MODEL.timeout,
     retries: Annotated[
         int,
         typer.Option(parser=whole(0, 10), metavar="N", help="Retries after a failure, 0 to 10."),
-    ] = 3,
+    ] = _MODEL.retries,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
@@ -127,13 +135,13 @@ def run(
             help="Most seconds to wait for another run's turn at the model server "
             "(default: 3 x --timeout).",
         ),
-    ] = None,
+    ] = _MODEL.lock_timeout,
     concurrency: Annotated[
         int,
         typer.Option(
             parser=whole(1), metavar="N", help="Requests in flight (OpenAI backend only)."
         ),
-    ] = 1,
+    ] = _MODEL.concurrency,
     filter_mode: Annotated[
         FilterMode,
         typer.Option(
@@ -141,15 +149,15 @@ def run(
             parser=choice(FilterMode),
             help=f"Lines a finding may point at: {choices(FilterMode)}.",
         ),
-    ] = FilterMode.ADDED,
+    ] = _REVIEW.filter_mode,
     max_findings: Annotated[
         int,
         typer.Option(
-            parser=whole(1, 20),
+            parser=whole(1, MAX_FINDINGS_PER_CHUNK),
             metavar="N",
-            help="Most findings the model may report per chunk, 1 to 20.",
+            help=f"Most findings the model may report per chunk, 1 to {MAX_FINDINGS_PER_CHUNK}.",
         ),
-    ] = 10,
+    ] = _REVIEW.max_findings,
     max_chunks: Annotated[
         int,
         typer.Option(
@@ -158,13 +166,13 @@ def run(
             metavar="N",
             help="Most chunks one run may send; over it the run fails before any model call.",
         ),
-    ] = DEFAULT_MAX_CHUNKS,
+    ] = _REVIEW.max_chunks,
     output: Annotated[
         Path | None,
         typer.Option(
             "--output", "-o", metavar="PATH", help="Write the findings document here."
         ),
-    ] = None,
+    ] = _OUTPUT.output,
     format: Annotated[
         str | None,
         typer.Option(
@@ -173,7 +181,7 @@ def run(
             metavar="FORMAT",
             help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github.",
         ),
-    ] = None,
+    ] = _OUTPUT.format,
     fail_on: Annotated[
         Severity | None,
         typer.Option(
@@ -181,21 +189,25 @@ def run(
             parser=choice(Severity),
             help=f"Exit 1 when findings at or above LEVEL exist: {choices(Severity)}.",
         ),
-    ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent.")] = False,
+    ] = _OUTPUT.fail_on,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent.")
+    ] = _OUTPUT.dry_run,
     show_prompts: Annotated[
         Path | None,
         typer.Option(
             metavar="DIR", help="With --dry-run: write each request to this directory."
         ),
-    ] = None,
+    ] = _OUTPUT.show_prompts,
     cache_dir: Annotated[
         Path | None,
         typer.Option(
             envvar="REVIEWER_CACHE_DIR", metavar="DIR", help="Response cache directory."
         ),
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
+    ] = _REVIEW.cache_dir,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the cache.")
+    ] = _REVIEW.no_cache,
     debug: DebugOption = False,
 ) -> None:
     """Review a diff with a local model and write the findings document."""
@@ -207,44 +219,53 @@ def run(
     with error_handler(debug), interrupts_raise():
         if debug and removed:
             sys.stderr.write(f"debug: removed from the environment: {', '.join(removed)}\n")
-        url = model_url(backend, ollama_url, base_url)
-        settings = RunSettings(
-            repo=repo,
-            base=base,
-            head=head,
-            staged=staged,
-            diff_file=diff_file,
-            config_path=config,
-            include=glob_list(include),
-            exclude=glob_list(exclude),
-            max_file_lines=max_file_lines,
-            accept_unreviewed=tuple(accept_unreviewed or ()),
-            context_lines=context_lines,
-            backend=backend,
-            model=model,
-            base_url=url,
-            model_digest=model_digest or None,
-            allow_remote_model=allow_remote_model,
-            num_ctx=num_ctx,
-            num_predict=num_predict,
-            timeout=timeout,
-            retries=retries,
-            lock_timeout=lock_timeout,
-            concurrency=concurrency,
-            filter_mode=filter_mode,
-            max_findings=max_findings,
-            max_chunks=max_chunks,
-            output=output,
-            format=format,
-            fail_on=fail_on,
-            optional=env_flag(os.environ.get("LOCAL_LLM_OPTIONAL")),
-            dry_run=dry_run,
-            show_prompts=show_prompts,
-            cache_dir=cache_dir,
-            no_cache=no_cache,
-            debug=debug,
+        request = ReviewRequest(
+            diff=DiffSettings(
+                repo=repo,
+                base=base,
+                head=head,
+                staged=staged,
+                diff_file=diff_file,
+                context_lines=context_lines,
+            ),
+            plan=PlanSettings(
+                config_path=config,
+                include=glob_list(include),
+                exclude=glob_list(exclude),
+                max_file_lines=max_file_lines,
+                accept_unreviewed=tuple(accept_unreviewed or ()),
+            ),
+            model=model_settings(
+                backend=backend,
+                model=model,
+                ollama_url=ollama_url,
+                base_url=base_url,
+                model_digest=model_digest,
+                allow_remote_model=allow_remote_model,
+                num_ctx=num_ctx,
+                timeout=timeout,
+                num_predict=num_predict,
+                retries=retries,
+                lock_timeout=lock_timeout,
+                concurrency=concurrency,
+            ),
+            review=ReviewSettings(
+                filter_mode=filter_mode,
+                max_findings=max_findings,
+                max_chunks=max_chunks,
+                optional=env_flag(os.environ.get("LOCAL_LLM_OPTIONAL")),
+                cache_dir=cache_dir,
+                no_cache=no_cache,
+            ),
+            output=OutputSettings(
+                output=output,
+                format=format,
+                fail_on=fail_on,
+                dry_run=dry_run,
+                show_prompts=show_prompts,
+            ),
         )
-        from reviewer.review.pipeline import run_command
+        from reviewer.review.pipeline import review_and_report
 
-        code = run_command(settings)
+        code = review_and_report(request)
     raise typer.Exit(int(code))

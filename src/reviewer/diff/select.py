@@ -11,7 +11,7 @@ from reviewer.diff.gitcmd import run_git
 from reviewer.diff.interface import DiffSource
 from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource, ensure_repo
 from reviewer.errors import UsageError
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import DiffSettings
 
 
 def _event_sha(environ: Mapping[str, str], side: str) -> str | None:
@@ -51,7 +51,7 @@ def default_base(repo: Path, environ: Mapping[str, str]) -> str:
     )
 
 
-def _check_one_source(settings: RunSettings) -> None:
+def _check_one_source(settings: DiffSettings) -> None:
     chosen = []
     if settings.staged:
         chosen.append("--staged")
@@ -66,7 +66,7 @@ def _check_one_source(settings: RunSettings) -> None:
         )
 
 
-def select_source(settings: RunSettings, environ: Mapping[str, str]) -> DiffSource:
+def select_source(settings: DiffSettings, environ: Mapping[str, str]) -> DiffSource:
     """The diff source the settings ask for; UsageError for conflicting flags."""
     _check_one_source(settings)
     if settings.staged:

@@ -9,7 +9,6 @@ MAX_FINDINGS_PER_CHUNK (the schema's maxItems)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -28,17 +27,12 @@ from reviewer.models import Category, Chunk, Finding, Severity, Strict
 from reviewer.settings.config import FilterMode
 
 _FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n(?P<body>.*)\n```\Z", re.DOTALL)
-# A rendered chunk line: a number, `+` (added), `-` (removed) or space (context), then `|`.
-# Removed lines carry old-file numbers; a removed line without a number is not matched.
-_GUTTER = re.compile(r"\A\s*(?P<no>\d+)\s?(?P<mark>[+ -])\|(?P<text>.*)\Z")
-_FILE_HEADER = "=== FILE "
 _SPACE = re.compile(r"\s+")
 # Lone surrogates (a server that decoded broken UTF-8 with surrogateescape or sent them as raw
 # code points) cannot be encoded as UTF-8; they become U+FFFD like any other broken byte.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 Side = Literal["RIGHT", "LEFT"]
-LineTexts = dict[tuple[str, Side, int], str]
 
 
 class RawFinding(Strict):
@@ -99,13 +93,12 @@ def validate(
 ) -> Validated:
     """Keep the findings that point at lines this chunk showed, of the first `max_findings`
     (the schema's maxItems, for servers that ignore it); count the rest as dropped."""
-    texts = chunk_line_texts(chunk.text)
     considered = raw[: min(max_findings, MAX_FINDINGS_PER_CHUNK)]
-    kept = [f for f in (_check(r, chunk, mode, texts) for r in considered) if f is not None]
+    kept = [f for f in (_check(r, chunk, mode) for r in considered) if f is not None]
     return Validated(findings=tuple(kept), dropped=len(raw) - len(kept))
 
 
-def _check(raw: RawFinding, chunk: Chunk, mode: FilterMode, texts: LineTexts) -> Finding | None:
+def _check(raw: RawFinding, chunk: Chunk, mode: FilterMode) -> Finding | None:
     if not _safe_path(raw.path):
         return None
     file = next((f for f in chunk.files if f.path == raw.path), None)
@@ -122,7 +115,9 @@ def _check(raw: RawFinding, chunk: Chunk, mode: FilterMode, texts: LineTexts) ->
         return None
     if any(n not in allowed for n in range(raw.line, end + 1)):
         return None
-    flagged = [texts.get((raw.path, side, n), "") for n in range(raw.line, end + 1)]
+    # The flagged lines' texts as the chunk showed them (every allowed line has one).
+    texts = file.old_texts if side == "LEFT" else file.new_texts
+    flagged = [texts[n] for n in range(raw.line, end + 1)]
     return Finding(
         path=raw.path,
         line=raw.line,
@@ -158,31 +153,6 @@ def fingerprint(
     parts = ["v1", path, category.value, _one_line(title).lower(), code]
     basis = "\x1f".join([*parts, "LEFT"] if side == "LEFT" else parts)
     return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def chunk_line_texts(chunk_text: str) -> LineTexts:
-    """(path, side, line) -> the line's text, read back from the rendered chunk's gutter:
-    RIGHT for added and context lines (new-file numbers), LEFT for removed (old-file)."""
-    texts: LineTexts = {}
-    path: str | None = None
-    for line in chunk_text.split("\n"):
-        if line.startswith(_FILE_HEADER):
-            path = _header_path(line[len(_FILE_HEADER) :])
-            continue
-        gutter = _GUTTER.match(line)
-        if gutter and path is not None:
-            side: Side = "LEFT" if gutter.group("mark") == "-" else "RIGHT"
-            texts[(path, side, int(gutter.group("no")))] = gutter.group("text")
-    return texts
-
-
-def _header_path(rest: str) -> str | None:
-    """The JSON-quoted path at the start of a file header (a rename note may follow it)."""
-    try:
-        value, _ = json.JSONDecoder().raw_decode(rest)
-    except ValueError:
-        return None
-    return value if isinstance(value, str) else None
 
 
 def merge(findings: list[Finding]) -> tuple[Finding, ...]:

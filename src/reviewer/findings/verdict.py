@@ -6,11 +6,6 @@ from __future__ import annotations
 from reviewer.errors import ExitCode
 from reviewer.findings.coverage import left_out_unreviewed
 from reviewer.models import Finding, FindingsDocument, Severity, Status
-from reviewer.settings.config import RunSettings
-
-
-def exit_code_for(doc: FindingsDocument, settings: RunSettings) -> ExitCode:
-    return verdict(doc, settings.fail_on, optional=settings.optional)
 
 
 def at_or_above(doc: FindingsDocument, fail_on: Severity | None) -> tuple[Finding, ...]:

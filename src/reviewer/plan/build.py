@@ -7,44 +7,69 @@ import contextlib
 import gc
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from reviewer.chunks.chunking import build_chunks, chunk_budget
 from reviewer.diff.filters import Evidence, filter_files
-from reviewer.diff.interface import DiffSource
 from reviewer.diff.parse import parse_raw
 from reviewer.diff.select import select_source
 from reviewer.errors import BudgetError, UsageError, first_problem
 from reviewer.models import ReviewPlan, SkippedFile, SkipReason
-from reviewer.settings.config import SECONDS_PER_CHUNK, RepoConfig, RunSettings, parse_repo_config
+from reviewer.settings.config import (
+    DEFAULT_NUM_CTX,
+    DEFAULT_NUM_PREDICT,
+    SECONDS_PER_CHUNK,
+    RepoConfig,
+    parse_repo_config,
+)
+from reviewer.settings.slices import DiffSettings, PlanSettings
 
 CONFIG_FILES = (".reviewer.toml", "pyproject.toml")
 
 
-def _repo_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
-    """--config PATH if given, else the source's config file: for a git range both come from
-    the base revision (a --config path outside the repository from disk)."""
-    if settings.config_path is not None:
-        path = settings.config_path
-        return parse_repo_config(source.explicit_config(path), str(path))
+class ConfigReader(Protocol):
+    """Where config files are read from: a diff source (the base revision for a git range), or
+    the work tree for `reviewer doctor`."""
+
+    def config_text(self, name: str) -> str | None:
+        """The text of the config file `name`, or None when there is none."""
+        ...
+
+    def explicit_config(self, path: Path) -> str:
+        """The text of the --config file; ConfigError when it cannot be read."""
+        ...
+
+
+def find_repo_config(
+    config_path: Path | None, reader: ConfigReader
+) -> tuple[str | None, RepoConfig]:
+    """The config file in use and its values: --config PATH if given, else the first of
+    CONFIG_FILES the reader has; (None, defaults) when there is none. For a git range both come
+    from the base revision (a --config path outside the repository from disk)."""
+    if config_path is not None:
+        return str(config_path), parse_repo_config(
+            reader.explicit_config(config_path), str(config_path)
+        )
     for name in CONFIG_FILES:
-        found = source.config_text(name)
+        found = reader.config_text(name)
         if found is not None:
-            return parse_repo_config(found, name)
-    return RepoConfig()
+            return name, parse_repo_config(found, name)
+    return None, RepoConfig()
 
 
-def effective_config(settings: RunSettings, source: DiffSource) -> RepoConfig:
+def effective_config(settings: PlanSettings, reader: ConfigReader) -> RepoConfig:
     """The config file's values, with the flags' globs added and --max-file-lines on top."""
-    config = _repo_config(settings, source)
+    _, config = find_repo_config(settings.config_path, reader)
     try:
         return _merged(config, settings)
     except ValidationError as e:
         raise UsageError(f"--accept-unreviewed: {first_problem(e)}") from None
 
 
-def _merged(config: RepoConfig, settings: RunSettings) -> RepoConfig:
+def _merged(config: RepoConfig, settings: PlanSettings) -> RepoConfig:
     return RepoConfig.model_validate(
         {
             **config.model_dump(),
@@ -71,22 +96,37 @@ def cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build_plan(settings: RunSettings, environ: Mapping[str, str] | None = None) -> ReviewPlan:
-    """Read, parse, filter and chunk the diff the settings name. Nothing is sent anywhere."""
+def build_plan(
+    diff: DiffSettings,
+    settings: PlanSettings | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    num_ctx: int = DEFAULT_NUM_CTX,
+    num_predict: int = DEFAULT_NUM_PREDICT,
+) -> ReviewPlan:
+    """Read, parse, filter and chunk the diff the settings name, each chunk within the context
+    the model settings leave for it (`num_ctx` less the answer's `num_predict` and the prompt).
+    Nothing is sent anywhere."""
     with cycle_collector_paused():
-        return _build_plan(settings, environ)
+        return _build_plan(
+            diff,
+            settings if settings is not None else PlanSettings(),
+            os.environ if environ is None else environ,
+            chunk_budget(num_ctx, num_predict),  # fail fast on a bad budget
+        )
 
 
-def _build_plan(settings: RunSettings, environ: Mapping[str, str] | None) -> ReviewPlan:
-    budget = chunk_budget(settings.num_ctx, settings.num_predict)  # fail fast on a bad budget
-    source = select_source(settings, os.environ if environ is None else environ)
+def _build_plan(
+    diff: DiffSettings, settings: PlanSettings, environ: Mapping[str, str], budget: int
+) -> ReviewPlan:
+    source = select_source(diff, environ)
     raw = source.read()
     config = effective_config(settings, source)
     # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
     files = parse_raw(raw, config.max_file_lines)
     evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
     kept, skipped = filter_files(files, config, source.file_heads, evidence)
-    result = build_chunks(kept, budget, settings.context_lines)
+    result = build_chunks(kept, budget, diff.context_lines)
     too_large = set(result.too_large)
     accepted = SkipReason.TOO_LARGE.value in config.accept_unreviewed
     skipped += tuple(
@@ -109,17 +149,17 @@ def _build_plan(settings: RunSettings, environ: Mapping[str, str] | None) -> Rev
     )
 
 
-def check_chunk_budget(plan: ReviewPlan, settings: RunSettings) -> None:
+def check_chunk_budget(plan: ReviewPlan, max_chunks: int) -> None:
     """Fail closed before any model call when the plan has more chunks than --max-chunks:
     a run that would take hours is refused at once, with what it would have cost. Never
     downgraded by LOCAL_LLM_OPTIONAL: the pull request's author decides how large it is."""
     chunks = len(plan.chunks)
-    if chunks <= settings.max_chunks:
+    if chunks <= max_chunks:
         return
     minutes = chunks * SECONDS_PER_CHUNK / 60
     took = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
     raise BudgetError(
-        f"the diff makes {chunks} chunks, over --max-chunks {settings.max_chunks}: reviewing it "
+        f"the diff makes {chunks} chunks, over --max-chunks {max_chunks}: reviewing it "
         f"would take {chunks} to {2 * chunks} model calls, about {took} at "
         f"{SECONDS_PER_CHUNK} s a chunk; nothing was sent",
         "raise --max-chunks (REVIEWER_MAX_CHUNKS) if the job has the time, or review less "

@@ -8,16 +8,24 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
+from pathlib import Path
 
 from reviewer.backends import make_backend
 from reviewer.backends.interface import ModelBackend, ServerInfo
-from reviewer.chunks.prompt import SYSTEM_PROMPT
+from reviewer.chunks.prompt import SYSTEM_PROMPT, findings_schema
 from reviewer.diff.sources import ensure_repo, resolve_commit
-from reviewer.errors import ExitCode, InvalidAnswerError, ModelError, PolicyError, ReviewerError
+from reviewer.errors import (
+    ConfigError,
+    ExitCode,
+    InvalidAnswerError,
+    ModelError,
+    PolicyError,
+    ReviewerError,
+)
 from reviewer.models import Frozen
-from reviewer.plan.build import CONFIG_FILES
+from reviewer.plan.build import find_repo_config
 from reviewer.security import check_model_url, credential_names, git_env, neutralise_terminal
-from reviewer.settings.config import RunSettings, parse_repo_config
+from reviewer.settings.slices import WARM_UP_NUM_PREDICT, ModelSettings
 
 # Model errors that prove the server itself answered: the problem is the model.
 _MODEL_KINDS = frozenset({"model_missing", "digest_mismatch", "digest_unverifiable"})
@@ -60,7 +68,7 @@ def check_credentials(environ: Mapping[str, str]) -> Check:
     return _ok("credentials", f"{', '.join(present)} set; removed before any review")
 
 
-def check_egress(settings: RunSettings) -> Check:
+def check_egress(settings: ModelSettings) -> Check:
     try:
         check_model_url(settings.base_url, allow_remote=settings.allow_remote_model)
     except ReviewerError as e:
@@ -73,38 +81,46 @@ def check_egress(settings: RunSettings) -> Check:
     return _ok("egress policy", f"{settings.base_url} is allowed{note}")
 
 
-def check_config(settings: RunSettings) -> Check:
+class WorkTreeConfig:
+    """Config files as they are on disk in the repository's work tree (what a local run on
+    this checkout reads), for plan's find_repo_config."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+
+    def config_text(self, name: str) -> str | None:
+        path = self.repo / name
+        return _read(path) if path.is_file() else None
+
+    def explicit_config(self, path: Path) -> str:
+        if not path.is_file():
+            raise ConfigError(f"{path} does not exist", hint="fix the --config path")
+        return _read(path)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from e
+
+
+def check_config(repo: Path, config_path: Path | None) -> Check:
     """The config file a local run would use. In CI a git-range review reads it from the base
     revision instead, so a pull request cannot switch off its own review."""
-    candidates = (
-        [settings.config_path]
-        if settings.config_path
-        else [settings.repo / name for name in CONFIG_FILES]
-    )
-    for path in candidates:
-        if not path.is_file():
-            continue
-        try:
-            parse_repo_config(path.read_text(encoding="utf-8"), str(path))
-        except (OSError, UnicodeDecodeError) as e:
-            return Check(name="config", outcome=Outcome.FAILED, detail=f"cannot read {path}: {e}")
-        except ReviewerError as e:
-            return _failed("config", e)
-        return _ok("config", f"{path} parses")
-    if settings.config_path:
-        return Check(
-            name="config",
-            outcome=Outcome.FAILED,
-            detail=f"{settings.config_path} does not exist",
-            fix="fix the --config path",
-        )
-    return _ok("config", "no config file; defaults apply")
-
-
-def check_git(settings: RunSettings) -> Check:
     try:
-        ensure_repo(settings.repo)
-        head = resolve_commit(settings.repo, "HEAD")
+        found, _ = find_repo_config(config_path, WorkTreeConfig(repo))
+    except ReviewerError as e:
+        return _failed("config", e)
+    if found is None:
+        return _ok("config", "no config file; defaults apply")
+    return _ok("config", f"{config_path or repo / found} parses")
+
+
+def check_git(repo: Path) -> Check:
+    try:
+        ensure_repo(repo)
+        head = resolve_commit(repo, "HEAD")
     except ReviewerError as e:
         return Check(
             name="git",
@@ -112,10 +128,10 @@ def check_git(settings: RunSettings) -> Check:
             detail=e.message,
             fix="needed for --base/--staged reviews; --diff-file works without a repository",
         )
-    return _ok("git", f"{settings.repo.resolve()} at {head[:12]}")
+    return _ok("git", f"{repo.resolve()} at {head[:12]}")
 
 
-def check_server(backend: ModelBackend, settings: RunSettings) -> Iterator[Check]:
+def check_server(backend: ModelBackend, settings: ModelSettings) -> Iterator[Check]:
     """Server, model, digest and context length: what `reviewer run` checks before a chunk."""
     try:
         info = backend.preflight()
@@ -137,7 +153,7 @@ def check_server(backend: ModelBackend, settings: RunSettings) -> Iterator[Check
     yield from _server_checks(info, settings, backend.name)
 
 
-def _server_checks(info: ServerInfo, settings: RunSettings, backend: str) -> Iterator[Check]:
+def _server_checks(info: ServerInfo, settings: ModelSettings, backend: str) -> Iterator[Check]:
     version = f" (version {info.version})" if info.version else ""
     yield _ok("server", f"{backend} server at {settings.base_url}{version}")
     digest = f", digest {info.digest[:19]}" if info.digest else ""
@@ -162,7 +178,12 @@ def check_warm_up(backend: ModelBackend) -> Check:
     prefix, so the first chunk of the next review does not pay for either."""
     started = time.monotonic()
     try:
-        backend.chat(SYSTEM_PROMPT, "Answer with no findings.", estimated_prompt_tokens=0)
+        backend.chat(
+            SYSTEM_PROMPT,
+            "Answer with no findings.",
+            schema=findings_schema(),
+            estimated_prompt_tokens=0,
+        )
     except InvalidAnswerError:
         pass  # cut off at the small token cap: the model did generate
     except ModelError as e:
@@ -170,16 +191,18 @@ def check_warm_up(backend: ModelBackend) -> Check:
     return _ok("warm-up", f"generation works ({time.monotonic() - started:.1f} s)")
 
 
-def run_checks(settings: RunSettings, environ: Mapping[str, str]) -> Iterator[Check]:
+def all_checks(
+    settings: ModelSettings, repo: Path, config_path: Path | None, environ: Mapping[str, str]
+) -> Iterator[Check]:
     yield check_credentials(environ)
     egress = check_egress(settings)
     yield egress
-    yield check_config(settings)
-    yield check_git(settings)
+    yield check_config(repo, config_path)
+    yield check_git(repo)
     if egress.outcome is Outcome.FAILED:
         return  # never connect to a URL the policy refuses
     try:
-        backend = make_backend(settings.model_copy(update={"num_predict": 16}))
+        backend = make_backend(settings.model_copy(update={"num_predict": WARM_UP_NUM_PREDICT}))
     except ReviewerError as e:
         yield _failed("backend", e)
         return
@@ -202,10 +225,17 @@ def print_check(check: Check) -> None:
         sys.stdout.write(f"{'':<8} {'':<15} fix: {neutralise_terminal(check.fix)}\n")
 
 
-def doctor(settings: RunSettings, environ: Mapping[str, str] | None = None) -> ExitCode:
+def doctor(
+    settings: ModelSettings,
+    *,
+    repo: Path,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ExitCode:
     """Print every check; exit 0 when a review can run, 3 otherwise."""
     failed = False
-    for check in run_checks(settings, os.environ if environ is None else environ):
+    checks = all_checks(settings, repo, config_path, os.environ if environ is None else environ)
+    for check in checks:
         print_check(check)
         failed = failed or check.outcome is Outcome.FAILED
     sys.stdout.write("not ready: fix the failed checks above\n" if failed else "ready\n")

@@ -14,7 +14,7 @@ from reviewer.findings.coverage import coverage, unreviewed_entry
 from reviewer.formats.common import plural
 from reviewer.models import ReviewPlan
 from reviewer.security import neutralise_terminal
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import OutputSettings
 
 
 def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
@@ -156,7 +156,7 @@ def _print_rich(summary: dict[str, Any]) -> None:
     console.print(Text("\n".join(lines[-tail:])))
 
 
-def show_dry_run(plan: ReviewPlan, settings: RunSettings) -> None:
+def show_dry_run(plan: ReviewPlan, settings: OutputSettings) -> None:
     """Print the plan (rich tables on a terminal, plain text otherwise, JSON with --format
     json) and write the prompts when asked. Paths are neutralised: they come from the diff."""
     if settings.show_prompts is not None:

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
 from reviewer import __version__
@@ -41,7 +41,7 @@ from reviewer.models import (
 from reviewer.plan.build import check_chunk_budget
 from reviewer.review.interrupt import Interrupted, hold
 from reviewer.review.progress import ReviewProgress, summary
-from reviewer.settings.config import RunSettings
+from reviewer.settings.slices import ModelSettings, ReviewSettings
 
 
 class ResponseCache(Protocol):
@@ -103,12 +103,19 @@ class ChunkResult:
 
 @dataclass
 class ChunkReviewer:
-    """Reviews one chunk: cache, model call, strict parse, one retry of an invalid answer."""
+    """Reviews one chunk: cache, model call, strict parse, one retry of an invalid answer.
+    What is sent (system prompt, user message, answer schema) is built here, not by the
+    backend, so every backend sends the same request."""
 
-    settings: RunSettings
+    model: str
+    settings: ReviewSettings
     backend: ModelBackend
     digest: str | None
     cache: ResponseCache | None = None
+    schema: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.schema = prompt.findings_schema(self.settings.max_findings)
 
     def __call__(self, chunk: Chunk) -> ChunkResult:
         result = ChunkResult(chunk=chunk, estimated_tokens=estimate_prompt_tokens(chunk))
@@ -145,11 +152,11 @@ class ChunkReviewer:
             return None
         return cache_key(
             backend=self.backend.name,
-            model=self.settings.model,
+            model=self.model,
             digest=self.digest,
             options=self.backend.generation_options(),
             chunk_text=chunk.text,
-            schema=prompt.findings_schema(self.settings.max_findings),
+            schema=self.schema,
         )
 
     def _ask(self, chunk: Chunk, result: ChunkResult) -> str:
@@ -158,6 +165,7 @@ class ChunkReviewer:
         reply = self.backend.chat(
             prompt.SYSTEM_PROMPT,
             prompt.render_user_message(chunk.text),
+            schema=self.schema,
             estimated_prompt_tokens=result.estimated_tokens,
         )
         result.prompt_tokens += reply.prompt_tokens
@@ -203,7 +211,7 @@ class ChunkReviewer:
         )
 
 
-def open_cache(settings: RunSettings) -> ResponseCache | None:
+def open_cache(settings: ReviewSettings) -> ResponseCache | None:
     if settings.no_cache:
         return None
     from reviewer.review.cache import ResponseCache as DiskCache
@@ -213,8 +221,9 @@ def open_cache(settings: RunSettings) -> ResponseCache | None:
 
 
 def review(
-    settings: RunSettings,
+    model: ModelSettings,
     plan: ReviewPlan,
+    settings: ReviewSettings | None = None,
     *,
     backend: ModelBackend | None = None,
     cache: ResponseCache | None = None,
@@ -222,24 +231,25 @@ def review(
 ) -> FindingsDocument:
     """Review every chunk of the plan and return the findings document. Raises only usage and
     configuration errors; model-side failures are recorded in the document."""
+    settings = settings if settings is not None else ReviewSettings()
     out = stream if stream is not None else sys.stderr
     started = time.monotonic()
-    check_backend_settings(settings)
-    check_chunk_budget(plan, settings)  # before any model call
+    check_backend_settings(model)
+    check_chunk_budget(plan, settings.max_chunks)  # before any model call
     if not plan.chunks:
-        doc = _document(settings, plan, [], None, [], started)
+        doc = _document(model, settings, plan, [], None, [], started)
         out.write(summary(doc))
-        _report_failure(doc, None, settings, out)  # lines left out unreviewed
+        _report_failure(doc, None, settings.optional, out)  # lines left out unreviewed
         return doc
     owned = backend is None
-    backend = backend if backend is not None else make_backend(settings)
+    backend = backend if backend is not None else make_backend(model)
     try:
-        doc, hint, interrupted = _review_with(settings, plan, backend, cache, out, started)
+        doc, hint, interrupted = _review_with(model, settings, plan, backend, cache, out, started)
     finally:
         if owned:
             backend.close()
     out.write(summary(doc))
-    _report_failure(doc, hint, settings, out)
+    _report_failure(doc, hint, settings.optional, out)
     if interrupted is not None:
         # The caller writes the partial document, then exits with the signal's code.
         raise interrupted.with_document(doc)
@@ -247,7 +257,8 @@ def review(
 
 
 def _review_with(
-    settings: RunSettings,
+    model: ModelSettings,
+    settings: ReviewSettings,
     plan: ReviewPlan,
     backend: ModelBackend,
     cache: ResponseCache | None,
@@ -258,22 +269,22 @@ def _review_with(
         info = backend.preflight()
     except ModelError as e:
         entry = ErrorEntry(kind=e.kind, message=e.message)
-        return _document(settings, plan, [], None, [entry], started), e.hint, None
+        return _document(model, settings, plan, [], None, [entry], started), e.hint, None
     except Interrupted as e:
         hold()  # from here the document is finished whole; the caller releases
         entry = _interrupted_entry(e, 0, len(plan.chunks))
-        return _document(settings, plan, [], None, [entry], started, e), None, e
+        return _document(model, settings, plan, [], None, [entry], started, e), None, e
     if cache is None:
         cache = open_cache(settings)
-    reviewer = ChunkReviewer(settings, backend, info.digest, cache)
+    reviewer = ChunkReviewer(model.model, settings, backend, info.digest, cache)
     with ReviewProgress(len(plan.chunks), out) as progress:
-        results, interrupted = _run(reviewer, plan.chunks, settings.concurrency, progress)
+        results, interrupted = _review_chunks(reviewer, plan.chunks, model.concurrency, progress)
     errors, hint = _errors(results, len(plan.chunks), interrupted)
-    doc = _document(settings, plan, results, info.digest, errors, started, interrupted)
+    doc = _document(model, settings, plan, results, info.digest, errors, started, interrupted)
     return doc, hint, interrupted
 
 
-def _run(
+def _review_chunks(
     reviewer: Callable[[Chunk], ChunkResult],
     chunks: tuple[Chunk, ...],
     concurrency: int,
@@ -394,7 +405,8 @@ def _status(
 
 
 def _document(
-    settings: RunSettings,
+    model: ModelSettings,
+    settings: ReviewSettings,
     plan: ReviewPlan,
     results: list[ChunkResult],
     digest: str | None,
@@ -413,7 +425,7 @@ def _document(
         status=status,
         coverage=cov,
         tool=ToolInfo(version=__version__),
-        model=ModelInfo(backend=settings.backend.value, name=settings.model, digest=digest),
+        model=ModelInfo(backend=model.backend.value, name=model.model, digest=digest),
         base=plan.base,
         head=plan.head,
         findings=merge([f for r in done for f in r.findings]),
@@ -443,7 +455,7 @@ def _stats(
 
 
 def _report_failure(
-    doc: FindingsDocument, hint: str | None, settings: RunSettings, out: TextIO
+    doc: FindingsDocument, hint: str | None, optional: bool, out: TextIO
 ) -> None:
     """The one-line reason (and hint) on stderr when the review was not completed."""
     if doc.status is Status.COMPLETE or not doc.errors:
@@ -454,7 +466,7 @@ def _report_failure(
     # LOCAL_LLM_OPTIONAL forgives an unavailable model, never lines left out unreviewed.
     left_out = any(left_out_unreviewed(doc.coverage))
     forgiven = first.kind not in ("interrupted", UNREVIEWED_KIND) and not left_out
-    if settings.optional and (forgiven or doc.status is Status.SKIPPED):
+    if optional and (forgiven or doc.status is Status.SKIPPED):
         out.write(
             f"reviewer: warning: review not completed ({doc.status.value}): "
             f"{neutralise_terminal(first.message)} (LOCAL_LLM_OPTIONAL is set, not failing)\n"

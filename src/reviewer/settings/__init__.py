@@ -1,2 +1,2 @@
-"""The run's settings: flags, environment and the base revision's config file, and the
-defaults they fall back to."""
+"""The run's settings: the base revision's config file, the small typed slices each stage takes
+(slices.py), and the defaults they fall back to, each written once."""

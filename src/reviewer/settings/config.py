@@ -1,16 +1,14 @@
-"""Run settings from flags and environment, and the repository config file (`.reviewer.toml` or
-`[tool.reviewer]` in `pyproject.toml`)."""
+"""The repository config file (`.reviewer.toml` or `[tool.reviewer]` in `pyproject.toml`), the
+option enums, and the defaults the settings slices (settings/slices.py) fall back to."""
 
 from __future__ import annotations
 
 import tomllib
 from enum import StrEnum
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reviewer.errors import ConfigError, first_problem
-from reviewer.models import Severity
 
 TRUE_WORDS = frozenset({"1", "true", "yes"})
 
@@ -36,6 +34,11 @@ DEFAULT_MAX_FILE_LINES = 20_000
 DEFAULT_MODEL = "qwen2.5-coder:7b"
 DEFAULT_NUM_CTX = 8192
 DEFAULT_NUM_PREDICT = 1024
+DEFAULT_OLLAMA_URL = "http://localhost:11434"
+# The answer is capped by the schema: at most --max-findings findings (default and ceiling), each
+# field bounded, so that a whole answer can fit in --num-predict.
+MAX_FINDINGS_PER_CHUNK = 20
+DEFAULT_MAX_FINDINGS = 10
 # Unchanged lines shown around each change, chosen by measurement (docs/performance.md, part 5):
 # on real releases the enclosing line of a change is visible for a median 43% of changes at 0,
 # 72% at 1, 88% at 2 and 90% at 3, for +9%, +18% and +24% prompt tokens: past 2, a token buys
@@ -105,56 +108,3 @@ def parse_repo_config(text: str, source: str) -> RepoConfig:
             f"{source}: {first_problem(e, RepoConfig)}",
             hint="see the README section 'Configuration file' for the accepted keys",
         ) from e
-
-
-class RunSettings(BaseModel):
-    """Everything `reviewer run` was told, after flags and environment are merged."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    # diff source: exactly one of a git range, --staged or --diff-file
-    repo: Path = Path(".")
-    base: str | None = None
-    head: str = "HEAD"
-    staged: bool = False
-    diff_file: str | None = None  # a path, or "-" for stdin
-
-    # filters
-    config_path: Path | None = None  # explicit config file; else found in the repository
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    max_file_lines: int | None = None  # overrides the config file
-    accept_unreviewed: tuple[str, ...] = ()  # added to the config file's
-    context_lines: int = Field(default=DEFAULT_CONTEXT_LINES, ge=0, le=MAX_CONTEXT_LINES)
-
-    # model
-    backend: Backend = Backend.OLLAMA
-    model: str = DEFAULT_MODEL
-    base_url: str = "http://localhost:11434"
-    model_digest: str | None = None
-    allow_remote_model: bool = False
-    num_ctx: int = DEFAULT_NUM_CTX
-    num_predict: int = DEFAULT_NUM_PREDICT
-    seed: int = 42
-    keep_alive: str = "30m"
-    timeout: float = 600.0
-    connect_timeout: float = 10.0
-    lock_timeout: float | None = Field(default=None, ge=0)  # None: 3 x timeout
-    retries: int = 3
-    concurrency: int = 1
-    filter_mode: FilterMode = FilterMode.ADDED
-    max_findings: int = Field(default=10, ge=1, le=20)
-    max_chunks: int = Field(default=DEFAULT_MAX_CHUNKS, ge=1)
-
-    # results
-    output: Path | None = None
-    format: str | None = None
-    fail_on: Severity | None = None
-    optional: bool = False  # LOCAL_LLM_OPTIONAL
-    dry_run: bool = False
-    show_prompts: Path | None = None
-    debug: bool = False
-
-    # response cache
-    cache_dir: Path | None = None
-    no_cache: bool = False

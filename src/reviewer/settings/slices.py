@@ -1,0 +1,106 @@
+"""What `reviewer run` and `reviewer doctor` were told, cut into one small slice per stage: each
+stage takes only the slice it reads, and each default is written here once (the commands'
+flags read their defaults from these fields)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reviewer.models import Severity
+from reviewer.settings.config import (
+    DEFAULT_CONTEXT_LINES,
+    DEFAULT_MAX_CHUNKS,
+    DEFAULT_MAX_FINDINGS,
+    DEFAULT_MODEL,
+    DEFAULT_NUM_CTX,
+    DEFAULT_NUM_PREDICT,
+    DEFAULT_OLLAMA_URL,
+    MAX_CONTEXT_LINES,
+    MAX_FINDINGS_PER_CHUNK,
+    Backend,
+    FilterMode,
+)
+
+
+class _Slice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DiffSettings(_Slice):
+    """Which diff: exactly one of a git range, --staged or --diff-file (diff/select.py)."""
+
+    repo: Path = Path(".")
+    base: str | None = None  # None: the pull request's base in CI, else origin's HEAD
+    head: str = "HEAD"  # HEAD: the pull request's head commit in CI
+    staged: bool = False
+    diff_file: str | None = None  # a path, or "-" for stdin
+    context_lines: int = Field(default=DEFAULT_CONTEXT_LINES, ge=0, le=MAX_CONTEXT_LINES)
+
+
+class PlanSettings(_Slice):
+    """What the planner adds to the repository's config file (plan/build.py)."""
+
+    config_path: Path | None = None  # explicit config file; else found in the repository
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_file_lines: int | None = None  # overrides the config file
+    accept_unreviewed: tuple[str, ...] = ()  # added to the config file's
+
+
+class ModelSettings(_Slice):
+    """The model server and how to talk to it (backends/)."""
+
+    backend: Backend = Backend.OLLAMA
+    model: str = DEFAULT_MODEL
+    base_url: str = DEFAULT_OLLAMA_URL
+    model_digest: str | None = None
+    allow_remote_model: bool = False
+    num_ctx: int = DEFAULT_NUM_CTX
+    num_predict: int = DEFAULT_NUM_PREDICT
+    seed: int = 42
+    keep_alive: str = "30m"
+    timeout: float = 600.0
+    connect_timeout: float = 10.0
+    lock_timeout: float | None = Field(default=None, ge=0)  # None: 3 x timeout
+    retries: int = 3
+    concurrency: int = 1
+
+
+class ReviewSettings(_Slice):
+    """The review loop's own choices (review/loop.py)."""
+
+    filter_mode: FilterMode = FilterMode.ADDED
+    max_findings: int = Field(default=DEFAULT_MAX_FINDINGS, ge=1, le=MAX_FINDINGS_PER_CHUNK)
+    max_chunks: int = Field(default=DEFAULT_MAX_CHUNKS, ge=1)
+    optional: bool = False  # LOCAL_LLM_OPTIONAL
+    cache_dir: Path | None = None  # None: settings.paths.default_cache_dir()
+    no_cache: bool = False
+
+
+class OutputSettings(_Slice):
+    """Where the result goes and what it means (review/pipeline.py, review/dryrun.py)."""
+
+    output: Path | None = None
+    format: str | None = None
+    fail_on: Severity | None = None
+    dry_run: bool = False
+    show_prompts: Path | None = None
+
+
+class ReviewRequest(_Slice):
+    """Everything one `reviewer run` asks for: one slice per stage."""
+
+    diff: DiffSettings = DiffSettings()
+    plan: PlanSettings = PlanSettings()
+    model: ModelSettings = ModelSettings()
+    review: ReviewSettings = ReviewSettings()
+    output: OutputSettings = OutputSettings()
+
+
+# `reviewer doctor` checks quickly and reports each failure once: a shorter timeout, no retries.
+DOCTOR_TIMEOUT = 120.0
+DOCTOR_RETRIES = 0
+# Doctor's warm-up asks for a few tokens only: it proves generation works and loads the prompt.
+WARM_UP_NUM_PREDICT = 16
