@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pytest
 
 from reviewer.diff.filters import filter_files, glob_match
 from reviewer.diff.parse import parse_diff
+from reviewer.diff.sources import GitRangeSource
 from reviewer.models import SkipReason
 from reviewer.settings.config import RepoConfig
+from tests.diff.gitrepo_helpers import GitRepo
 
 
 def _new_file(path: str, lines: Sequence[str]) -> str:
@@ -58,6 +61,15 @@ index e69de29..0000000
 """
 
 
+# Every lockfile name the filters know, written out (a name changed in the code fails here).
+LOCKFILE_NAMES = (
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
+    "bun.lock", "poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "Cargo.lock", "go.sum",
+    "Gemfile.lock", "composer.lock", "packages.lock.json", "pubspec.lock", "Podfile.lock",
+    "mix.lock", "flake.lock", "gradle.lockfile", "Package.resolved", "conda-lock.yml",
+)
+
+
 def _no_heads(paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
     return None
 
@@ -96,6 +108,10 @@ def test_structural_skips() -> None:
         ("Gemfile.lock", "lockfile"),
         ("composer.lock", "lockfile"),
         ("static/app.min.js", "minified"),
+        ("static/App-MIN.css", "minified"),
+        *((name, "lockfile") for name in LOCKFILE_NAMES),
+        ("lib/third-party/x.c", "vendored"),
+        ("a/vendored/b.py", "vendored"),
         ("vendor/lib/x.go", "vendored"),
         ("web/node_modules/pkg/index.js", "vendored"),
         ("third_party/zlib/z.c", "vendored"),
@@ -105,6 +121,12 @@ def test_structural_skips() -> None:
 )
 def test_path_skips(path: str, reason: str) -> None:
     assert _reasons(_new_file(path, ["x = 1"])) == {path: reason}
+
+
+def test_a_generated_marker_counts_only_in_the_first_five_lines() -> None:
+    diff = _new_file("five.py", ["x = 1"] * 4 + ["# @generated"])
+    diff += _new_file("six.py", ["x = 1"] * 5 + ["# @generated"])
+    assert _reasons(diff) == {"five.py": "generated", "six.py": "kept"}
 
 
 def test_minified_by_content() -> None:
@@ -169,7 +191,30 @@ def test_size_cap_skips_never_cuts() -> None:
         ("mydocs/a.md", "docs/", False),
         ("a.py", "b.py", False),
         ("tests/data/x.diff", "tests/data/*", True),
+        ("src/deep/a.py", "a.py", True),  # a pattern without `/` also matches the base name
+        ("src/deep/a.py", "deep/a.py", False),  # one with `/` matches the whole path only
     ],
 )
 def test_glob_match(path: str, pattern: str, expected: bool) -> None:
     assert glob_match(path, pattern) is expected
+
+
+def test_a_lockfile_signature_counts_only_in_the_first_lines(tmp_path: Path) -> None:
+    """A new package-lock.json is policy only when its tool's header is in its first
+    ten lines (policy.LOCKFILE_SCAN_LINES; real repository, heads read from git): code placed
+    above a buried `"lockfileVersion"` line stays unreviewed."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("README", "x\n")
+    base = repo.commit("base")
+    above = [f'  "k{i}": "v",' for i in range(8)]  # the header is line 10, or line 11
+    header = '  "lockfileVersion": 3,'
+    repo.write("top/package-lock.json", "\n".join(["{", *above, header, "}"]) + "\n")
+    repo.write("deep/package-lock.json", "\n".join(["{", *above, '  "k": 1,', header]) + "\n")
+    head = repo.commit("locks")
+    source = GitRangeSource(repo.root, base, head)
+    files = parse_diff(source.read().text)
+    _, skipped = filter_files(files, RepoConfig(), source.file_heads)
+    assert {s.path: (s.reason, s.policy) for s in skipped} == {
+        "top/package-lock.json": ("lockfile", True),
+        "deep/package-lock.json": ("lockfile", False),
+    }

@@ -179,7 +179,7 @@ def test_github_annotation_of_a_left_finding_names_the_removed_lines() -> None:
 
 
 def test_markdown_never_offers_a_left_finding_as_an_applicable_suggestion() -> None:
-    from reviewer.formats.summary import inline_body
+    from reviewer.post.bodies import inline_body
 
     (finding,) = _left_document().findings
     body = inline_body(finding)

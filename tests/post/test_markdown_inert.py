@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewer.formats import render
-from reviewer.formats.summary import Placed, Where, fallback_review_body, inline_body, summary_body
+from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import (
     Category,
     ErrorEntry,
@@ -22,6 +22,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
+from reviewer.post.bodies import fallback_review_body, inline_body
 from tests.markdown_html import assert_inert, audit
 
 # Single characters Markdown or GitHub act on, and whole tricks known to work on renderers.

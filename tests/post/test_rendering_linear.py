@@ -13,7 +13,7 @@ import pytest
 
 from reviewer.formats import render
 from reviewer.formats.sanitize import code_span, one_line, sanitize_markdown
-from reviewer.formats.summary import Placed, Where, fallback_review_body, inline_body, summary_body
+from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import (
     Category,
     Finding,
@@ -23,6 +23,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
+from reviewer.post.bodies import fallback_review_body, inline_body
 from tests.markdown_html import assert_inert
 
 

@@ -12,7 +12,8 @@ from reviewer.formats.sanitize import (
     sanitize_markdown,
     truncate,
 )
-from reviewer.formats.summary import Where, inline_body, marked_fingerprints, pack, summary_body
+from reviewer.formats.summary import Where, pack, summary_body
+from reviewer.post.bodies import inline_body, marked_fingerprints
 from reviewer.post.placement import PullFiles, commentable_hunks, place
 from tests.markdown_html import assert_inert, seen
 from tests.post.github_fake import commentable

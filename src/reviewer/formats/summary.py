@@ -1,10 +1,9 @@
-"""The Markdown GitHub shows (and the `markdown` format prints): inline comment bodies, review
-bodies and the one summary comment, each with a hidden marker so a re-run recognises what it
-posted before."""
+"""The summary Markdown the `markdown` format prints and the poster posts as its one summary
+comment (with a hidden marker so a re-run finds it), and the pieces a finding is shown with in
+full. The bodies only the poster writes are in post/bodies.py."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,7 +25,6 @@ from reviewer.formats.sanitize import (
     has_hidden,
     one_line,
     redact_credentials,
-    safe_marker_value,
     sanitize_markdown,
     show_hidden,
     truncate,
@@ -59,19 +57,6 @@ SKIPPED_LISTED = 30  # files named per list in the summary; the rest are counted
 # as escapes can make the Markdown up to 11 times the text, and a body must fit in 65,000.
 MESSAGE_MARKDOWN_LIMIT = 40_000
 PATH_LIMIT = 300  # a location shown in a heading or table cell; the document keeps the path
-_FINGERPRINTS = re.compile(r"<!-- reviewer:fingerprints?=([A-Za-z0-9._:,-]+) -->\s*\Z")
-
-
-def fingerprint_marker(fingerprints: Iterable[str]) -> str:
-    values = ",".join(safe_marker_value(f) for f in fingerprints)
-    return f"<!-- reviewer:fingerprints={values} -->"
-
-
-def marked_fingerprints(body: str | None) -> list[str]:
-    """Fingerprints in the trailer we put at the very end of a body (only there: model text
-    inside a code block could contain a look-alike)."""
-    m = _FINGERPRINTS.search(body or "")
-    return m.group(1).split(",") if m else []
 
 
 def bounded_span(text: str, *, table: bool = False) -> str:
@@ -133,20 +118,6 @@ def suggestion_block(finding: Finding, *, applicable: bool) -> str:
     return f"Suggested replacement for {lines}{note}:\n\n{block}"
 
 
-def inline_body(finding: Finding) -> str:
-    parts = [
-        heading(finding),
-        message_markdown(finding),
-        suggestion_block(finding, applicable=True),
-    ]
-    body = "\n\n".join(p for p in parts if p)
-    return (
-        truncate_markdown(body, BODY_LIMIT - 200, "comment")
-        + "\n\n"
-        + fingerprint_marker([finding.fingerprint])
-    )
-
-
 def detail(finding: Finding, reason: str = "") -> str:
     """A finding in full, for a review body or the summary."""
     why = f"\n\n*Not commented inline: {one_line(reason, 500)}.*" if reason else ""
@@ -184,25 +155,6 @@ def pack(
         )
     body = "\n\n".join([header, *kept]) + note + footer
     return truncate_markdown(body, limit, "comment"), len(kept)
-
-
-def review_body(count_inline: int) -> str:
-    return (
-        f"reviewer left {count_inline} inline comment(s) on lines of this pull request. "
-        "The summary comment lists every finding."
-    )
-
-
-def fallback_review_body(placed: Sequence[Placed]) -> tuple[str, list[Placed]]:
-    """GitHub refused the inline comments: the same findings in full, in the review body."""
-    header = (
-        "reviewer could not comment on these lines inline (GitHub refused the comments, "
-        "probably because the pull request changed), so here they are in full."
-    )
-    blocks = [detail(p.finding) for p in placed]
-    body, fitted = pack(header, blocks, "")
-    kept = list(placed[:fitted])
-    return body + "\n\n" + fingerprint_marker(p.finding.fingerprint for p in kept), kept
 
 
 def _counts_table(document: FindingsDocument) -> str:

@@ -9,17 +9,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reviewer.formats.common import line_span, sorted_findings
-from reviewer.formats.summary import (
-    SUMMARY_MARKER,
-    Placed,
-    Where,
-    fallback_review_body,
-    inline_body,
-    marked_fingerprints,
-    review_body,
-    summary_body,
-)
+from reviewer.formats.summary import SUMMARY_MARKER, Placed, Where, summary_body
 from reviewer.models import FindingsDocument
+from reviewer.post.bodies import fallback_review_body, inline_body, marked_fingerprints, review_body
 from reviewer.post.github import GitHubClient, GitHubUnprocessable
 from reviewer.post.placement import PullFiles, place
 from reviewer.post.target import Target

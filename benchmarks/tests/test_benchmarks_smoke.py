@@ -1,5 +1,8 @@
 """Keeps benchmarks/ from rotting: the PR generator, the fake server and part 1 at the smallest
-size, run for real. No timing assertions: timings belong to the benchmark, not the suite."""
+size, run for real. No timing assertions: timings belong to the benchmark, not the suite.
+
+It lives beside the scripts it tests and is collected by the same run as tests/ (pyproject's
+pytest `testpaths`). No `__init__.py` here: this folder is not the `tests` package."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import genrepo
 import httpx
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCH = Path(__file__).resolve().parent.parent
 
 
 def changed_files(repo: Path, rev_range: str) -> list[str]:

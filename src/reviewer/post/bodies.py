@@ -1,0 +1,66 @@
+"""The Markdown only the poster writes: an inline comment's body, the review's body (and its
+fallback when GitHub refuses the inline comments), and the hidden fingerprint trailer by which
+a re-run recognises what it posted before. The summary comment is formats/summary.py's."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from reviewer.formats.sanitize import BODY_LIMIT, safe_marker_value, truncate_markdown
+from reviewer.formats.summary import (
+    Placed,
+    detail,
+    heading,
+    message_markdown,
+    pack,
+    suggestion_block,
+)
+from reviewer.models import Finding
+
+_FINGERPRINTS = re.compile(r"<!-- reviewer:fingerprints?=([A-Za-z0-9._:,-]+) -->\s*\Z")
+
+
+def fingerprint_marker(fingerprints: Iterable[str]) -> str:
+    values = ",".join(safe_marker_value(f) for f in fingerprints)
+    return f"<!-- reviewer:fingerprints={values} -->"
+
+
+def marked_fingerprints(body: str | None) -> list[str]:
+    """Fingerprints in the trailer we put at the very end of a body (only there: model text
+    inside a code block could contain a look-alike)."""
+    m = _FINGERPRINTS.search(body or "")
+    return m.group(1).split(",") if m else []
+
+
+def inline_body(finding: Finding) -> str:
+    parts = [
+        heading(finding),
+        message_markdown(finding),
+        suggestion_block(finding, applicable=True),
+    ]
+    body = "\n\n".join(p for p in parts if p)
+    return (
+        truncate_markdown(body, BODY_LIMIT - 200, "comment")
+        + "\n\n"
+        + fingerprint_marker([finding.fingerprint])
+    )
+
+
+def review_body(count_inline: int) -> str:
+    return (
+        f"reviewer left {count_inline} inline comment(s) on lines of this pull request. "
+        "The summary comment lists every finding."
+    )
+
+
+def fallback_review_body(placed: Sequence[Placed]) -> tuple[str, list[Placed]]:
+    """GitHub refused the inline comments: the same findings in full, in the review body."""
+    header = (
+        "reviewer could not comment on these lines inline (GitHub refused the comments, "
+        "probably because the pull request changed), so here they are in full."
+    )
+    blocks = [detail(p.finding) for p in placed]
+    body, fitted = pack(header, blocks, "")
+    kept = list(placed[:fitted])
+    return body + "\n\n" + fingerprint_marker(p.finding.fingerprint for p in kept), kept
