@@ -91,7 +91,19 @@ if $OWN_BASE; then
 else
   say "reviewing HEAD~1..HEAD in $REPO:$(git -C "$REPO" diff --shortstat HEAD~1 HEAD)"
 fi
-say "a 135M model on CPU: expect seconds per small chunk, minutes for a large commit"
+# The estimate is the dry run's chunk count times what one chunk took when measured: about 80 s
+# on a 2-core CPU (this model writes until its 2,048-token answer cap, so even a small chunk
+# costs that much); more cores are faster. A dry run sends nothing and takes a second.
+SECONDS_PER_CHUNK=80
+CHUNKS="$(cd "$REPO" && "$PY" -m reviewer run --base HEAD~1 --head HEAD "$@" --dry-run \
+  --format json 2>/dev/null | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["totals"]["chunks"])' \
+  2>/dev/null)" || CHUNKS=""
+if [ -n "$CHUNKS" ]; then
+  WORD="chunks"; [ "$CHUNKS" = 1 ] && WORD="chunk"
+  say "$CHUNKS $WORD to review; on a 2-core CPU about ${SECONDS_PER_CHUNK} s a chunk, so about $(( (CHUNKS * SECONDS_PER_CHUNK + 59) / 60 )) min (less with more cores)"
+else
+  say "on a 2-core CPU about ${SECONDS_PER_CHUNK} s a chunk (less with more cores)"
+fi
 
 # A 135M model tends to write until the schema's limits stop it. One finding per chunk, each
 # field bounded by the schema, always fits in 2,048 answer tokens, so the answer is never cut

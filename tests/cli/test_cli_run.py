@@ -82,7 +82,7 @@ def test_exit_0_complete_review(
     ]
     assert doc["model"] == {"backend": "ollama", "name": MODEL, "digest": doc["model"]["digest"]}
     assert json.loads(proc.stdout) == doc  # --format json prints the same document
-    assert "reviewer: complete: 1 files reviewed" in proc.stderr
+    assert "reviewer: complete: 1 file reviewed" in proc.stderr
 
 
 def test_exit_1_findings_at_or_above_fail_on(
@@ -127,7 +127,10 @@ def test_exit_3_server_unreachable_still_writes_the_document(
     proc = reviewer(args, env, tmp_path)
     assert proc.returncode == 3
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(("reviewer: error", "hint"))]
-    assert lines[0].startswith("reviewer: error: review not completed (failed): could not reach")
+    assert lines[0] == (
+        "reviewer: error: review not completed (failed): "
+        "cannot connect to http://127.0.0.1:9: connection refused"
+    )
     assert lines[1] == "hint: start the server (for Ollama: `ollama serve`) and check the URL"
     doc = load(out)
     assert doc["status"] == "failed"

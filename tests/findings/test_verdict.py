@@ -7,6 +7,7 @@ import pytest
 
 from reviewer.errors import ExitCode
 from reviewer.findings.verdict import at_or_above, verdict
+from reviewer.formats.common import plural
 from reviewer.models import Severity, Status
 from reviewer.post.check import check_run
 from reviewer.post.publish import fail_code
@@ -43,4 +44,4 @@ def test_run_post_and_the_check_run_agree_on_fail_on(
     run = check_run(document, name="r", head_sha="a" * 40, number=1, fail_on=fail_on, optional=True)
     if status is Status.COMPLETE and fail_on is not None:
         count = len(at_or_above(document, fail_on))
-        assert run.title.startswith(f"{count} finding(s)" if count else "No findings")
+        assert run.title.startswith(plural(count, "finding") if count else "No findings")

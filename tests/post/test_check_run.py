@@ -42,7 +42,7 @@ def test_gate_trips_failure_on_the_head_commit(fake: FakeGitHub, findings_file: 
     check = only_check(fake)
     assert (check["name"], check["head_sha"], check["status"]) == ("reviewer", fake.head_sha, "completed")
     assert check["conclusion"] == "failure"
-    assert check["output"]["title"] == "3 finding(s) at or above high"
+    assert check["output"]["title"] == "3 findings at or above high"
     assert "check run 'reviewer'" in err and "failure" in err
     # The check run is written last, after the review and the summary.
     assert fake.writes()[-1][1] == f"/repos/{fake.repo}/check-runs"
@@ -63,7 +63,7 @@ def test_nothing_at_or_above_fail_on_is_success(fake: FakeGitHub, tmp_path: Path
 def test_without_fail_on_a_complete_review_is_success(fake: FakeGitHub, findings_file: Path, env: dict[str, str]) -> None:
     run_post(findings_file, env)
     check = only_check(fake)
-    assert check["conclusion"] == "success" and check["output"]["title"] == "Reviewed: 9 finding(s)"
+    assert check["conclusion"] == "success" and check["output"]["title"] == "Reviewed: 9 findings"
 
 
 @pytest.mark.parametrize("status", [Status.PARTIAL, Status.FAILED])

@@ -79,7 +79,7 @@ def test_post_success_in_a_subprocess(fake: FakeGitHub, findings_file: Path, env
         env=child_env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "5 inline comment(s) posted" in result.stderr and len(fake.summaries()) == 1
+    assert "5 inline comments posted" in result.stderr and len(fake.summaries()) == 1
 
 
 def test_report_converts_and_rejects_unknown_formats(findings_file: Path, tmp_path: Path) -> None:
@@ -91,3 +91,24 @@ def test_report_converts_and_rejects_unknown_formats(findings_file: Path, tmp_pa
     assert code == 2 and "unknown format 'yaml'" in err and "sarif" in err
     code, out, _ = invoke(["report", "--findings", str(findings_file), "--format", "rdjsonl"], {})
     assert code == 0 and len(out.splitlines()) == 9
+
+
+def test_post_fail_on_takes_any_case_in_a_subprocess(fake: FakeGitHub, findings_file: Path, env: dict[str, str]) -> None:
+    """The document holds a critical finding: `High` trips --fail-on just as `high` does."""
+    child_env = {**os.environ, **env, "PYTHONPATH": str(PROJECT / "src")}
+    codes = []
+    for level in ("high", "High", "HIGH"):
+        result = subprocess.run(
+            [sys.executable, "-m", "reviewer", "post", "--findings", str(findings_file), "--fail-on", level],
+            env=child_env, capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert "Invalid value" not in result.stderr, result.stderr
+        codes.append(result.returncode)
+    assert codes == [1, 1, 1]
+    bad = subprocess.run(
+        [sys.executable, "-m", "reviewer", "post", "--findings", str(findings_file), "--fail-on", "severe"],
+        env=child_env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert bad.returncode == 2
+    assert "'severe' is not one of: critical, high, medium, low, info" in bad.stderr
+    assert "Value error" not in bad.stderr

@@ -55,7 +55,7 @@ def test_first_run_puts_every_finding_in_exactly_one_place(fake: FakeGitHub, fin
     assert summary.count("| inline comment |") == len(INLINE)
     assert summary.count("| below |") == len(SUMMARY_ONLY)
     assert "`poetry.lock`: lockfile" in summary
-    assert "5 inline comment(s) posted, 4 finding(s) only in the summary, 0 already present" in err
+    assert "5 inline comments posted, 4 findings only in the summary, 0 already present" in err
     assert Path(env["GITHUB_STEP_SUMMARY"]).read_text().startswith("<!-- reviewer:summary -->")
 
 
@@ -72,7 +72,7 @@ def test_second_run_changes_nothing_but_the_summary_timestamp(fake: FakeGitHub, 
     assert writes[-1][1].endswith("/check-runs")  # a new check run: the latest one counts
     assert len(fake.summaries()) == 1
     assert STAMP.sub("", fake.summaries()[0]["body"]) == STAMP.sub("", first_summary)
-    assert "0 inline comment(s) posted" in err and "5 already present" in err and "updated" in err
+    assert "0 inline comments posted" in err and "5 already present" in err and "updated" in err
 
 
 def test_hostile_text_is_neutralised_and_bodies_stay_within_limits(fake: FakeGitHub, findings_file: Path, env: dict[str, str]) -> None:
@@ -174,7 +174,7 @@ def test_dry_run_reads_but_never_writes(fake: FakeGitHub, findings_file: Path, e
     code, out, _, _ = run_post(findings_file, env, dry_run=True)
     assert code is ExitCode.OK
     assert fake.writes() == [] and fake.log
-    assert "would post a review with 5 inline comment(s)" in out
+    assert "would post a review with 5 inline comments" in out
     assert "would create" in out
     assert not Path(env["GITHUB_STEP_SUMMARY"]).exists()
 

@@ -115,7 +115,7 @@ def test_complete_review() -> None:
     assert (s.prompt_tokens, s.completion_tokens, s.cached_prompt_tokens) == (200, 20, 10)
     assert s.estimated_prompt_tokens > 2 * prompt.prompt_overhead_tokens()
     assert doc.errors == ()
-    assert "complete: 1 files reviewed, 1 skipped; 2 findings (1 high, 1 low)" in err
+    assert "complete: 1 file reviewed, 1 skipped; 2 findings (1 high, 1 low)" in err
     error = (s.estimated_prompt_tokens - 200) / 200
     assert f"200 prompt (estimated {s.estimated_prompt_tokens}, {error:+.0%})" in err
 
@@ -458,3 +458,56 @@ def test_bar_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch) -> N
     assert use_bar(io.StringIO()) is False
     monkeypatch.setenv("CI", "true")
     assert use_bar(Tty()) is False
+
+
+def test_the_first_chunk_is_announced_at_once_then_a_heartbeat_while_waiting() -> None:
+    import time
+
+    from reviewer.chunks.prompt import prompt_overhead_tokens
+    from reviewer.review.progress import ReviewProgress
+    from tests.model_fakes import app_chunk
+
+    chunk = app_chunk()
+    tokens = chunk.estimated_tokens + prompt_overhead_tokens()
+    out = io.StringIO()
+    with ReviewProgress(2, out, interval=0.05) as progress:
+        progress.sending(chunk)
+        assert out.getvalue() == (
+            f"reviewer: reviewing chunk 1/2 (~{tokens} prompt tokens); the first answer can "
+            "take minutes on a CPU\n"
+        )
+        time.sleep(0.3)  # the model has not answered yet
+        progress.advance(10)
+    lines = out.getvalue().splitlines()
+    waiting = [ln for ln in lines if ln.startswith("reviewer: waiting")]
+    assert waiting, lines
+    assert waiting[0].startswith(f"reviewer: waiting for the answer to chunk 1/2 (~{tokens} prompt")
+    assert waiting[0].endswith("s so far; 0/2 done")
+    assert lines[-1].startswith("reviewer: chunk 1/2 done")
+
+
+def test_no_heartbeat_before_anything_is_sent() -> None:
+    import time
+
+    from reviewer.review.progress import ReviewProgress
+
+    out = io.StringIO()
+    with ReviewProgress(2, out, interval=0.02):
+        time.sleep(0.15)
+    assert out.getvalue() == ""
+
+
+def test_no_waiting_line_once_every_chunk_is_done() -> None:
+    import time
+
+    from reviewer.review.progress import ReviewProgress
+    from tests.model_fakes import app_chunk
+
+    out = io.StringIO()
+    with ReviewProgress(1, out, interval=0.02) as progress:
+        progress.sending(app_chunk())
+        progress.advance(1)
+        time.sleep(0.15)  # several heartbeats pass after the last chunk
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("reviewer: chunk 1/1 done")
+    assert not [ln for ln in lines if ln.startswith("reviewer: waiting")]

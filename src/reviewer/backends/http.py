@@ -6,6 +6,7 @@ translation of transport failures into `ModelError`s."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,13 +87,13 @@ def transport_errors(url: str, deadline: Deadline) -> Iterator[None]:
         ) from e
     except httpx.ConnectError as e:
         raise TransientModelError(
-            f"could not reach the model server at {shown}: {type(e).__name__}",
+            f"cannot connect to {shown}: {failure_reason(e)}",
             "start the server (for Ollama: `ollama serve`) and check the URL",
         ) from e
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
         # Reset or closed mid-request (a restart, a crash, an idle connection it dropped).
         raise TransientModelError(
-            f"the connection to the model server at {shown} broke: {type(e).__name__}",
+            f"the connection to the model server at {shown} broke: {failure_reason(e)}",
             "check the server's log: it closed the connection before answering in full",
             kind="connection_lost",
         ) from e
@@ -103,7 +104,23 @@ def transport_errors(url: str, deadline: Deadline) -> Iterator[None]:
             kind="timeout",
         ) from e
     except httpx.HTTPError as e:
-        raise TransientModelError(f"HTTP error talking to {shown}: {type(e).__name__}") from e
+        raise TransientModelError(f"HTTP error talking to {shown}: {failure_reason(e)}") from e
+
+
+def failure_reason(error: BaseException) -> str:
+    """What went wrong with a connection in words ("connection refused", "name or service not
+    known"), not an exception class name: the operating system's reason when there is one."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror[:1].lower() + cause.strerror[1:]
+        cause = cause.__cause__ or cause.__context__
+    # The library's own words, bounded as the server's error text is: they may quote bytes
+    # the server sent.
+    text = re.sub(r"\[Errno -?\d+\] ", "", str(error)[:MAX_ERROR_TEXT]).strip().rstrip(".")
+    return (text[:1].lower() + text[1:]) if text else "the connection failed"
 
 
 def too_large(limit: int) -> InvalidAnswerError:

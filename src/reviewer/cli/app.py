@@ -10,6 +10,7 @@ import typer
 
 from reviewer import __version__
 from reviewer.cli.doctor import doctor
+from reviewer.cli.options import HELP_OPTIONS
 from reviewer.cli.post import post
 from reviewer.cli.report import report
 from reviewer.cli.run import run
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=HELP_OPTIONS,
 )
 
 

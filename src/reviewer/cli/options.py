@@ -3,33 +3,123 @@ read the same flags and environment variables the same way."""
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from reviewer.settings.config import DEFAULT_OLLAMA_URL, Backend
 from reviewer.settings.slices import ModelSettings
 
-RepoOption = Annotated[Path, typer.Option("--repo", help="The git repository.")]
+# `-h` as well as `--help`, on the app and (inherited through the context) every command.
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(kind: type[E]) -> Callable[[str | E], E]:
+    """A parser for an enum option that takes any case (`High`, `HIGH`) and refuses anything
+    else in our words: typer's own choice check answers "Value error, ... is not one of"."""
+    by_name = {member.value.casefold(): member for member in kind}
+
+    def parse(value: str | E) -> E:
+        if isinstance(value, kind):
+            return value
+        found = by_name.get(str(value).casefold())
+        if found is None:
+            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(by_name.values())}")
+        return found
+
+    return parse
+
+
+def whole(low: int, high: int | None = None) -> Callable[[str | int], int]:
+    """A parser for a whole-number option within bounds, refusing in plain words (typer's own
+    check answers "Input should be a valid integer, unable to parse string as an integer")."""
+    return _bounded(int, "a whole number", low, high)
+
+
+def seconds(low: float) -> Callable[[str | float], float]:
+    """A parser for a finite number of seconds, `low` or more (never `inf` or `nan`: a deadline
+    must end)."""
+    return _bounded(float, "a number of seconds", low, None)
+
+
+N = TypeVar("N", int, float)
+
+
+def _bounded(kind: type[N], what: str, low: N, high: N | None) -> Callable[[str | N], N]:
+    def parse(value: str | N) -> N:
+        if isinstance(value, kind) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = kind(str(value).strip())
+            except ValueError:
+                raise typer.BadParameter(f"{value!r} is not {what}") from None
+        if not math.isfinite(number):
+            raise typer.BadParameter(f"{value!r} is not {what}")
+        shown = str(number) if isinstance(number, int) else f"{number:g}"
+        if number < low:
+            raise typer.BadParameter(f"must be at least {low:g}, not {shown}")
+        if high is not None and number > high:
+            raise typer.BadParameter(f"must be at most {high:g}, not {shown}")
+        return number
+
+    return parse
+
+
+def choices(kind: type[StrEnum]) -> str:
+    """The members of an enum option for its help text."""
+    return ", ".join(member.value for member in kind)
+
+
+RepoOption = Annotated[
+    Path, typer.Option("--repo", metavar="PATH", help="The git repository.")
+]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Config file (default: .reviewer.toml).")
+    Path | None,
+    typer.Option("--config", metavar="PATH", help="Config file (default: .reviewer.toml)."),
 ]
 BackendOption = Annotated[
-    Backend, typer.Option("--backend", envvar="REVIEWER_BACKEND", help="Model server API.")
+    Backend,
+    typer.Option(
+        "--backend",
+        envvar="REVIEWER_BACKEND",
+        metavar="API",
+        parser=choice(Backend),
+        help=f"Model server API: {choices(Backend)} (any case).",
+    ),
 ]
-ModelOption = Annotated[str, typer.Option("--model", envvar="OLLAMA_MODEL", help="Model name.")]
+ModelOption = Annotated[
+    str, typer.Option("--model", envvar="OLLAMA_MODEL", metavar="NAME", help="Model name.")
+]
 OllamaUrlOption = Annotated[
-    str | None, typer.Option("--ollama-url", envvar="OLLAMA_BASE_URL", help="Ollama server URL.")
+    str | None,
+    typer.Option(
+        "--ollama-url", envvar="OLLAMA_BASE_URL", metavar="URL", help="Ollama server URL."
+    ),
 ]
 BaseUrlOption = Annotated[
     str | None,
-    typer.Option("--base-url", envvar="REVIEWER_BASE_URL", help="OpenAI-compatible server URL."),
+    typer.Option(
+        "--base-url",
+        envvar="REVIEWER_BASE_URL",
+        metavar="URL",
+        help="OpenAI-compatible server URL.",
+    ),
 ]
 ModelDigestOption = Annotated[
     str | None,
     typer.Option(
-        "--model-digest", envvar="OLLAMA_MODEL_DIGEST", help="Refuse a model with another digest."
+        "--model-digest",
+        envvar="OLLAMA_MODEL_DIGEST",
+        metavar="DIGEST",
+        help="Refuse a model with another digest.",
     ),
 ]
 AllowRemoteOption = Annotated[
@@ -41,16 +131,39 @@ AllowRemoteOption = Annotated[
     ),
 ]
 NumCtxOption = Annotated[
-    int, typer.Option("--num-ctx", min=512, help="Context size to ask for (tokens).")
+    int,
+    typer.Option(
+        "--num-ctx",
+        parser=whole(512),
+        metavar="TOKENS",
+        help="Context size to ask for (tokens), at least 512.",
+    ),
 ]
 TimeoutOption = Annotated[
-    float, typer.Option("--timeout", min=1, help="Per-request timeout, seconds.")
+    float,
+    typer.Option(
+        "--timeout", parser=seconds(1), metavar="SECONDS", help="Per-request timeout, 1 or more."
+    ),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")]
 
 FindingsOption = Annotated[
-    Path, typer.Option("--findings", help="The findings document written by `reviewer run -o`.")
+    Path,
+    typer.Option(
+        "--findings", metavar="PATH", help="The findings document written by `reviewer run -o`."
+    ),
 ]
+
+
+# One glob of a comma-separated list: a character class (`[,]`) keeps its comma.
+_ONE_GLOB = re.compile(r"(?:\[[^\]]*\]|[^,])+")
+
+
+def glob_list(values: list[str] | None) -> tuple[str, ...]:
+    """--include/--exclude as given: repeated flags and comma-separated lists alike, blanks
+    around a comma ignored (`--include 'src/**, tests/**'`)."""
+    found = (glob.strip() for value in values or () for glob in _ONE_GLOB.findall(value))
+    return tuple(glob for glob in found if glob)
 
 
 def model_url(backend: Backend, ollama_url: str | None, base_url: str | None) -> str:

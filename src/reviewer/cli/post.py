@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from reviewer.cli.boundary import error_handler
-from reviewer.cli.options import DebugOption, FindingsOption
+from reviewer.cli.options import DebugOption, FindingsOption, choice, choices, seconds, whole
 from reviewer.models import Severity
 from reviewer.post.target import DEFAULT_CHECK_NAME
 
@@ -16,14 +16,20 @@ from reviewer.post.target import DEFAULT_CHECK_NAME
 def post(
     findings: FindingsOption,
     repo: Annotated[
-        str | None, typer.Option(help="OWNER/NAME. Default: GITHUB_REPOSITORY.")
+        str | None, typer.Option(metavar="OWNER/NAME", help="Default: GITHUB_REPOSITORY.")
     ] = None,
     pr: Annotated[
-        int | None, typer.Option(min=1, help="Pull request number. Default: from the event.")
+        int | None,
+        typer.Option(
+            parser=whole(1), metavar="N", help="Pull request number. Default: from the event."
+        ),
     ] = None,
     api_url: Annotated[
         str | None,
-        typer.Option(help="GitHub API URL. Default: GITHUB_API_URL or https://api.github.com."),
+        typer.Option(
+            metavar="URL",
+            help="GitHub API URL. Default: GITHUB_API_URL or https://api.github.com.",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be posted; send no write request.")
@@ -37,14 +43,25 @@ def post(
     ] = False,
     fail_on: Annotated[
         Severity | None,
-        typer.Option(help="After posting, exit 1 when findings at or above this exist."),
+        typer.Option(
+            metavar="LEVEL",
+            parser=choice(Severity),
+            help="After posting, exit 1 when findings at or above LEVEL exist: "
+            f"{choices(Severity)}.",
+        ),
     ] = None,
     max_wait: Annotated[
-        float, typer.Option(min=0, help="Seconds to wait for rate limits and retries, in total.")
+        float,
+        typer.Option(
+            parser=seconds(0),
+            metavar="SECONDS",
+            help="Seconds to wait for rate limits and retries, in total.",
+        ),
     ] = 60.0,
     author: Annotated[
         str | None,
         typer.Option(
+            metavar="LOGIN",
             help="The login the token posts as; only its comments count as ours. Default: "
             "REVIEWER_POST_AUTHOR, else GET /user, else github-actions[bot] in GitHub Actions.",
         ),
@@ -58,7 +75,10 @@ def post(
         ),
     ] = True,
     check_name: Annotated[
-        str, typer.Option(help="Name of the check run (what branch protection requires).")
+        str,
+        typer.Option(
+            metavar="NAME", help="Name of the check run (what branch protection requires)."
+        ),
     ] = DEFAULT_CHECK_NAME,
     debug: DebugOption = False,
 ) -> None:

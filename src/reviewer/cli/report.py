@@ -19,11 +19,15 @@ def report(
     format: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help="text, json, sarif, rdjson, rdjsonl, markdown or github."
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="text, json, sarif, rdjson, rdjsonl, markdown or github.",
         ),
     ] = "text",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="PATH", help="Write here instead of stdout."),
     ] = None,
     debug: DebugOption = False,
 ) -> None:

@@ -23,7 +23,12 @@ from reviewer.cli.options import (
     OllamaUrlOption,
     RepoOption,
     TimeoutOption,
+    choice,
+    choices,
+    glob_list,
     model_settings,
+    seconds,
+    whole,
 )
 from reviewer.models import Severity
 from reviewer.settings.config import (
@@ -50,25 +55,43 @@ def run(
     repo: RepoOption = _DIFF.repo,
     base: Annotated[
         str | None,
-        typer.Option(help="Base ref. Default: the pull request's base in CI, else origin's HEAD."),
+        typer.Option(
+            metavar="REF",
+            help="Base ref. Default: the pull request's base in CI, else origin's HEAD.",
+        ),
     ] = _DIFF.base,
-    head: Annotated[str, typer.Option(help="Head ref.")] = _DIFF.head,
+    head: Annotated[str, typer.Option(metavar="REF", help="Head ref.")] = _DIFF.head,
     staged: Annotated[
         bool, typer.Option("--staged", help="Review the index against HEAD.")
     ] = _DIFF.staged,
     diff_file: Annotated[
         str | None,
-        typer.Option("--diff-file", help="Read a unified diff from PATH, or - for stdin."),
+        typer.Option(
+            "--diff-file", metavar="PATH", help="Read a unified diff from PATH, or - for stdin."
+        ),
     ] = _DIFF.diff_file,
     config: ConfigOption = _PLAN.config_path,
     include: Annotated[
-        list[str] | None, typer.Option("--include", help="Only review paths matching this glob.")
+        list[str] | None,
+        typer.Option(
+            "--include",
+            metavar="GLOB[,GLOB...]",
+            help="Only review paths matching one of these globs. Repeatable.",
+        ),
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Skip paths matching this glob.")
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            metavar="GLOB[,GLOB...]",
+            help="Skip paths matching any of these globs. Repeatable.",
+        ),
     ] = None,
     max_file_lines: Annotated[
-        int | None, typer.Option(min=1, help="Skip files with more changed lines (too_large).")
+        int | None,
+        typer.Option(
+            parser=whole(1), metavar="N", help="Skip files with more changed lines (too_large)."
+        ),
     ] = _PLAN.max_file_lines,
     accept_unreviewed: Annotated[
         list[str] | None,
@@ -82,10 +105,10 @@ def run(
     context_lines: Annotated[
         int,
         typer.Option(
-            min=0,
-            max=MAX_CONTEXT_LINES,
-            help="Unchanged lines shown around each change (git range and --staged; a patch "
-            "file keeps its own).",
+            parser=whole(0, MAX_CONTEXT_LINES),
+            metavar="N",
+            help=f"Unchanged lines shown around each change, 0 to {MAX_CONTEXT_LINES} (git range "
+            "and --staged; a patch file keeps its own).",
         ),
     ] = _DIFF.context_lines,
     backend: BackendOption = _MODEL.backend,
@@ -96,61 +119,91 @@ def run(
     allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
     num_ctx: NumCtxOption = _MODEL.num_ctx,
     num_predict: Annotated[
-        int, typer.Option(min=16, help="Cap on answer tokens.")
+        int, typer.Option(parser=whole(16), metavar="TOKENS", help="Cap on answer tokens, 16+.")
     ] = _MODEL.num_predict,
     timeout: TimeoutOption = _MODEL.timeout,
     retries: Annotated[
-        int, typer.Option(min=0, max=10, help="Retries after a failure.")
+        int,
+        typer.Option(parser=whole(0, 10), metavar="N", help="Retries after a failure, 0 to 10."),
     ] = _MODEL.retries,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
-            min=0,
+            parser=seconds(0),
             envvar="REVIEWER_LOCK_TIMEOUT",
+            metavar="SECONDS",
             help="Most seconds to wait for another run's turn at the model server "
             "(default: 3 x --timeout).",
         ),
     ] = _MODEL.lock_timeout,
     concurrency: Annotated[
-        int, typer.Option(min=1, help="Requests in flight (OpenAI backend only).")
+        int,
+        typer.Option(
+            parser=whole(1), metavar="N", help="Requests in flight (OpenAI backend only)."
+        ),
     ] = _MODEL.concurrency,
     filter_mode: Annotated[
-        FilterMode, typer.Option(help="Lines a finding may point at.")
+        FilterMode,
+        typer.Option(
+            metavar="MODE",
+            parser=choice(FilterMode),
+            help=f"Lines a finding may point at: {choices(FilterMode)}.",
+        ),
     ] = _REVIEW.filter_mode,
     max_findings: Annotated[
         int,
         typer.Option(
-            min=1, max=MAX_FINDINGS_PER_CHUNK, help="Most findings the model may report per chunk."
+            parser=whole(1, MAX_FINDINGS_PER_CHUNK),
+            metavar="N",
+            help=f"Most findings the model may report per chunk, 1 to {MAX_FINDINGS_PER_CHUNK}.",
         ),
     ] = _REVIEW.max_findings,
     max_chunks: Annotated[
         int,
         typer.Option(
-            min=1,
+            parser=whole(1),
             envvar="REVIEWER_MAX_CHUNKS",
+            metavar="N",
             help="Most chunks one run may send; over it the run fails before any model call.",
         ),
     ] = _REVIEW.max_chunks,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the findings document here.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="Write the findings document here."
+        ),
     ] = _OUTPUT.output,
     format: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github."
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github.",
         ),
     ] = _OUTPUT.format,
     fail_on: Annotated[
-        Severity | None, typer.Option(help="Exit 1 when findings at or above this exist.")
+        Severity | None,
+        typer.Option(
+            metavar="LEVEL",
+            parser=choice(Severity),
+            help=f"Exit 1 when findings at or above LEVEL exist: {choices(Severity)}.",
+        ),
     ] = _OUTPUT.fail_on,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be sent.")
     ] = _OUTPUT.dry_run,
     show_prompts: Annotated[
-        Path | None, typer.Option(help="With --dry-run: write each request to this directory.")
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="With --dry-run: write each request to this directory."
+        ),
     ] = _OUTPUT.show_prompts,
     cache_dir: Annotated[
-        Path | None, typer.Option(envvar="REVIEWER_CACHE_DIR", help="Response cache directory.")
+        Path | None,
+        typer.Option(
+            envvar="REVIEWER_CACHE_DIR", metavar="DIR", help="Response cache directory."
+        ),
     ] = _REVIEW.cache_dir,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the cache.")
@@ -177,8 +230,8 @@ def run(
             ),
             plan=PlanSettings(
                 config_path=config,
-                include=tuple(include or ()),
-                exclude=tuple(exclude or ()),
+                include=glob_list(include),
+                exclude=glob_list(exclude),
                 max_file_lines=max_file_lines,
                 accept_unreviewed=tuple(accept_unreviewed or ()),
             ),

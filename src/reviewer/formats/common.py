@@ -27,6 +27,12 @@ def left_out(document: FindingsDocument) -> tuple[list[NotReviewed], list[NotRev
     return [g for g in groups if not g.policy], [g for g in groups if g.policy]
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 finding`, `0 findings`, `2 findings`: a count with its noun in the right number.
+    `many` for the irregular ones (`plural(n, "answer reused", "answers reused")`)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
 def bounded(items: list[str], limit: int = LISTED_FILES) -> list[str]:
     """The first `limit` items and, for a longer list, a line that counts the rest."""
     if len(items) <= limit:
@@ -42,7 +48,7 @@ class NotReviewed(NamedTuple):
     policy: bool
 
     def describe(self) -> str:
-        return f"{self.reason}, {self.added} added and {self.removed} removed line(s)"
+        return f"{self.reason}, {self.added} added and {plural(self.removed, 'removed line')}"
 
 
 def status_sentence(document: FindingsDocument) -> str:

@@ -15,6 +15,7 @@ from reviewer.formats.common import (
     clean_document,
     left_out,
     location,
+    plural,
     severity_counts,
     sorted_findings,
     status_sentence,
@@ -61,7 +62,7 @@ class TextFormat:
         if document.findings:
             console.print(_table(document))
         counts = ", ".join(f"{n} {s.value}" for s, n in severity_counts(document.findings).items())
-        console.print(Text(f"{len(document.findings)} findings ({counts})"))
+        console.print(Text(f"{plural(len(document.findings), 'finding')} ({counts})"))
         unreviewed, policy = left_out(document)
         if unreviewed:
             console.print(Text(f"Not reviewed ({len(unreviewed)}):"))

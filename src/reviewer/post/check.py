@@ -9,6 +9,7 @@ from typing import Any
 
 from reviewer.errors import ExitCode, PostError
 from reviewer.findings.verdict import at_or_above, verdict
+from reviewer.formats.common import plural
 from reviewer.formats.sanitize import plain_line
 from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.post.github import GitHubClient, GitHubForbidden
@@ -42,10 +43,10 @@ def _title(document: FindingsDocument, fail_on: Severity | None, code: ExitCode)
     if document.status is not Status.COMPLETE:
         return f"Review not complete ({document.status.value}); LOCAL_LLM_OPTIONAL is set"
     if fail_on is None:
-        return f"Reviewed: {len(document.findings)} finding(s)"
+        return f"Reviewed: {plural(len(document.findings), 'finding')}"
     above = len(at_or_above(document, fail_on))
     if above:
-        return f"{above} finding(s) at or above {fail_on.value}"
+        return f"{plural(above, 'finding')} at or above {fail_on.value}"
     return f"No findings at or above {fail_on.value}"
 
 

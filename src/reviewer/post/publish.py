@@ -16,6 +16,7 @@ from reviewer.errors import ExitCode, UsageError
 from reviewer.findings.document import load_document
 from reviewer.findings.verdict import at_or_above
 from reviewer.formats import render
+from reviewer.formats.common import plural
 from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import FindingsDocument, Severity
 from reviewer.post.check import CheckRun, check_run, create_check_run
@@ -210,7 +211,8 @@ def _dry_run_text(
         lines.append("no GITHUB_TOKEN: the pull request was not read, so every finding is shown")
         lines.append("as it would appear in the summary.")
     else:
-        lines.append(f"would post a review with {new_inline} inline comment(s) on {head_sha[:12]}")
+        comments = plural(new_inline, "inline comment")
+        lines.append(f"would post a review with {comments} on {head_sha[:12]}")
     lines.append(describe(placed) if placed else "  (no findings)")
     action = "would create" if summary_id is None else f"would update comment {summary_id}"
     lines.append(f"summary comment ({action}):")
@@ -236,8 +238,8 @@ def _report(outcome: Outcome, repo: str, number: int) -> str:
     already = sum(1 for p in outcome.placed if p.already_posted)
     verb = "created" if outcome.summary_created else "updated"
     text = (
-        f"reviewer: {repo}#{number}: {inline} inline comment(s) posted, "
-        f"{summary} finding(s) only in the summary, {already} already present"
+        f"reviewer: {repo}#{number}: {plural(inline, 'inline comment')} posted, "
+        f"{plural(summary, 'finding')} only in the summary, {already} already present"
     )
     if review:
         text += f", {review} in the review body (GitHub refused them inline)"

@@ -11,6 +11,7 @@ from typing import Any
 from reviewer.chunks.prompt import SYSTEM_PROMPT, prompt_overhead_tokens, render_user_message
 from reviewer.errors import UsageError
 from reviewer.findings.coverage import coverage, unreviewed_entry
+from reviewer.formats.common import plural
 from reviewer.models import ReviewPlan
 from reviewer.security import neutralise_terminal
 from reviewer.settings.slices import OutputSettings
@@ -72,6 +73,11 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
 def write_prompts(plan: ReviewPlan, directory: Path) -> None:
     """system-prompt.txt once (it is the same for every request), then per chunk the user
     message (chunk-0001.txt) and the full messages array (chunk-0001.json), byte for byte."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(
+            f"--show-prompts {directory} is a file, not a directory",
+            hint="pass a directory (it is created when missing)",
+        )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for stale in [*directory.glob("chunk-*.txt"), *directory.glob("chunk-*.json")]:
@@ -109,9 +115,10 @@ def _text_lines(summary: dict[str, Any]) -> list[str]:
         out.append(f"  #{c['index'] + 1:<4} ~{c['estimated_tokens']:>6} tokens  {names}")
     t = summary["totals"]
     out.append(
-        f"Totals: {t['files']} files to review ({t['added_lines']} added, "
-        f"{t['removed_lines']} removed lines), "
-        f"{t['skipped']} skipped, {t['chunks']} chunks, ~{t['diff_tokens']} diff tokens "
+        f"Totals: {plural(t['files'], 'file')} to review ({t['added_lines']} added, "
+        f"{plural(t['removed_lines'], 'removed line')}), "
+        f"{t['skipped']} skipped, {plural(t['chunks'], 'chunk')}, "
+        f"~{plural(t['diff_tokens'], 'diff token')} "
         f"(~{t['prompt_tokens']} with the prompt)"
     )
     if summary["unreviewed"]:

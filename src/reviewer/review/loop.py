@@ -300,6 +300,7 @@ def _review_chunks(
     def one(i: int) -> None:
         if stop.is_set():
             return
+        progress.sending(chunks[i])
         result = reviewer(chunks[i])
         results[i] = result
         if result.error is not None and not isinstance(result.error, _CHUNK_LOCAL):

@@ -1,5 +1,7 @@
 """What a person sees while a review runs, all on stderr: a progress bar on a terminal, plain
-periodic log lines in CI (CI=true) or when stderr is not a terminal, and a closing summary."""
+periodic log lines in CI (CI=true) or when stderr is not a terminal, and a closing summary.
+The chunk being reviewed is shown from the moment it is sent: on a CPU the first answer can
+take minutes, and silence until then reads as a hang."""
 
 from __future__ import annotations
 
@@ -17,10 +19,13 @@ from rich.progress import (
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
-from reviewer.models import FindingsDocument, Severity, Stats
+from reviewer.chunks.prompt import prompt_overhead_tokens
+from reviewer.formats.common import plural
+from reviewer.models import Chunk, FindingsDocument, Severity, Stats
 from reviewer.settings.config import env_flag
 
 LOG_INTERVAL_S = 10.0
@@ -44,7 +49,11 @@ class ReviewProgress:
         self._interval = interval
         self._lock = threading.Lock()
         self._started = time.monotonic()
-        self._last_log = float("-inf")
+        self._last_log = float("-inf")  # the last "done" line (throttled)
+        self._last_line = self._started  # the last line of any kind (for the heartbeat)
+        self._reading: tuple[int, int, float] | None = None  # chunk number, tokens, since
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
         self._bar: Progress | None = None
         self._task: TaskID | None = None
 
@@ -56,16 +65,63 @@ class ReviewProgress:
                 MofNCompleteColumn(),
                 TextColumn("chunks  {task.fields[rate]}"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[reading]}"),
+                TimeElapsedColumn(),
                 console=Console(file=self._stream),
                 transient=True,
             )
-            self._task = self._bar.add_task("review", total=self.total, rate="")
+            self._task = self._bar.add_task("review", total=self.total, rate="", reading="")
             self._bar.start()
+        elif self.total and self._interval > 0:
+            self._heartbeat = threading.Thread(target=self._beat, daemon=True)
+            self._heartbeat.start()
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()  # no waiting line may follow the run's last line
         if self._bar is not None:
             self._bar.stop()
+
+    def sending(self, chunk: Chunk) -> None:
+        """A chunk is on its way to the model. The first is announced at once (with its
+        estimated prompt size); while an answer is awaited, a line every interval says so."""
+        number = chunk.index + 1
+        tokens = chunk.estimated_tokens + prompt_overhead_tokens()
+        with self._lock:
+            first = self._reading is None
+            self._reading = (number, tokens, time.monotonic())
+            if self._bar is not None and self._task is not None:
+                shown = f"now #{number} ~{tokens} tokens"  # short: it shares the bar's line
+                self._bar.update(self._task, reading=shown)
+            elif first:
+                self._write(
+                    f"reviewer: reviewing chunk {number}/{self.total} "
+                    f"(~{plural(tokens, 'prompt token')}); the first answer can take minutes "
+                    "on a CPU"
+                )
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._interval):
+            with self._lock:
+                now = time.monotonic()
+                reading = self._reading
+                if reading is None or self.done >= self.total or self._stop.is_set():
+                    continue  # nothing sent yet, or the run is over
+                if now - self._last_line < self._interval:
+                    continue
+                number, tokens, since = reading
+                self._write(
+                    f"reviewer: waiting for the answer to chunk {number}/{self.total} "
+                    f"(~{plural(tokens, 'prompt token')}), {now - since:.0f} s so far; "
+                    f"{self.done}/{self.total} done"
+                )
+
+    def _write(self, line: str) -> None:
+        self._last_line = time.monotonic()
+        self._stream.write(line + "\n")
+        self._stream.flush()
 
     def advance(self, completion_tokens: int) -> None:
         with self._lock:
@@ -93,8 +149,7 @@ class ReviewProgress:
             parts.append(rate)
         if self.done < self.total:
             parts.append(f"about {left:.0f} s left")
-        self._stream.write(", ".join(parts) + "\n")
-        self._stream.flush()
+        self._write(", ".join(parts))
 
 
 def summary(doc: FindingsDocument) -> str:
@@ -102,12 +157,12 @@ def summary(doc: FindingsDocument) -> str:
     s = doc.stats
     counts = Counter(f.severity for f in doc.findings)
     by_severity = ", ".join(f"{counts[sev]} {sev.value}" for sev in Severity if counts[sev])
-    findings = f"{len(doc.findings)} finding{'s' if len(doc.findings) != 1 else ''}"
+    findings = plural(len(doc.findings), "finding")
     if by_severity:
         findings += f" ({by_severity})"
     return (
-        f"reviewer: {doc.status.value}: {s.files_reviewed} files reviewed, "
-        f"{len(doc.skipped)} skipped; {findings}; {s.model_calls} model calls"
+        f"reviewer: {doc.status.value}: {plural(s.files_reviewed, 'file')} reviewed, "
+        f"{len(doc.skipped)} skipped; {findings}; {plural(s.model_calls, 'model call')}"
         f"{_cache_part(s)}, {s.prompt_tokens} prompt{_estimate_part(s)} + "
         f"{s.completion_tokens} completion tokens; {s.duration_s:.1f} s\n"
     )
@@ -116,7 +171,7 @@ def summary(doc: FindingsDocument) -> str:
 def _cache_part(s: Stats) -> str:
     if not s.cache_hits and not s.cache_misses:
         return ""
-    return f" ({s.cache_hits} cached answers reused)"
+    return f" ({plural(s.cache_hits, 'cached answer')} reused)"
 
 
 def _estimate_part(s: Stats) -> str:

@@ -105,6 +105,6 @@ def parse_repo_config(text: str, source: str) -> RepoConfig:
         return RepoConfig.model_validate(data)
     except ValidationError as e:
         raise ConfigError(
-            f"{source}: {first_problem(e)}",
+            f"{source}: {first_problem(e, RepoConfig)}",
             hint="see the README section 'Configuration file' for the accepted keys",
         ) from e
