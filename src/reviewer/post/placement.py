@@ -1,13 +1,13 @@
 """Where each finding goes: inline on a commentable line of the pull request's current patches
 (RIGHT: an added or context line by its new-file number; LEFT: a removed line by its old-file
-number), or the summary. Decided from GitHub's own file list, never from the reviewed diff."""
+number), or the summary. Decided from the host's own current diff of the change request, never
+from the reviewed diff."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from reviewer.formats.common import line_span
 from reviewer.formats.summary import Placed, Where
@@ -55,18 +55,18 @@ def commentable_hunks(patch: str, side: str = "RIGHT") -> list[frozenset[int]]:
 
 @dataclass(frozen=True)
 class PullFiles:
-    """The pull request's files as GitHub lists them: path -> hunks (None: no patch shown),
+    """The change request's files as the host lists them: path -> hunks (None: no patch shown),
     RIGHT-side lines in `hunks`, LEFT-side (removed) lines in `removed`."""
 
     hunks: Mapping[str, list[frozenset[int]] | None]
     removed: Mapping[str, list[frozenset[int]] | None] = field(default_factory=dict)
 
     @classmethod
-    def from_api(cls, files: Iterable[Mapping[str, Any]]) -> PullFiles:
+    def from_patches(cls, patches: Iterable[tuple[str, str | None]]) -> PullFiles:
+        """From (path, unified-diff hunks or None) pairs, whatever the host's JSON calls them."""
         table: dict[str, list[frozenset[int]] | None] = {}
         removed: dict[str, list[frozenset[int]] | None] = {}
-        for item in files:
-            patch, name = item.get("patch"), str(item["filename"])
+        for name, patch in patches:
             table[name] = commentable_hunks(patch) if patch else None
             removed[name] = commentable_hunks(patch, "LEFT") if patch else None
         return cls(table, removed)

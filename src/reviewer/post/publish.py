@@ -18,13 +18,13 @@ from reviewer.findings.verdict import at_or_above
 from reviewer.formats import render
 from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import FindingsDocument, Severity
-from reviewer.post.check import CheckRun, check_run, create_check_run
-from reviewer.post.github import GitHubClient, GitHubForbidden, RetryPolicy
+from reviewer.post.check import CheckRun, check_run
+from reviewer.post.host import HostForbidden
+from reviewer.post.hosts import open_host
 from reviewer.post.identity import post_author
 from reviewer.post.placement import place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
 from reviewer.post.target import DEFAULT_CHECK_NAME, Target, resolve_target
-from reviewer.post.transport import transport_for
 from reviewer.settings.config import env_flag
 
 
@@ -68,12 +68,10 @@ def post_command(
     if not token:
         return _without_token(document, settings, env, out, err)
     target = resolve_target(env, settings.repo, settings.pr, settings.api_url)
-    policy = RetryPolicy(max_wait_s=settings.max_wait)
-    route = transport_for(target.api_url, env)
-    client = GitHubClient(target.api_url, token, policy=policy, sleep=sleep, transport=route)
+    host = open_host(target, token, env, max_wait=settings.max_wait, sleep=sleep)
     try:
-        author = post_author(client, env, settings.author)
-        poster = Poster(client, target, author)
+        author = post_author(host, env, settings.author)
+        poster = Poster(host, author)
         plan = poster.plan(document)
         check = _check_for(document, plan, settings, env, target, err)
         if settings.dry_run:
@@ -81,15 +79,15 @@ def post_command(
             return fail_code(document, settings.fail_on)
         outcome = poster.apply(document, plan, now())
         if check is not None:
-            create_check_run(client, target, check)
-    except GitHubForbidden as e:
+            host.set_status(check)
+    except HostForbidden as e:
         if not settings.annotations_fallback:
             raise
         err.write(f"reviewer: {e.message}; printing annotations instead\n")
         out.write(render(document, "github"))
         return fail_code(document, settings.fail_on)
     finally:
-        client.close()
+        host.close()
     _append_step_summary(env, outcome.summary)
     err.write(_author_warning(outcome, author))
     report = _report(outcome, target.repo, target.number)
