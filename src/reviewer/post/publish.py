@@ -20,7 +20,7 @@ from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import FindingsDocument, Severity
 from reviewer.post.check import CheckRun, check_run
 from reviewer.post.host import HostForbidden
-from reviewer.post.hosts import open_host
+from reviewer.post.hosts import HostOpener, open_host
 from reviewer.post.identity import post_author
 from reviewer.post.placement import place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
@@ -61,6 +61,7 @@ def post_command(
     err: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], str] = utc_now,
+    connect: HostOpener = open_host,
 ) -> ExitCode:
     out, err = out or sys.stdout, err or sys.stderr
     document = load_document(settings.findings)
@@ -68,7 +69,7 @@ def post_command(
     if not token:
         return _without_token(document, settings, env, out, err)
     target = resolve_target(env, settings.repo, settings.pr, settings.api_url)
-    host = open_host(target, token, env, max_wait=settings.max_wait, sleep=sleep)
+    host = connect(target, token, env, max_wait=settings.max_wait, sleep=sleep)
     try:
         author = post_author(host, env, settings.author)
         poster = Poster(host, author)

@@ -5,10 +5,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from reviewer.post.host import Host
 from reviewer.post.target import Target
 from reviewer.post.transport import transport_for
+
+
+class HostOpener(Protocol):
+    """What `reviewer post` opens its host with: open_host, or a test's in-memory host."""
+
+    def __call__(
+        self,
+        target: Target,
+        token: str,
+        env: Mapping[str, str],
+        *,
+        max_wait: float,
+        sleep: Callable[[float], None],
+    ) -> Host: ...
 
 
 def open_host(
