@@ -70,7 +70,7 @@ def test_a_refused_comment_falls_back_to_a_review_body_and_nothing_is_lost(host:
     moved = INLINE if host.whole_review else ON_README
     assert {fp for fp, w in where(outcome).items() if w is Where.REVIEW} == moved
     assert {fp for fp, w in where(outcome).items() if w is Where.INLINE} == INLINE - moved
-    assert outcome.fallback and outcome.review_id is not None
+    assert outcome.fallback and outcome.review_id == host.ours(NoteKind.REVIEW)[0].id  # the first written
     assert_each_finding_once_in_full(host)
     summary = host.ours(NoteKind.TOP)[0].body
     assert summary.count("| in the review |") == len(moved)
