@@ -133,7 +133,7 @@ def test_our_old_summary_is_found_by_its_marker_and_edited(host: MemoryHost) -> 
 # --- threads whose finding is gone --------------------------------------------------------
 
 
-def without(*fingerprints: str, status: Status = Status.COMPLETE, head: str | None = None) -> FindingsDocument:
+def without(*fingerprints: str, status: Status = Status.COMPLETE, head: str | None = HEAD) -> FindingsDocument:
     doc = document(status, head=head)
     return doc.model_copy(update={"findings": tuple(f for f in doc.findings if f.fingerprint not in fingerprints)})
 
@@ -158,8 +158,9 @@ def test_the_thread_of_a_fixed_finding_is_resolved_after_the_summary() -> None:
     [
         without("fp-shell", status=Status.PARTIAL),  # a chunk was not reviewed: no news on it
         without("fp-shell", head="d" * 40),  # a review of another head than the current one
+        without("fp-shell", head=None),  # a document that does not say which head it reviewed
     ],
-    ids=["incomplete-review", "other-head"],
+    ids=["incomplete-review", "other-head", "unknown-head"],
 )
 def test_no_thread_is_resolved_on_a_review_that_cannot_say_it_is_fixed(doc: FindingsDocument) -> None:
     host = MemoryHost(dict(PATCHES))

@@ -108,8 +108,9 @@ class Poster:
         placed = place(sorted_findings(document.findings), request.files, already)
         head = request.head_sha
         note = _head_note(document, head)
-        # Only a review of the current head says a finding is gone from it.
-        can_resolve = self.host.can_resolve_threads and not note
+        # Only a review known to be of the current head says a finding is gone from it.
+        of_head = bool(document.head and head) and not note
+        can_resolve = self.host.can_resolve_threads and of_head
         stale = _stale_threads(document, notes) if can_resolve else []
         return Plan(placed, head, _find_summary(notes), note, stale)
 
