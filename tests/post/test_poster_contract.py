@@ -74,6 +74,8 @@ def test_a_refused_comment_falls_back_to_a_review_body_and_nothing_is_lost(host:
     assert_each_finding_once_in_full(host)
     summary = host.ours(NoteKind.TOP)[0].body
     assert summary.count("| in the review |") == len(moved)
+    fallback_body = host.reviews[-1][1]
+    assert "Memory refused the comments" in fallback_body and host.reviews[-1][2] == []
 
 
 def test_refused_twice_the_findings_go_to_the_summary(host: MemoryHost) -> None:
@@ -209,6 +211,18 @@ def test_the_status_is_set_last_on_the_head_and_gates(tmp_path: Path) -> None:
     (status,) = host.statuses
     assert (status.head_sha, status.conclusion, status.name) == (HEAD, "failure", "reviewer")
     assert "failure" in err
+
+
+def test_the_report_names_the_host_that_refused(tmp_path: Path) -> None:
+    host = MemoryHost(dict(PATCHES), patches_at_post={})
+    _, _, err = run(host, tmp_path)
+    assert f", {len(INLINE)} in the review body (Memory refused them inline)" in err
+
+
+def test_a_file_the_host_shows_no_diff_for_is_named_with_the_host() -> None:
+    outcome = post(MemoryHost(dict(PATCHES)))
+    binary = next(p for p in outcome.placed if p.finding.fingerprint == "fp-binary")
+    assert binary.reason == "the host shows no diff for this file"
 
 
 def test_an_incomplete_review_sets_a_failing_status(tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ class Poster:
         """The host refused inline comments: post the same findings in a review body; anything
         that does not fit (or a second refusal) goes to the summary."""
         rejected = [p for i, p in enumerate(plan.new_inline) if i in refused]
-        body, kept = fallback_review_body(rejected)
+        body, kept = fallback_review_body(rejected, self.host.name)
         kept_ids = {id(p) for p in kept}
         review_id: int | None = None
         try:

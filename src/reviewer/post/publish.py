@@ -91,7 +91,7 @@ def post_command(
         host.close()
     _append_step_summary(env, outcome.summary)
     err.write(_author_warning(outcome, author))
-    report = _report(outcome, target.repo, target.number)
+    report = _report(outcome, target.repo, target.number, host.name)
     if check is not None:
         report += f"; check run {check.name!r} on {check.head_sha[:12]}: {check.conclusion}"
     err.write(report + "\n")
@@ -228,7 +228,7 @@ def _append_step_summary(env: Mapping[str, str], body: str) -> None:
         sys.stderr.write(f"reviewer: warning: cannot write GITHUB_STEP_SUMMARY: {e.strerror}\n")
 
 
-def _report(outcome: Outcome, repo: str, number: int) -> str:
+def _report(outcome: Outcome, repo: str, number: int, host: str) -> str:
     inline = outcome.count(Where.INLINE)
     review = outcome.count(Where.REVIEW)
     summary = outcome.count(Where.SUMMARY)
@@ -239,5 +239,5 @@ def _report(outcome: Outcome, repo: str, number: int) -> str:
         f"{summary} finding(s) only in the summary, {already} already present"
     )
     if review:
-        text += f", {review} in the review body (GitHub refused them inline)"
+        text += f", {review} in the review body ({host} refused them inline)"
     return text + f"; summary comment {verb}"

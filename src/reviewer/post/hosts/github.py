@@ -311,7 +311,8 @@ def issue_path(target: Target) -> str:
 
 def pull_files(files: Iterable[Mapping[str, Any]]) -> PullFiles:
     """The pull request's files endpoint: `filename`, and `patch` unless GitHub shows none."""
-    return PullFiles.from_patches((str(item["filename"]), item.get("patch")) for item in files)
+    patches = ((str(item["filename"]), item.get("patch")) for item in files)
+    return PullFiles.from_patches(patches, "GitHub")
 
 
 def review_comment(comment: InlineComment) -> dict[str, Any]:
