@@ -39,7 +39,7 @@ NOT_IMPORTED: dict[str, frozenset[str]] = {"backends": frozenset({"plan", "chunk
 
 
 def package_of(module: str) -> str:
-    """`reviewer.post.github` -> `post`; `reviewer.security` -> `security`; `reviewer` itself
+    """`reviewer.post.hosts.github` -> `post`; `reviewer.security` -> `security`; `reviewer` itself
     (the root package, where __version__ lives) -> `reviewer`."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
