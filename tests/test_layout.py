@@ -39,7 +39,7 @@ NOT_IMPORTED: dict[str, frozenset[str]] = {"backends": frozenset({"plan", "chunk
 
 
 def package_of(module: str) -> str:
-    """`reviewer.post.github` -> `post`; `reviewer.security` -> `security`; `reviewer` itself
+    """`reviewer.post.hosts.github` -> `post`; `reviewer.security` -> `security`; `reviewer` itself
     (the root package, where __version__ lives) -> `reviewer`."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
@@ -206,3 +206,53 @@ def test_a_loop_and_a_peer_import_are_found(tmp_path: Path) -> None:
     )
     assert cycles(src) == [["post", "review", "post"]]
     assert any("`review` imports `post`: they share a layer" in p for p in layer_violations(src))
+
+
+# Inside `post`: the poster reaches a host module only through the registry (post.hosts, which
+# picks the host), and a host module never imports the poster's side of the package.
+POSTER_SIDE = frozenset(
+    {"reviewer.post.poster", "reviewer.post.publish", "reviewer.post.identity", "reviewer.post.bodies"}
+)
+
+
+def host_violations(src: Path) -> list[str]:
+    problems = []
+    for path in sorted(src.rglob("*.py")):
+        here = module_name(path, src)
+        in_hosts = here.startswith("reviewer.post.hosts")
+        file = str(path.relative_to(src.parent.parent))
+        for line, target in imports(path, src):
+            if in_hosts and target in POSTER_SIDE:
+                problems.append(f"{file}:{line}: host module `{here}` imports the poster's `{target}`")
+            elif not in_hosts and target.startswith("reviewer.post.hosts."):
+                problems.append(
+                    f"{file}:{line}: `{here}` imports the host module `{target}`: go through "
+                    "the registry, reviewer.post.hosts.open_host"
+                )
+    return problems
+
+
+def test_hosts_are_reached_only_through_the_registry_and_never_import_the_poster() -> None:
+    problems = host_violations(SRC)
+    assert not problems, "imports between the poster and the hosts:\n" + "\n".join(problems)
+
+
+def test_a_host_importing_the_poster_and_a_poster_importing_a_host_are_named(tmp_path: Path) -> None:
+    src = _tree(
+        tmp_path,
+        {
+            "post/__init__.py": "",
+            "post/host.py": "",
+            "post/poster.py": "from reviewer.post.hosts import open_host\n",
+            "post/publish.py": "def f():\n    from reviewer.post.hosts.github import GitHubHost\n",
+            "post/hosts/__init__.py": "from reviewer.post.hosts.github import GitHubHost\n",
+            "post/hosts/github.py": "from reviewer.post.host import Host\nfrom reviewer.post import bodies\n",
+            "post/bodies.py": "",
+        },
+    )
+    assert host_violations(src) == [
+        "src/reviewer/post/hosts/github.py:2: host module `reviewer.post.hosts.github` imports "
+        "the poster's `reviewer.post.bodies`",
+        "src/reviewer/post/publish.py:2: `reviewer.post.publish` imports the host module "
+        "`reviewer.post.hosts.github`: go through the registry, reviewer.post.hosts.open_host",
+    ]

@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from reviewer.errors import PostError, UsageError
-from reviewer.post.github import GitHubClient, RetryPolicy, next_link
+from reviewer.post.hosts.github import GitHubClient, RetryPolicy, next_link, pull_path
 from reviewer.post.target import check_api_url, resolve_target
 
 
@@ -76,7 +76,7 @@ def test_target_from_the_event(tmp_path: Path) -> None:
     target = resolve_target(env, None, None, None)
     assert (target.repo, target.number, target.head_sha) == ("o/r", 12, "abc")
     assert target.api_url == "https://api.github.com"
-    assert resolve_target(env, "x/y", 3, "https://ghe.example/api/v3/").pull == "/repos/x/y/pulls/3"
+    assert pull_path(resolve_target(env, "x/y", 3, "https://ghe.example/api/v3/")) == "/repos/x/y/pulls/3"
 
 
 def test_target_errors_are_usage_errors(tmp_path: Path) -> None:

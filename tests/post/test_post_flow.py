@@ -197,3 +197,24 @@ def test_partial_review_says_so_in_the_summary(fake: FakeGitHub, tmp_path: Path,
     assert "Status: Partial review: some of the diff was not reviewed" in summary
     assert "model_timeout: chunk 2 timed out" in summary
     assert "moved on since the review" in summary  # the event's head differs from the document's
+
+
+def test_on_github_a_fixed_findings_comment_stays_as_it_is(fake: FakeGitHub, tmp_path: Path, env: dict[str, str]) -> None:
+    # GitHub's REST API cannot resolve a review thread (the spec has no such endpoint), so the
+    # GitHub host says it cannot, and a push that fixes a finding writes nothing about it.
+    from reviewer.post.hosts.github import GitHubHost
+
+    assert GitHubHost.can_resolve_threads is False
+    first = tmp_path / "first.json"
+    first.write_text(document().model_dump_json())
+    run_post(first, env)
+    shell = [c for c in fake.review_comments if "fingerprints=fp-shell -->" in c["body"]]
+    log_before = len(fake.log)
+    fixed = tmp_path / "fixed.json"
+    doc = document()
+    fixed.write_text(doc.model_copy(update={"findings": tuple(f for f in doc.findings if f.fingerprint != "fp-shell")}).model_dump_json())
+    run_post(fixed, env)
+    writes = [(m, p) for m, p, *_ in fake.log[log_before:] if m != "GET"]
+    assert [m for m, _ in writes] == ["PATCH", "POST"] and writes[1][1].endswith("/check-runs")
+    assert [c for c in fake.review_comments if "fingerprints=fp-shell -->" in c["body"]] == shell
+    assert "Shell injection" not in fake.summaries()[0]["body"]

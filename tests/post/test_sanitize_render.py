@@ -14,7 +14,8 @@ from reviewer.formats.sanitize import (
 )
 from reviewer.formats.summary import Where, pack, summary_body
 from reviewer.post.bodies import inline_body, marked_fingerprints
-from reviewer.post.placement import PullFiles, commentable_hunks, place
+from reviewer.post.hosts.github import pull_files
+from reviewer.post.placement import commentable_hunks, place
 from tests.markdown_html import assert_inert, seen
 from tests.post.github_fake import commentable
 from tests.post.pr_data import APP_PATCH, finding
@@ -101,7 +102,7 @@ def test_commentable_lines_agree_with_unidiff(patch: str) -> None:
 
 def test_a_left_finding_goes_inline_only_on_removed_lines_of_the_current_patch() -> None:
     patch = "@@ -10,5 +10,3 @@\n keep\n-gone\n-also\n keep\n keep"
-    files = PullFiles.from_api([{"filename": "a.py", "patch": patch}])
+    files = pull_files([{"filename": "a.py", "patch": patch}])
     findings = [
         finding("l1", "a.py", 11, 12, side="LEFT"),  # the removed lines
         finding("l2", "a.py", 10, side="LEFT"),  # a context line's old number
@@ -117,7 +118,7 @@ def test_a_left_finding_goes_inline_only_on_removed_lines_of_the_current_patch()
 
 
 def test_place_decides_inline_or_summary_with_a_reason() -> None:
-    files = PullFiles.from_api(
+    files = pull_files(
         [{"filename": "src/app.py", "patch": APP_PATCH}, {"filename": "img.png"}]
     )
     findings = [

@@ -1,5 +1,5 @@
 """The Markdown only the poster writes: an inline comment's body, the review's body (and its
-fallback when GitHub refuses the inline comments), and the hidden fingerprint trailer by which
+fallback when the host refuses the inline comments), and the hidden fingerprint trailer by which
 a re-run recognises what it posted before. The summary comment is formats/summary.py's."""
 
 from __future__ import annotations
@@ -54,10 +54,12 @@ def review_body(count_inline: int) -> str:
     )
 
 
-def fallback_review_body(placed: Sequence[Placed]) -> tuple[str, list[Placed]]:
-    """GitHub refused the inline comments: the same findings in full, in the review body."""
+def fallback_review_body(
+    placed: Sequence[Placed], host: str = "the host"
+) -> tuple[str, list[Placed]]:
+    """The host refused the inline comments: the same findings in full, in the review body."""
     header = (
-        "reviewer could not comment on these lines inline (GitHub refused the comments, "
+        f"reviewer could not comment on these lines inline ({host} refused the comments, "
         "probably because the pull request changed), so here they are in full."
     )
     blocks = [detail(p.finding) for p in placed]

@@ -1,19 +1,16 @@
-"""The check run that makes `--fail-on` gate the pull request: set on the pull request's head
-commit by the token holder, so branch protection can require it even when the failing job is
-not attached to the pull request (the fork-safe `workflow_run` poster)."""
+"""The verdict that makes `--fail-on` gate the pull request: set on the pull request's head
+commit by the token holder (the host's status capability; GitHub: a check run), so branch
+protection can require it even when the failing job is not attached to the pull request (the
+fork-safe `workflow_run` poster)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from reviewer.errors import ExitCode, PostError
+from reviewer.errors import ExitCode
 from reviewer.findings.verdict import at_or_above, verdict
 from reviewer.formats.common import plural
-from reviewer.formats.sanitize import plain_line
 from reviewer.models import FindingsDocument, Severity, Status
-from reviewer.post.github import GitHubClient, GitHubForbidden
-from reviewer.post.target import Target
 
 
 @dataclass(frozen=True)
@@ -26,15 +23,6 @@ class CheckRun:
     conclusion: str  # success, failure or neutral
     title: str
     summary: str
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "head_sha": self.head_sha,
-            "status": "completed",
-            "conclusion": self.conclusion,
-            "output": {"title": plain_line(self.title), "summary": self.summary},
-        }
 
 
 def _title(document: FindingsDocument, fail_on: Severity | None, code: ExitCode) -> str:
@@ -86,19 +74,3 @@ def check_run(
         conclusion = "neutral"
     title = _title(document, fail_on, code)
     return CheckRun(name, head_sha, conclusion, title, _summary(document, conclusion, number))
-
-
-def create_check_run(client: GitHubClient, target: Target, run: CheckRun) -> int:
-    """A new check run on every post: GitHub shows, and branch protection uses, the latest
-    check run of a name on a commit, so a re-run replaces the verdict."""
-    try:
-        created = client.post(f"/repos/{target.repo}/check-runs", run.body())
-    except GitHubForbidden as e:
-        # Not GitHubForbidden any more: --annotations-fallback must not hide a missing gate.
-        raise PostError(
-            f"GitHub refused to create the check run: {e.message}",
-            hint="give the job `checks: write`; check runs need the Actions GITHUB_TOKEN or a "
-            "GitHub App token (a personal access token cannot create them); or pass "
-            "--no-check-run",
-        ) from None
-    return int(created["id"])

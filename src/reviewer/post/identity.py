@@ -6,24 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reviewer.errors import UsageError
-from reviewer.post.github import GitHubClient
-
-ACTIONS_BOT = "github-actions[bot]"  # the author of everything the Actions GITHUB_TOKEN writes
+from reviewer.post.host import Host
 
 
-def post_author(client: GitHubClient, env: Mapping[str, str], override: str | None) -> str:
-    """--author (or REVIEWER_POST_AUTHOR) when given; else the token's user (`GET /user`);
-    else, in GitHub Actions, github-actions[bot]: `GET /user` answers 403 to an installation
-    token, and the job's GITHUB_TOKEN is one. A GitHub App token of your own posts as
-    `APP-SLUG[bot]`: pass that with --author."""
+def post_author(host: Host, env: Mapping[str, str], override: str | None) -> str:
+    """--author (or REVIEWER_POST_AUTHOR) when given; else the account the host says the token
+    acts as (GitHub: `GET /user`, else github-actions[bot] in GitHub Actions, since `GET /user`
+    answers 403 to an installation token and the job's GITHUB_TOKEN is one). A GitHub App token
+    of your own posts as `APP-SLUG[bot]`: pass that with --author."""
     given = (override or env.get("REVIEWER_POST_AUTHOR", "")).strip()
     if given:
         return given
-    login = client.current_login()
+    login = host.identity()
     if login is not None:
         return login
-    if env.get("GITHUB_ACTIONS") == "true":
-        return ACTIONS_BOT
     raise UsageError(
         "cannot tell which account the token posts as (GET /user was refused)",
         hint="pass --author LOGIN (for a GitHub App token: APP-SLUG[bot]) or set "

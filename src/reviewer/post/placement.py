@@ -1,13 +1,13 @@
 """Where each finding goes: inline on a commentable line of the pull request's current patches
 (RIGHT: an added or context line by its new-file number; LEFT: a removed line by its old-file
-number), or the summary. Decided from GitHub's own file list, never from the reviewed diff."""
+number), or the summary. Decided from the host's own current diff of the change request, never
+from the reviewed diff."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from reviewer.formats.common import line_span
 from reviewer.formats.summary import Placed, Where
@@ -17,7 +17,7 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def commentable_hunks(patch: str, side: str = "RIGHT") -> list[frozenset[int]]:
-    """Line numbers GitHub accepts a comment on, one set per hunk (a multi-line comment must
+    """Line numbers a host accepts a comment on, one set per hunk (a multi-line comment must
     stay inside one hunk): RIGHT, the new-file numbers of added and context lines; LEFT, the
     old-file numbers of removed lines."""
     hunks: list[frozenset[int]] = []
@@ -55,21 +55,25 @@ def commentable_hunks(patch: str, side: str = "RIGHT") -> list[frozenset[int]]:
 
 @dataclass(frozen=True)
 class PullFiles:
-    """The pull request's files as GitHub lists them: path -> hunks (None: no patch shown),
-    RIGHT-side lines in `hunks`, LEFT-side (removed) lines in `removed`."""
+    """The change request's files as the host lists them: path -> hunks (None: no patch shown),
+    RIGHT-side lines in `hunks`, LEFT-side (removed) lines in `removed`; `host` names the host
+    in the reasons a finding is not inline."""
 
     hunks: Mapping[str, list[frozenset[int]] | None]
     removed: Mapping[str, list[frozenset[int]] | None] = field(default_factory=dict)
+    host: str = "the host"
 
     @classmethod
-    def from_api(cls, files: Iterable[Mapping[str, Any]]) -> PullFiles:
+    def from_patches(
+        cls, patches: Iterable[tuple[str, str | None]], host: str = "the host"
+    ) -> PullFiles:
+        """From (path, unified-diff hunks or None) pairs, whatever the host's JSON calls them."""
         table: dict[str, list[frozenset[int]] | None] = {}
         removed: dict[str, list[frozenset[int]] | None] = {}
-        for item in files:
-            patch, name = item.get("patch"), str(item["filename"])
+        for name, patch in patches:
             table[name] = commentable_hunks(patch) if patch else None
             removed[name] = commentable_hunks(patch, "LEFT") if patch else None
-        return cls(table, removed)
+        return cls(table, removed, host)
 
     def reason_not_inline(self, finding: Finding) -> str | None:
         """None when the finding's whole range is commentable, else why not."""
@@ -77,7 +81,7 @@ class PullFiles:
             return "file not in the pull request's current files"
         hunks = (self.removed if finding.side == "LEFT" else self.hunks).get(finding.path)
         if hunks is None:
-            return "GitHub shows no diff for this file"
+            return f"{self.host} shows no diff for this file"
         first, last = line_span(finding)
         wanted = set(range(first, last + 1))
         if any(wanted <= hunk for hunk in hunks):

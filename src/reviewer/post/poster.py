@@ -1,30 +1,30 @@
-"""One `reviewer post` against one pull request: read what is there, place every finding,
-post at most one review and one summary (edited in place on re-runs). Only what the poster's
-own identity wrote counts: anyone can write a comment that looks like ours."""
+"""One `reviewer post` against one change request, through the post.host interface only: read
+what is there, place every finding, post at most one review and one summary (edited in place on
+re-runs), resolve the threads of findings that are gone where the host can. Only what the
+poster's own identity wrote counts: anyone can write a comment that looks like ours."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from reviewer.formats.common import line_span, sorted_findings
 from reviewer.formats.summary import SUMMARY_MARKER, Placed, Where, summary_body
-from reviewer.models import FindingsDocument
+from reviewer.models import FindingsDocument, Status
 from reviewer.post.bodies import fallback_review_body, inline_body, marked_fingerprints, review_body
-from reviewer.post.github import GitHubClient, GitHubUnprocessable
-from reviewer.post.placement import PullFiles, place
-from reviewer.post.target import Target
+from reviewer.post.host import Host, HostRefused, InlineComment, Note, NoteKind
+from reviewer.post.placement import place
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything read from GitHub and decided before the first write."""
+    """Everything read from the host and decided before the first write."""
 
     placed: list[Placed]
     head_sha: str
     summary_id: int | None
     head_note: str = ""
+    stale_threads: list[Note] = field(default_factory=list)
 
     @property
     def new_inline(self) -> list[Placed]:
@@ -39,10 +39,10 @@ class Outcome:
     summary_created: bool
     summary: str
     fallback: bool = False
-    posted_as: str | None = None  # the summary's author as GitHub reports it
+    posted_as: str | None = None  # the summary's author as the host reports it
 
     def author_mismatch(self, author: str) -> str | None:
-        """The real author when GitHub says we posted as someone else than we assumed."""
+        """The real author when the host says we posted as someone else than we assumed."""
         if self.posted_as is None or self.posted_as.casefold() == author.casefold():
             return None
         return self.posted_as
@@ -51,37 +51,23 @@ class Outcome:
         return sum(1 for p in self.placed if p.where is where and p.already_posted is already)
 
 
-def review_comment(p: Placed) -> dict[str, Any]:
-    """GitHub's review comment: on a LEFT finding `line`/`start_line` are old-file numbers of
-    removed lines, on RIGHT new-file numbers (a range stays on one side)."""
+def inline_comment(p: Placed) -> InlineComment:
     first, last = line_span(p.finding)
-    comment: dict[str, Any] = {
-        "path": p.finding.path,
-        "body": inline_body(p.finding),
-        "line": last,
-        "side": p.finding.side,
-    }
-    if first < last:
-        comment["start_line"] = first
-        comment["start_side"] = p.finding.side
-    return comment
+    return InlineComment(p.finding.path, p.finding.side, first, last, inline_body(p.finding))
 
 
-def authored_by(item: Any, login: str) -> bool:
-    """Whether a comment or review was written by `login` (GitHub logins ignore case)."""
-    user = item.get("user") if isinstance(item, dict) else None
-    found = user.get("login") if isinstance(user, dict) else None
-    return isinstance(found, str) and found.casefold() == login.casefold()
+def authored_by(note: Note, login: str) -> bool:
+    """Whether a note was written by `login` (account names ignore case on the hosts)."""
+    return note.author is not None and note.author.casefold() == login.casefold()
 
 
-def _posted_fingerprints(comments: list[Any], reviews: list[Any]) -> dict[str, Where]:
+def _posted_fingerprints(notes: list[Note]) -> dict[str, Where]:
     found: dict[str, Where] = {}
-    for review in reviews:
-        for fp in marked_fingerprints(review.get("body")):
-            found[fp] = Where.REVIEW
-    for comment in comments:
-        for fp in marked_fingerprints(comment.get("body")):
-            found[fp] = Where.INLINE
+    for kind, where in ((NoteKind.REVIEW, Where.REVIEW), (NoteKind.INLINE, Where.INLINE)):
+        for note in notes:
+            if note.kind is kind:
+                for fp in marked_fingerprints(note.body):
+                    found[fp] = where
     return found
 
 
@@ -101,100 +87,112 @@ def _head_note(document: FindingsDocument, head_sha: str) -> str:
 
 
 class Poster:
-    def __init__(self, client: GitHubClient, target: Target, author: str) -> None:
-        self.client = client
-        self.target = target
-        self.author = author  # the login our comments are written by (post.identity)
-
-    def _ours(self, items: list[Any]) -> list[Any]:
-        return [item for item in items if authored_by(item, self.author)]
+    def __init__(self, host: Host, author: str) -> None:
+        self.host = host
+        self.author = author  # the account our comments are written by (post.identity)
 
     def plan(self, document: FindingsDocument) -> Plan:
-        """Reads only: the pull request, its files, existing comments, reviews, summary."""
+        """Reads only: the change request, its diff, the notes already on it."""
         from reviewer.formats.sanitize import safe_marker_value
 
-        pull = self.client.get(self.target.pull)
-        head_sha = str(pull.get("head", {}).get("sha") or self.target.head_sha or "")
-        files = PullFiles.from_api(self.client.paginate(self.target.pull + "/files"))
-        # A fingerprint planted by someone else must not suppress a finding.
-        comments = self._ours(self.client.paginate(self.target.pull + "/comments"))
-        reviews = self._ours(self.client.paginate(self.target.pull + "/reviews"))
-        posted = _posted_fingerprints(comments, reviews)
+        request = self.host.change_request()
+        # A fingerprint or a summary marker planted by someone else counts for nothing.
+        notes = [n for n in self.host.notes() if authored_by(n, self.author)]
+        posted = _posted_fingerprints(notes)
         # Markers hold the safe form of a fingerprint; compare in that form.
         already = {
             f.fingerprint: posted[safe_marker_value(f.fingerprint)]
             for f in document.findings
             if safe_marker_value(f.fingerprint) in posted
         }
-        placed = place(sorted_findings(document.findings), files, already)
-        return Plan(placed, head_sha, self._find_summary(), _head_note(document, head_sha))
-
-    def _find_summary(self) -> int | None:
-        # A planted summary marker is neither edited (we could not) nor taken as ours.
-        for comment in self._ours(self.client.paginate(self.target.issue + "/comments")):
-            if str(comment.get("body") or "").startswith(SUMMARY_MARKER):
-                return int(comment["id"])
-        return None
+        placed = place(sorted_findings(document.findings), request.files, already)
+        head = request.head_sha
+        note = _head_note(document, head)
+        # Only a review known to be of the current head says a finding is gone from it.
+        of_head = bool(document.head and head) and not note
+        can_resolve = self.host.can_resolve_threads and of_head
+        stale = _stale_threads(document, notes) if can_resolve else []
+        return Plan(placed, head, _find_summary(notes), note, stale)
 
     def apply(self, document: FindingsDocument, plan: Plan, updated_at: str) -> Outcome:
-        """Writes, one at a time: the review (if anything new goes inline), then the summary."""
+        """Writes, one at a time: the review (if anything new goes inline), the summary, then
+        the threads of findings that are gone."""
         placed, review_id, fallback = plan.placed, None, False
         if plan.new_inline:
+            refused: frozenset[int]
             try:
-                review_id = self._post_review(
+                result = self.host.create_review(
                     plan.head_sha,
                     review_body(len(plan.new_inline)),
-                    [review_comment(p) for p in plan.new_inline],
+                    [inline_comment(p) for p in plan.new_inline],
                 )
-            except GitHubUnprocessable:
+                review_id, refused = result.review_id, result.refused
+            except HostRefused:
+                refused = frozenset(range(len(plan.new_inline)))
+            if refused:
                 fallback = True
-                placed, review_id = self._fallback(plan)
+                placed, fallback_id = self._fallback(plan, refused)
+                review_id = review_id if review_id is not None else fallback_id
         body = summary_body(document, placed, updated_at=updated_at, head_note=plan.head_note)
-        summary_id, created, posted_as = self._upsert_summary(plan.summary_id, body)
-        return Outcome(placed, review_id, summary_id, created, body, fallback, posted_as)
+        summary = self._upsert_summary(plan.summary_id, body)
+        for note in plan.stale_threads:
+            self.host.resolve_thread(note)
+        created = plan.summary_id is None
+        return Outcome(placed, review_id, summary.id, created, body, fallback, summary.author)
 
-    def _post_review(self, head_sha: str, body: str, comments: list[dict[str, Any]]) -> int:
-        payload: dict[str, Any] = {"event": "COMMENT", "body": body}
-        if head_sha:
-            payload["commit_id"] = head_sha
-        if comments:
-            payload["comments"] = comments
-        return int(self.client.post(self.target.pull + "/reviews", payload)["id"])
-
-    def _fallback(self, plan: Plan) -> tuple[list[Placed], int | None]:
-        """GitHub refused the inline comments: post the same findings in the review body;
-        anything that does not fit (or a second refusal) goes to the summary."""
-        body, kept = fallback_review_body(plan.new_inline)
+    def _fallback(self, plan: Plan, refused: frozenset[int]) -> tuple[list[Placed], int | None]:
+        """The host refused inline comments: post the same findings in a review body; anything
+        that does not fit (or a second refusal) goes to the summary."""
+        rejected = [p for i, p in enumerate(plan.new_inline) if i in refused]
+        body, kept = fallback_review_body(rejected, self.host.name)
         kept_ids = {id(p) for p in kept}
         review_id: int | None = None
         try:
-            review_id = self._post_review(plan.head_sha, body, [])
-        except GitHubUnprocessable:
+            review_id = self.host.create_review(plan.head_sha, body, []).review_id
+        except HostRefused:
             kept_ids = set()
-        return [_after_fallback(p, kept_ids) for p in plan.placed], review_id
+        moved = {id(p) for p in rejected}
+        why = f"{self.host.name} refused the inline comment"
+        return [_after_fallback(p, moved, kept_ids, why) for p in plan.placed], review_id
 
-    def _upsert_summary(self, summary_id: int | None, body: str) -> tuple[int, bool, str | None]:
-        """(comment id, whether it was created, its author's login)."""
+    def _upsert_summary(self, summary_id: int | None, body: str) -> Note:
         if summary_id is not None:
-            path = f"/repos/{self.target.repo}/issues/comments/{summary_id}"
-            edited = self.client.patch(path, {"body": body})
-            return summary_id, False, _login(edited)
-        created = self.client.post(self.target.issue + "/comments", {"body": body})
-        return int(created["id"]), True, _login(created)
+            return self.host.edit_note(summary_id, body)
+        return self.host.create_note(body)
 
 
-def _login(item: Any) -> str | None:
-    user = item.get("user") if isinstance(item, dict) else None
-    login = user.get("login") if isinstance(user, dict) else None
-    return login if isinstance(login, str) else None
+def _find_summary(ours: list[Note]) -> int | None:
+    # A planted summary marker is neither edited (we could not) nor taken as ours.
+    for note in ours:
+        if note.kind is NoteKind.TOP and note.body.startswith(SUMMARY_MARKER):
+            return note.id
+    return None
 
 
-def _after_fallback(p: Placed, kept_ids: set[int]) -> Placed:
-    if p.where is not Where.INLINE or p.already_posted:
+def _stale_threads(document: FindingsDocument, ours: list[Note]) -> list[Note]:
+    """Our open inline threads none of whose findings is in the document. Only after a complete
+    review: a chunk that was not reviewed says nothing about whether its findings are fixed."""
+    from reviewer.formats.sanitize import safe_marker_value
+
+    if document.status is not Status.COMPLETE:
+        return []
+    current = {safe_marker_value(f.fingerprint) for f in document.findings}
+    return [
+        n
+        for n in ours
+        if n.kind is NoteKind.INLINE
+        and not n.resolved
+        and (fps := marked_fingerprints(n.body))
+        and current.isdisjoint(fps)
+    ]
+
+
+def _after_fallback(p: Placed, moved: set[int], kept_ids: set[int], why: str) -> Placed:
+    if id(p) not in moved:
         return p
     if id(p) in kept_ids:
         return replace(p, where=Where.REVIEW)
-    return replace(p, where=Where.SUMMARY, reason="GitHub refused the inline comment")
+    return replace(p, where=Where.SUMMARY, reason=why)
 
 
 def describe(placed: Sequence[Placed]) -> str:

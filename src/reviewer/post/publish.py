@@ -19,13 +19,13 @@ from reviewer.formats import render
 from reviewer.formats.common import plural
 from reviewer.formats.summary import Placed, Where, summary_body
 from reviewer.models import FindingsDocument, Severity
-from reviewer.post.check import CheckRun, check_run, create_check_run
-from reviewer.post.github import GitHubClient, GitHubForbidden, RetryPolicy
+from reviewer.post.check import CheckRun, check_run
+from reviewer.post.host import HostForbidden
+from reviewer.post.hosts import HostOpener, open_host
 from reviewer.post.identity import post_author
 from reviewer.post.placement import place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
 from reviewer.post.target import DEFAULT_CHECK_NAME, Target, resolve_target
-from reviewer.post.transport import transport_for
 from reviewer.settings.config import env_flag
 
 
@@ -62,6 +62,7 @@ def post_command(
     err: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], str] = utc_now,
+    connect: HostOpener = open_host,
 ) -> ExitCode:
     out, err = out or sys.stdout, err or sys.stderr
     document = load_document(settings.findings)
@@ -69,12 +70,10 @@ def post_command(
     if not token:
         return _without_token(document, settings, env, out, err)
     target = resolve_target(env, settings.repo, settings.pr, settings.api_url)
-    policy = RetryPolicy(max_wait_s=settings.max_wait)
-    route = transport_for(target.api_url, env)
-    client = GitHubClient(target.api_url, token, policy=policy, sleep=sleep, transport=route)
+    host = connect(target, token, env, max_wait=settings.max_wait, sleep=sleep)
     try:
-        author = post_author(client, env, settings.author)
-        poster = Poster(client, target, author)
+        author = post_author(host, env, settings.author)
+        poster = Poster(host, author)
         plan = poster.plan(document)
         check = _check_for(document, plan, settings, env, target, err)
         if settings.dry_run:
@@ -82,18 +81,18 @@ def post_command(
             return fail_code(document, settings.fail_on)
         outcome = poster.apply(document, plan, now())
         if check is not None:
-            create_check_run(client, target, check)
-    except GitHubForbidden as e:
+            host.set_status(check)
+    except HostForbidden as e:
         if not settings.annotations_fallback:
             raise
         err.write(f"reviewer: {e.message}; printing annotations instead\n")
         out.write(render(document, "github"))
         return fail_code(document, settings.fail_on)
     finally:
-        client.close()
+        host.close()
     _append_step_summary(env, outcome.summary)
     err.write(_author_warning(outcome, author))
-    report = _report(outcome, target.repo, target.number)
+    report = _report(outcome, target.repo, target.number, host.name)
     if check is not None:
         report += f"; check run {check.name!r} on {check.head_sha[:12]}: {check.conclusion}"
     err.write(report + "\n")
@@ -231,7 +230,7 @@ def _append_step_summary(env: Mapping[str, str], body: str) -> None:
         sys.stderr.write(f"reviewer: warning: cannot write GITHUB_STEP_SUMMARY: {e.strerror}\n")
 
 
-def _report(outcome: Outcome, repo: str, number: int) -> str:
+def _report(outcome: Outcome, repo: str, number: int, host: str) -> str:
     inline = outcome.count(Where.INLINE)
     review = outcome.count(Where.REVIEW)
     summary = outcome.count(Where.SUMMARY)
@@ -242,5 +241,5 @@ def _report(outcome: Outcome, repo: str, number: int) -> str:
         f"{plural(summary, 'finding')} only in the summary, {already} already present"
     )
     if review:
-        text += f", {review} in the review body (GitHub refused them inline)"
+        text += f", {review} in the review body ({host} refused them inline)"
     return text + f"; summary comment {verb}"

@@ -24,14 +24,6 @@ class Target:
     number: int
     head_sha: str | None = None  # from the event; the API's current head wins when posting
 
-    @property
-    def pull(self) -> str:
-        return f"/repos/{self.repo}/pulls/{self.number}"
-
-    @property
-    def issue(self) -> str:
-        return f"/repos/{self.repo}/issues/{self.number}"
-
 
 def check_api_url(url: str) -> str:
     """https, or plain http only to this machine: the token must not cross a network in clear."""

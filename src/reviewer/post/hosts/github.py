@@ -1,5 +1,6 @@
-"""A small GitHub REST client: token auth, `Link` pagination, bounded waits on rate limits,
-backoff on 5xx and transport faults (both through the one retry primitive, net.retry).
+"""GitHub: the one module that knows its URLs and JSON shapes. A small REST client (token
+auth, `Link` pagination, bounded waits on rate limits, backoff on 5xx and transport faults, both
+through the one retry primitive, net.retry) and GitHubHost, the post.host interface on it.
 Transport and HTTP errors become PostError here, with the token scrubbed from every message.
 Requests go only to the API URL's origin: no redirect is followed, and proxies and CA
 certificates come from post.transport, not from httpx's defaults."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +18,26 @@ import httpx
 
 from reviewer import __version__
 from reviewer.errors import PostError
+from reviewer.formats.sanitize import plain_line
 from reviewer.net import retry
+from reviewer.post.check import CheckRun
+from reviewer.post.host import (
+    ChangeRequest,
+    HostForbidden,
+    HostRefused,
+    InlineComment,
+    Note,
+    NoteKind,
+    ReviewResult,
+)
+from reviewer.post.placement import PullFiles
+from reviewer.post.target import Target
 from reviewer.post.transport import Transport
 
 MAX_PAGES = 200  # 100 per page: far more than GitHub's 3,000-file cap on a pull request
 
 
-class GitHubForbidden(PostError):
+class GitHubForbidden(HostForbidden):
     """403 that is not a rate limit: usually a read-only token (a pull request from a fork)."""
 
 
@@ -31,7 +45,7 @@ class GitHubRedirect(PostError):
     """3xx: never followed, since the token would go with the request to wherever it points."""
 
 
-class GitHubUnprocessable(PostError):
+class GitHubUnprocessable(HostRefused):
     """422: GitHub validated the request and refused it (a review comment off the diff)."""
 
 
@@ -280,3 +294,135 @@ def _raise_for_status(response: httpx.Response, method: str, url: str) -> None:
     if status == 422:
         raise GitHubUnprocessable(f"GitHub refused {where} (422 {detail})")
     raise PostError(f"GitHub answered {status} to {where}: {detail}")
+
+
+# --- the host interface ------------------------------------------------------------------
+
+ACTIONS_BOT = "github-actions[bot]"  # the author of everything the Actions GITHUB_TOKEN writes
+
+
+def pull_path(target: Target) -> str:
+    return f"/repos/{target.repo}/pulls/{target.number}"
+
+
+def issue_path(target: Target) -> str:
+    return f"/repos/{target.repo}/issues/{target.number}"
+
+
+def pull_files(files: Iterable[Mapping[str, Any]]) -> PullFiles:
+    """The pull request's files endpoint: `filename`, and `patch` unless GitHub shows none."""
+    patches = ((str(item["filename"]), item.get("patch")) for item in files)
+    return PullFiles.from_patches(patches, "GitHub")
+
+
+def review_comment(comment: InlineComment) -> dict[str, Any]:
+    """GitHub's review comment: on a LEFT finding `line`/`start_line` are old-file numbers of
+    removed lines, on RIGHT new-file numbers (a range stays on one side)."""
+    body: dict[str, Any] = {
+        "path": comment.path,
+        "body": comment.body,
+        "line": comment.last,
+        "side": comment.side,
+    }
+    if comment.first < comment.last:
+        body["start_line"] = comment.first
+        body["start_side"] = comment.side
+    return body
+
+
+def check_run_body(run: CheckRun) -> dict[str, Any]:
+    return {
+        "name": run.name,
+        "head_sha": run.head_sha,
+        "status": "completed",
+        "conclusion": run.conclusion,
+        "output": {"title": plain_line(run.title), "summary": run.summary},
+    }
+
+
+def _login(item: Any) -> str | None:
+    user = item.get("user") if isinstance(item, dict) else None
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else None
+
+
+def _note(item: Any, kind: NoteKind) -> Note:
+    return Note(int(item["id"]), kind, _login(item), str(item.get("body") or ""))
+
+
+class GitHubHost:
+    """A pull request on GitHub. Review threads cannot be resolved: REST has no endpoint for
+    it (only GraphQL's resolveReviewThread, which nothing here can validate a request against),
+    so a fixed finding's inline comment stays open."""
+
+    name = "GitHub"
+    can_resolve_threads = False
+
+    def __init__(self, client: GitHubClient, target: Target, *, in_actions: bool) -> None:
+        self.client = client
+        self.target = target
+        self._in_actions = in_actions
+
+    def change_request(self) -> ChangeRequest:
+        pull = self.client.get(pull_path(self.target))
+        head = str(pull.get("head", {}).get("sha") or self.target.head_sha or "")
+        base = str(pull.get("base", {}).get("sha") or "")
+        files = pull_files(self.client.paginate(pull_path(self.target) + "/files"))
+        return ChangeRequest(head, base, files)
+
+    def notes(self) -> list[Note]:
+        pull, issue = pull_path(self.target), issue_path(self.target)
+        return [
+            *(_note(c, NoteKind.INLINE) for c in self.client.paginate(pull + "/comments")),
+            *(_note(r, NoteKind.REVIEW) for r in self.client.paginate(pull + "/reviews")),
+            *(_note(c, NoteKind.TOP) for c in self.client.paginate(issue + "/comments")),
+        ]
+
+    def identity(self) -> str | None:
+        """`GET /user`; an installation token (the Actions GITHUB_TOKEN) gets 403 there, and in
+        GitHub Actions writes as github-actions[bot]."""
+        login = self.client.current_login()
+        if login is None and self._in_actions:
+            return ACTIONS_BOT
+        return login
+
+    def create_review(
+        self, head_sha: str, body: str, comments: Sequence[InlineComment]
+    ) -> ReviewResult:
+        """One review; GitHub refuses it whole (422) when any comment is off its diff."""
+        payload: dict[str, Any] = {"event": "COMMENT", "body": body}
+        if head_sha:
+            payload["commit_id"] = head_sha
+        if comments:
+            payload["comments"] = [review_comment(c) for c in comments]
+        created = self.client.post(pull_path(self.target) + "/reviews", payload)
+        return ReviewResult(int(created["id"]))
+
+    def create_note(self, body: str) -> Note:
+        created = self.client.post(issue_path(self.target) + "/comments", {"body": body})
+        return _note(created, NoteKind.TOP)
+
+    def edit_note(self, note_id: int, body: str) -> Note:
+        path = f"/repos/{self.target.repo}/issues/comments/{note_id}"
+        edited = self.client.patch(path, {"body": body})
+        return Note(note_id, NoteKind.TOP, _login(edited), body)
+
+    def resolve_thread(self, note: Note) -> None:
+        raise PostError("GitHub's REST API cannot resolve a review thread")
+
+    def set_status(self, status: CheckRun) -> None:
+        """A new check run on every post: GitHub shows, and branch protection uses, the latest
+        check run of a name on a commit, so a re-run replaces the verdict."""
+        try:
+            self.client.post(f"/repos/{self.target.repo}/check-runs", check_run_body(status))
+        except GitHubForbidden as e:
+            # Not GitHubForbidden any more: --annotations-fallback must not hide a missing gate.
+            raise PostError(
+                f"GitHub refused to create the check run: {e.message}",
+                hint="give the job `checks: write`; check runs need the Actions GITHUB_TOKEN or a "
+                "GitHub App token (a personal access token cannot create them); or pass "
+                "--no-check-run",
+            ) from None
+
+    def close(self) -> None:
+        self.client.close()
