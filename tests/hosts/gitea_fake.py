@@ -13,7 +13,6 @@ places comments on lines of the diff."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +21,8 @@ from urllib.parse import urlencode
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.hosts import spec as specs
 from tests.hosts.diff_model import DiffFile, parse
-from tests.hosts.gitlab_fake import _sha
+from tests.hosts.fake_host import FakeHost, json_response, made_up_sha
 
 SPEC_NAME = "gitea-rest-subset.json"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -57,7 +55,7 @@ REPO_PATH = re.compile(r"^/repos/([^/]+)/([^/]+)(/.*)$")
 
 
 @dataclass
-class FakeGitea:
+class FakeGitea(FakeHost):
     server: HTTPServer
     owner: str = "org"
     repo: str = "app"
@@ -70,20 +68,14 @@ class FakeGitea:
     review_comments: list[dict[str, Any]] = field(default_factory=list)
     issue_comments: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
-    log: list[tuple[str, str, Any, int]] = field(default_factory=list)
-    schema_errors: list[str] = field(default_factory=list)
     login: str = "reviewer-bot"  # who TOKEN is
     read_only: bool = False  # a token without write access to the repository: writes 403
-    rate_limits: int = 0  # that many requests answered 429 with Retry-After
-    retry_after: str = "1"
-    server_errors: int = 0  # that many requests answered 503
     max_limit: int = 50  # Gitea's [api] MAX_RESPONSE_ITEMS
-    spec: dict[str, Any] | None = None
-    _next_id: int = 2000
 
     def __post_init__(self) -> None:
-        self.spec = specs.load_spec(SPEC_NAME)
-        self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+        self.spec_name, self.next_id = SPEC_NAME, 2000
+        self.rate_limit_answer, self.server_error = (429, "Too Many Requests"), (503, "Service Unavailable")
+        self.serve(self.server)
 
     @property
     def url(self) -> str:
@@ -96,8 +88,8 @@ class FakeGitea:
         """The pull request's diff becomes this `git diff` (a push); earlier reviews stay,
         and their comments are marked stale as Gitea does."""
         n = len(self.reviews) + len(self.diff_text)
-        self.base_sha = base_sha or _sha(f"base{n}")
-        self.head_sha = head_sha or _sha(f"head{n}")
+        self.base_sha = base_sha or made_up_sha(f"base{n}")
+        self.head_sha = head_sha or made_up_sha(f"head{n}")
         self.diff_text, self.files = diff_text, parse(diff_text)
         for review in self.reviews:
             review["stale"] = review["commit_id"] != self.head_sha
@@ -105,7 +97,7 @@ class FakeGitea:
     def add_issue_comment(self, body: str, author: str = "a-human") -> dict[str, Any]:
         comment = {
             "id": self._id(), "body": body, "user": self._user(author), "created_at": NOW,
-            "updated_at": NOW, "html_url": f"{self._web()}#issuecomment-{self._next_id}",
+            "updated_at": NOW, "html_url": f"{self._web()}#issuecomment-{self.next_id}",
             "issue_url": self._web(), "pull_request_url": self._web(), "assets": [],
             "original_author": "", "original_author_id": 0,
         }
@@ -122,15 +114,7 @@ class FakeGitea:
         comment = next(c for c in self.review_comments if c["id"] == comment_id)
         comment["resolver"] = self._user(by)
 
-    def assert_valid(self) -> None:
-        """Every request and response this fake saw matched Gitea's schemas."""
-        assert self.schema_errors == []
-
     # --- the fake API ----------------------------------------------------------------------
-
-    def _id(self) -> int:
-        self._next_id += 1
-        return self._next_id
 
     def _web(self) -> str:
         return f"https://gitea.example/{self.owner}/{self.repo}/pulls/{self.index}"
@@ -146,33 +130,24 @@ class FakeGitea:
             "source_id": 0,
         }
 
-    def handle(self, request: Request) -> Response:
-        body, error = _body(request)
-        response = self._respond(request, body, error)
-        self.log.append((request.method, request.path, body, response.status_code))
-        return response
-
     def _authorized(self, request: Request) -> bool:
         given = request.headers.get("Authorization", "")
         return given in (f"token {TOKEN}", f"Bearer {TOKEN}")
 
-    def _respond(self, request: Request, body: Any, error: str | None) -> Response:
+    def respond(self, request: Request, body: Any, error: str | None) -> Response:
         if not request.path.startswith(PREFIX + "/"):
             return _error("Not Found", 404)
         path = request.path[len(PREFIX):]
         if not self._authorized(request):
             return _error("token is required", 401)
-        if self.rate_limits > 0:
-            self.rate_limits -= 1
-            return Response("Too Many Requests", status=429, headers={"Retry-After": self.retry_after}, content_type="text/plain")
-        if self.server_errors > 0:
-            self.server_errors -= 1
-            return Response("Service Unavailable", status=503, content_type="text/plain")
+        fault = self.fault()
+        if fault is not None:
+            return fault
         if error is not None:
             self.schema_errors.append(f"{request.method} {path}: {error}")
             return _error(error, 422)
         if path == "/user" and request.method == "GET":
-            return self._answer("/user", "GET", self._user(self.login))
+            return self.answer("/user", "GET", self._user(self.login))
         m = REPO_PATH.match(path)
         if not m or (m.group(1), m.group(2)) != (self.owner, self.repo):
             return _error("The target couldn't be found.", 404)
@@ -185,26 +160,14 @@ class FakeGitea:
         return _error("Not Found", 404)
 
     def _dispatch(self, template: str, method: str, body: Any, request: Request, args: tuple[str, ...]) -> Response:
-        if self.spec is not None and method in ("POST", "PATCH"):
-            schema = specs.request_schema(self.spec, template, method)
-            if schema is not None:
-                found = specs.problems(schema, body if body is not None else {})
-                if found:
-                    self.schema_errors.extend(f"{method} {template}: {p}" for p in found)
-                    return _error(found[0], 422)
+        if method in ("POST", "PATCH"):
+            found = self.body_problems(template, method, body)
+            if found:
+                return _error(found[0], 422)
         if "{index}" in template and int(args[0]) != self.index:
             return _error("The target couldn't be found.", 404)
         handler = HANDLERS[(method, template)]
         return handler(self, body, request, *args)
-
-    def _answer(self, template: str, method: str, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        if self.spec is not None:
-            schema = specs.response_schema(self.spec, template, method, status)
-            if schema is not None:
-                self.schema_errors.extend(
-                    f"response to {method} {template}: {p}" for p in specs.problems(schema, specs.without_nulls(data))
-                )
-        return _json(data, status, headers)
 
     def _page(self, template: str, request: Request, items: list[Any]) -> Response:
         """Gitea's pagination: page and limit (capped at MAX_RESPONSE_ITEMS), X-Total-Count and
@@ -220,7 +183,7 @@ class FakeGitea:
         headers = {"X-Total-Count": str(len(items))}
         if links:
             headers["Link"] = ", ".join(links)
-        return self._answer(template, "GET", items[(page - 1) * limit : page * limit], 200, headers)
+        return self.answer(template, "GET", items[(page - 1) * limit : page * limit], 200, headers)
 
     # --- the pull request and its diff -------------------------------------------------------
 
@@ -236,7 +199,7 @@ class FakeGitea:
             "html_url": self._web(), "url": self._web(), "created_at": NOW, "updated_at": NOW,
             "comments": len(self.issue_comments), "is_locked": False,
         }
-        return self._answer(PULL, "GET", pull)
+        return self.answer(PULL, "GET", pull)
 
     def _get_diff(self, body: Any, request: Request, index: str, kind: str) -> Response:
         if kind == "patch":  # format-patch output is not modelled
@@ -265,7 +228,7 @@ class FakeGitea:
             "id": self._id(), "body": body, "user": self._user(author), "state": state,
             "commit_id": commit_id, "comments_count": 0, "stale": False, "official": False,
             "dismissed": False, "team": None, "submitted_at": NOW if state != "PENDING" else None,
-            "updated_at": NOW, "html_url": f"{self._web()}#pullrequestreview-{self._next_id}",
+            "updated_at": NOW, "html_url": f"{self._web()}#pullrequestreview-{self.next_id}",
             "pull_request_url": self._web(),
         }
 
@@ -293,7 +256,7 @@ class FakeGitea:
         self.reviews.append(review)
         for c, (f, hunk) in placed:
             self.review_comments.append(self._comment(review, c, f, hunk))
-        return self._answer(PULL + "/reviews", "POST", review)
+        return self.answer(PULL + "/reviews", "POST", review)
 
     def _diff_line(self, c: dict[str, Any]) -> tuple[DiffFile, str] | None:
         """The file and its hunk text if the comment names a line of the diff: new_position
@@ -315,7 +278,7 @@ class FakeGitea:
             "position": new, "original_position": old, "commit_id": review["commit_id"],
             "original_commit_id": review["commit_id"], "diff_hunk": hunk,
             "pull_request_review_id": review["id"], "resolver": None, "created_at": NOW,
-            "updated_at": NOW, "html_url": f"{self._web()}/files#issuecomment-{self._next_id}",
+            "updated_at": NOW, "html_url": f"{self._web()}/files#issuecomment-{self.next_id}",
             "pull_request_url": self._web(),
         }
 
@@ -323,7 +286,7 @@ class FakeGitea:
         review = self._find_review(review_id)
         if review is None:
             return _error("The target couldn't be found.", 404)
-        return self._answer(PULL + "/reviews/{id}", "GET", review)
+        return self.answer(PULL + "/reviews/{id}", "GET", review)
 
     def _submit_review(self, body: dict[str, Any], request: Request, index: str, review_id: str) -> Response:
         review = self._find_review(review_id)
@@ -334,7 +297,7 @@ class FakeGitea:
         if body.get("event") in (None, "", "PENDING"):
             return _error("review event PENDING cannot be submitted", 422)
         review.update(state=body["event"], body=body.get("body") or review["body"], submitted_at=NOW)
-        return self._answer(PULL + "/reviews/{id}", "POST", review)
+        return self.answer(PULL + "/reviews/{id}", "POST", review)
 
     def _delete_review(self, body: Any, request: Request, index: str, review_id: str) -> Response:
         review = self._find_review(review_id)
@@ -350,17 +313,17 @@ class FakeGitea:
         if self._find_review(review_id) is None:
             return _error("The target couldn't be found.", 404)
         found = [c for c in self.review_comments if c["pull_request_review_id"] == int(review_id)]
-        return self._answer(PULL + "/reviews/{id}/comments", "GET", found)
+        return self.answer(PULL + "/reviews/{id}/comments", "GET", found)
 
     # --- issue comments and statuses ---------------------------------------------------------
 
     def _list_issue_comments(self, body: Any, request: Request, index: str) -> Response:
         # Not paginated: the endpoint takes only `since` and `before`, and answers all.
-        return self._answer(REPO + "/issues/{index}/comments", "GET", self.issue_comments)
+        return self.answer(REPO + "/issues/{index}/comments", "GET", self.issue_comments)
 
     def _create_issue_comment(self, body: dict[str, Any], request: Request, index: str) -> Response:
         comment = self.add_issue_comment(body["body"], author=self.login)
-        return self._answer(REPO + "/issues/{index}/comments", "POST", comment, 201)
+        return self.answer(REPO + "/issues/{index}/comments", "POST", comment, 201)
 
     def _own_comment(self, comment_id: str) -> dict[str, Any] | Response:
         comment = next((c for c in self.issue_comments if c["id"] == int(comment_id)), None)
@@ -375,7 +338,7 @@ class FakeGitea:
         if isinstance(comment, Response):
             return comment
         comment.update(body=body["body"], updated_at="2024-01-02T00:00:00Z")
-        return self._answer(REPO + "/issues/comments/{id}", "PATCH", comment)
+        return self.answer(REPO + "/issues/comments/{id}", "PATCH", comment)
 
     def _delete_issue_comment(self, body: Any, request: Request, comment_id: str) -> Response:
         comment = self._own_comment(comment_id)
@@ -394,27 +357,12 @@ class FakeGitea:
             "creator": self._user(self.login), "created_at": NOW, "updated_at": NOW,
         }
         self.statuses.append({**status, "sha": sha})
-        return self._answer(REPO + "/statuses/{sha}", "POST", status, 201)
-
-
-def _body(request: Request) -> tuple[Any, str | None]:
-    if not request.data:
-        return None, None
-    if not (request.mimetype or "").endswith("json"):
-        return None, f"body is {request.mimetype or 'untyped'}, not application/json"
-    try:
-        return json.loads(request.data), None
-    except ValueError:
-        return None, "body is not valid JSON"
+        return self.answer(REPO + "/statuses/{sha}", "POST", status, 201)
 
 
 def _error(message: str, status: int) -> Response:
     """Gitea's APIError shape."""
-    return _json({"message": message, "url": SWAGGER}, status)
-
-
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data), status=status, headers=headers or {}, content_type="application/json")
+    return json_response({"message": message, "url": SWAGGER}, status)
 
 
 HANDLERS: dict[tuple[str, str], Any] = {

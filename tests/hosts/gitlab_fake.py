@@ -3,12 +3,16 @@ and one merge request whose diff comes from real `git diff` output, GitLab's tok
 page/per_page pagination with X-Next-Page, X-Total and Link, discussions that GitLab only
 accepts on a line of the MR's latest diff (400 otherwise), resolving, notes only their author
 may edit, commit statuses, rate limits and server errors on demand. Every request body is
-validated against ../shared/specs/gitlab-rest-subset.json, and so is every JSON response."""
+validated against ../shared/specs/gitlab-rest-subset.json, and so is every JSON response.
+
+Approximated, each on the strict side: every misplaced position gets the one `line_code`
+message GitLab users report (GitLab words some cases differently); a position on an older
+version's SHAs is refused (GitLab may place it on that version, outdated); only
+`position_type: text` is modelled; a CI job token may only read. Where GitLab and its spec
+differ the fake follows GitLab: a POST answers 201, a DELETE 204."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +21,8 @@ from urllib.parse import unquote, urlencode
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.hosts import spec as specs
 from tests.hosts.diff_model import DiffFile, DiffLine, parse
+from tests.hosts.fake_host import FakeHost, json_response, made_up_sha
 
 SPEC_NAME = "gitlab-rest-subset.json"
 TOKEN = "glpat-faketoken000000000000"
@@ -70,12 +74,8 @@ class Version:
     diff_text: str
 
 
-def _sha(seed: str) -> str:
-    return hashlib.sha1(seed.encode()).hexdigest()  # noqa: S324 (a made-up commit id)
-
-
 @dataclass
-class FakeGitLab:
+class FakeGitLab(FakeHost):
     server: HTTPServer
     project_id: int = 42
     project_path: str = "group/app"
@@ -83,19 +83,12 @@ class FakeGitLab:
     versions: list[Version] = field(default_factory=list)  # newest first, as GitLab lists them
     discussions: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
-    log: list[tuple[str, str, Any, int]] = field(default_factory=list)
-    schema_errors: list[str] = field(default_factory=list)
     username: str = "reviewer-bot"  # who TOKEN is (a project access token's bot user)
-    rate_limits: int = 0  # that many requests answered 429 with Retry-After
-    retry_after: str = "1"
-    server_errors: int = 0  # that many requests answered 502
     max_per_page: int = 100
-    spec: dict[str, Any] | None = None
-    _next_id: int = 1000
 
     def __post_init__(self) -> None:
-        self.spec = specs.load_spec(SPEC_NAME)
-        self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+        self.spec_name, self.next_id = SPEC_NAME, 1000
+        self.serve(self.server)
 
     @property
     def url(self) -> str:
@@ -107,8 +100,8 @@ class FakeGitLab:
     def push(self, diff_text: str, base_sha: str | None = None, head_sha: str | None = None) -> Version:
         """A new version of the MR (what a push does), with this `git diff` as its diff."""
         n = len(self.versions) + 1
-        base = base_sha or _sha(f"base{n}")
-        version = Version(self._id(), base, base, head_sha or _sha(f"head{n}"), parse(diff_text), diff_text)
+        base = base_sha or made_up_sha(f"base{n}")
+        version = Version(self._id(), base, base, head_sha or made_up_sha(f"head{n}"), parse(diff_text), diff_text)
         self.versions.insert(0, version)
         return version
 
@@ -129,18 +122,7 @@ class FakeGitLab:
     def diff_discussions(self) -> list[dict[str, Any]]:
         return [d for d in self.discussions if d["notes"][0]["type"] == "DiffNote"]
 
-    def writes(self) -> list[tuple[str, str, Any, int]]:
-        return [entry for entry in self.log if entry[0] != "GET"]
-
-    def assert_valid(self) -> None:
-        """Every request and response this fake saw matched GitLab's schemas."""
-        assert self.schema_errors == []
-
     # --- the fake API ----------------------------------------------------------------------
-
-    def _id(self) -> int:
-        self._next_id += 1
-        return self._next_id
 
     def _user(self, username: str) -> dict[str, Any]:
         return {
@@ -153,53 +135,43 @@ class FakeGitLab:
             "web_url": f"https://gitlab.example/{username}",
         }
 
-    def handle(self, request: Request) -> Response:
-        body, error = _body(request)
-        response = self._respond(request, body, error)
-        self.log.append((request.method, request.path, body, response.status_code))
-        return response
-
-    def _respond(self, request: Request, body: Any, error: str | None) -> Response:
+    def respond(self, request: Request, body: Any, error: str | None) -> Response:
         # Route on the path as sent: a project path must be URL-encoded (`group%2Fapp`).
         raw = request.environ.get("RAW_URI", request.path).split("?", 1)[0]
         if not raw.startswith(PREFIX + "/"):
-            return _json({"error": "404 Not Found"}, 404)
+            return json_response({"error": "404 Not Found"}, 404)
         path = raw[len(PREFIX):]
         job = request.headers.get("JOB-TOKEN") == JOB_TOKEN
         bearer = request.headers.get("Authorization") == f"Bearer {TOKEN}"
         if not (job or bearer or request.headers.get("PRIVATE-TOKEN") == TOKEN):
-            return _json({"message": "401 Unauthorized"}, 401)
-        if self.rate_limits > 0:
-            self.rate_limits -= 1
-            headers = {"Retry-After": self.retry_after, "RateLimit-Remaining": "0"}
-            return Response("Retry later\n", status=429, headers=headers, content_type="text/plain")
-        if self.server_errors > 0:
-            self.server_errors -= 1
-            return Response("502 Bad Gateway", status=502, content_type="text/html")
+            return json_response({"message": "401 Unauthorized"}, 401)
+        fault = self.fault()
+        if fault is not None:
+            return fault
         # A CI job token reaches only a few job APIs; notes, discussions, statuses and the
         # user endpoint are not among them.
         if job and (request.method != "GET" or path == "/user"):
-            return _json({"message": "403 Forbidden"}, 403)
+            return json_response({"message": "403 Forbidden"}, 403)
         if error is not None:
             self.schema_errors.append(f"{request.method} {path}: {error}")
-            return _json({"error": error}, 400)
+            return json_response({"error": error}, 400)
         if path == "/user" and request.method == "GET":
-            return self._answer("/user", "GET", {**self._user(self.username), "bot": True})
+            return self.answer("/user", "GET", {**self._user(self.username), "bot": True})
         status = STATUS_PATH.match(path)
         if status and request.method == "POST":
             if not self._project(status.group(1)):
-                return _json({"message": "404 Project Not Found"}, 404)
+                return json_response({"message": "404 Project Not Found"}, 404)
             return self._with_body("/projects/{id}/statuses/{sha}", "POST", body, status.group(2))
         m = MR_PATH.match(path)
         if not m or not self._project(m.group(1)):
-            return _json({"message": "404 Project Not Found"}, 404)
+            return json_response({"message": "404 Project Not Found"}, 404)
         if int(m.group(2)) != self.iid or not self.versions:
-            return _json({"message": "404 Not found"}, 404)
+            return json_response({"message": "404 Not found"}, 404)
         for method, pattern, suffix in MR_ROUTES:
             found = pattern.match(m.group(3) or "")
             if found and method == request.method:
                 return self._with_body(MR + suffix, method, body, *found.groups(), request=request)
-        return _json({"error": "404 Not Found"}, 404)
+        return json_response({"error": "404 Not Found"}, 404)
 
     def _project(self, given: str) -> bool:
         return unquote(given) in (str(self.project_id), self.project_path) and "/" not in given
@@ -207,28 +179,12 @@ class FakeGitLab:
     def _with_body(self, template: str, method: str, body: Any, *args: str, request: Request | None = None) -> Response:
         """Check the body against the spec before the handler sees it: a body that does not
         match is a poster bug, recorded for the test and answered 400 as Grape would."""
-        if self.spec is not None and method != "GET" and method != "DELETE":
-            schema = specs.request_schema(self.spec, template, method)
-            required = self.spec["paths"][template][method.lower()].get("requestBody", {}).get("required")
-            if schema is not None and (body is not None or required):
-                found = specs.problems(schema, body if body is not None else {})
-                if found:
-                    self.schema_errors.extend(f"{method} {template}: {p}" for p in found)
-                    return _json({"error": found[0]}, 400)
+        if method in ("POST", "PUT"):
+            found = self.body_problems(template, method, body)
+            if found:
+                return json_response({"error": found[0]}, 400)
         handler = HANDLERS[(method, template)]
         return handler(self, body, request, *args)
-
-    def _answer(
-        self, template: str, method: str, data: Any, status: int = 200,
-        headers: dict[str, str] | None = None, schema_status: int | None = None,
-    ) -> Response:
-        if self.spec is not None:
-            schema = specs.response_schema(self.spec, template, method, schema_status or status)
-            if schema is not None:
-                self.schema_errors.extend(
-                    f"response to {method} {template}: {p}" for p in specs.problems(schema, specs.without_nulls(data))
-                )
-        return _json(data, status, headers)
 
     def _page(self, template: str, request: Request | None, items: list[Any]) -> Response:
         """GitLab's offset pagination: X-Page, X-Per-Page, X-Total, X-Total-Pages, X-Next-Page,
@@ -248,7 +204,7 @@ class FakeGitLab:
             "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
             "X-Prev-Page": str(page - 1) if page > 1 else "", "Link": ", ".join(links),
         }
-        return self._answer(template, "GET", chunk, 200, headers)
+        return self.answer(template, "GET", chunk, 200, headers)
 
     # --- merge request, versions, diffs ----------------------------------------------------
 
@@ -282,11 +238,11 @@ class FakeGitLab:
         }
 
     def _get_mr(self, body: Any, request: Request | None) -> Response:
-        return self._answer(MR, "GET", self._mr())
+        return self.answer(MR, "GET", self._mr())
 
     def _get_changes(self, body: Any, request: Request | None) -> Response:
         data = {**self._mr(), "changes": [self._diff(f) for f in self.latest.files], "overflow": False}
-        return self._answer(MR + "/changes", "GET", data)
+        return self.answer(MR + "/changes", "GET", data)
 
     def _get_diffs(self, body: Any, request: Request | None) -> Response:
         return self._page(MR + "/diffs", request, [self._diff(f) for f in self.latest.files])
@@ -295,14 +251,14 @@ class FakeGitLab:
         return Response(self.latest.diff_text, status=200, content_type="text/plain")
 
     def _get_versions(self, body: Any, request: Request | None) -> Response:
-        return self._answer(MR + "/versions", "GET", [self._version(v) for v in self.versions])
+        return self.answer(MR + "/versions", "GET", [self._version(v) for v in self.versions])
 
     def _get_version(self, body: Any, request: Request | None, version_id: str) -> Response:
         for v in self.versions:
             if v.id == int(version_id):
                 data = {**self._version(v), "commits": [], "diffs": [self._diff(f) for f in v.files]}
-                return self._answer(MR + "/versions/{version_id}", "GET", data)
-        return _json({"message": "404 Not found"}, 404)
+                return self.answer(MR + "/versions/{version_id}", "GET", data)
+        return json_response({"message": "404 Not found"}, 404)
 
     # --- discussions and notes ---------------------------------------------------------------
 
@@ -325,7 +281,7 @@ class FakeGitLab:
     def _discussion(self, notes: list[dict[str, Any]], individual: bool) -> dict[str, Any]:
         resolvable = any(n["resolvable"] for n in notes)
         discussion = {
-            "id": _sha(f"discussion{self._id()}"), "individual_note": individual,
+            "id": made_up_sha(f"discussion{self._id()}"), "individual_note": individual,
             "resolvable": resolvable, "notes": notes,
         }
         if resolvable:
@@ -352,11 +308,11 @@ class FakeGitLab:
         else:
             refused = self._refuse_position(position)
             if refused is not None:
-                return _json({"message": refused}, 400)
+                return json_response({"message": refused}, 400)
             note = self._note(body["body"], self.username, _stored_position(position), "DiffNote")
         discussion = self._discussion([note], individual=False)
         self.discussions.append(discussion)
-        return self._answer(MR + "/discussions", "POST", discussion, 201)
+        return self.answer(MR + "/discussions", "POST", discussion, 201)
 
     def _refuse_position(self, p: dict[str, Any]) -> str | None:
         """Why GitLab would not place this diff note, or None. GitLab answers every case with
@@ -379,43 +335,43 @@ class FakeGitLab:
     def _resolve(self, body: dict[str, Any], request: Request | None, discussion_id: str) -> Response:
         d = self._find(discussion_id)
         if d is None:
-            return _json({"message": "404 Not found"}, 404)
+            return json_response({"message": "404 Not found"}, 404)
         if not d["resolvable"]:
-            return _json({"message": "403 Forbidden"}, 403)
+            return json_response({"message": "403 Forbidden"}, 403)
         for n in d["notes"]:
             n.update(resolved=body["resolved"], resolved_by=self._user(self.username) if body["resolved"] else None,
                      resolved_at=NOW if body["resolved"] else None)
         d["resolved"] = body["resolved"]
-        return self._answer(MR + "/discussions/{discussion_id}", "PUT", d)
+        return self.answer(MR + "/discussions/{discussion_id}", "PUT", d)
 
     def _get_discussion(self, body: Any, request: Request | None, discussion_id: str) -> Response:
         d = self._find(discussion_id)
         if d is None:
-            return _json({"message": "404 Not found"}, 404)
-        return self._answer(MR + "/discussions/{discussion_id}", "GET", d)
+            return json_response({"message": "404 Not found"}, 404)
+        return self.answer(MR + "/discussions/{discussion_id}", "GET", d)
 
     def _reply(self, body: dict[str, Any], request: Request | None, discussion_id: str) -> Response:
         d = self._find(discussion_id)
         if d is None:
-            return _json({"message": "404 Not found"}, 404)
+            return json_response({"message": "404 Not found"}, 404)
         kind = "DiffNote" if d["notes"][0]["type"] == "DiffNote" else "DiscussionNote"
         note = self._note(body["body"], self.username, d["notes"][0].get("position"), kind)
         d["notes"].append(note)
-        return self._answer(MR + "/discussions/{discussion_id}/notes", "POST", note, 201)
+        return self.answer(MR + "/discussions/{discussion_id}/notes", "POST", note, 201)
 
     def _discussion_note(self, method: str, body: Any, discussion_id: str, note_id: str) -> Response:
         template = MR + "/discussions/{discussion_id}/notes/{note_id}"
         d = self._find(discussion_id)
         found = self._find_note(note_id)
         if d is None or found is None or found[0] is not d:
-            return _json({"message": "404 Not found"}, 404)
+            return json_response({"message": "404 Not found"}, 404)
         if method == "GET":
-            return self._answer(template, "GET", found[1])
+            return self.answer(template, "GET", found[1])
         if body is not None and ("body" in body) == ("resolved" in body):
-            return _json({"error": "body, resolved are mutually exclusive, exactly one parameter must be provided"}, 400)
+            return json_response({"error": "body, resolved are mutually exclusive, exactly one parameter must be provided"}, 400)
         if body is not None and "resolved" in body:
             self._resolve({"resolved": body["resolved"]}, None, discussion_id)
-            return self._answer(template, method, found[1])
+            return self.answer(template, method, found[1])
         return self._edit(template, method, body, found)
 
     def _list_notes(self, body: Any, request: Request | None) -> Response:
@@ -427,36 +383,36 @@ class FakeGitLab:
     def _create_note(self, body: dict[str, Any], request: Request | None) -> Response:
         note = self._note(body["body"], self.username, None)
         self.discussions.append(self._discussion([note], individual=True))
-        return self._answer(MR + "/notes", "POST", note, 201)
+        return self.answer(MR + "/notes", "POST", note, 201)
 
     def _note_by_id(self, method: str, body: Any, note_id: str) -> Response:
         found = self._find_note(note_id)
         if found is None:
-            return _json({"message": "404 Not found"}, 404)
+            return json_response({"message": "404 Not found"}, 404)
         if method == "GET":
-            return self._answer(MR + "/notes/{note_id}", "GET", found[1])
+            return self.answer(MR + "/notes/{note_id}", "GET", found[1])
         return self._edit(MR + "/notes/{note_id}", method, body, found)
 
     def _edit(self, template: str, method: str, body: Any, found: tuple[dict[str, Any], dict[str, Any]]) -> Response:
         """PUT or DELETE a note: only its author may (GitLab answers others 403)."""
         discussion, note = found
         if note["author"]["username"] != self.username:
-            return _json({"message": "403 Forbidden"}, 403)
+            return json_response({"message": "403 Forbidden"}, 403)
         if method == "DELETE":  # GitLab answers 204, though the spec documents a 200
             discussion["notes"].remove(note)
             if not discussion["notes"]:
                 self.discussions.remove(discussion)
             return Response(status=204)
         if body is None or body.get("body") is None:
-            return _json({"error": "body is missing"}, 400)
+            return json_response({"error": "body is missing"}, 400)
         note.update(body=body["body"], updated_at="2024-01-02T00:00:00.000Z")
-        return self._answer(template, method, note)
+        return self.answer(template, method, note)
 
     # --- commit statuses -----------------------------------------------------------------
 
     def _set_status(self, body: dict[str, Any], request: Request | None, sha: str) -> Response:
         if all(v.head_sha != sha for v in self.versions):
-            return _json({"message": "404 References for commit Not Found"}, 404)
+            return json_response({"message": "404 References for commit Not Found"}, 404)
         name = body.get("name") or body.get("context") or "default"
         status = {
             "id": self._id(), "sha": sha, "ref": body.get("ref") or "feature", "status": body["state"],
@@ -466,7 +422,7 @@ class FakeGitLab:
         }
         self.statuses.append(status)
         # Grape answers a POST 201; the spec documents the entity under 200.
-        return self._answer("/projects/{id}/statuses/{sha}", "POST", status, 201, schema_status=200)
+        return self.answer("/projects/{id}/statuses/{sha}", "POST", status, 201, schema_status=200)
 
 
 def _line_at(f: DiffFile, old_line: Any, new_line: Any) -> DiffLine | None:
@@ -501,23 +457,6 @@ def _stored_position(p: dict[str, Any]) -> dict[str, Any]:
     keys = ("base_sha", "start_sha", "head_sha", "old_path", "new_path", "position_type",
             "old_line", "new_line", "line_range")
     return {k: p.get(k) for k in keys}
-
-
-def _body(request: Request) -> tuple[Any, str | None]:
-    """The JSON body, or why it is not one. GitLab also takes form and query encodings; the
-    posters send JSON, so anything else is flagged."""
-    if not request.data:
-        return None, None
-    if not (request.mimetype or "").endswith("json"):
-        return None, f"body is {request.mimetype or 'untyped'}, not application/json"
-    try:
-        return json.loads(request.data), None
-    except ValueError:
-        return None, "body is not valid JSON"
-
-
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data), status=status, headers=headers or {}, content_type="application/json")
 
 
 def _discussion_note_get(fake: FakeGitLab, body: Any, request: Request | None, d: str, n: str) -> Response:
