@@ -16,8 +16,10 @@ from tests.hosts.spec import require_spec
 
 APP_BASE = "".join(f"line {n}\n" for n in range(1, 31))
 # Line 3 is changed, 20 removed, 28 added after 27: two hunks with context between.
-APP_HEAD = APP_BASE.replace("line 3\n", "line three\n").replace("line 20\n", "").replace(
-    "line 27\n", "line 27\nline 27b\n"
+APP_HEAD = (
+    APP_BASE.replace("line 3\n", "line three\n")
+    .replace("line 20\n", "")
+    .replace("line 27\n", "line 27\nline 27b\n")
 )
 
 

@@ -57,7 +57,9 @@ def parse(diff_text: str) -> list[DiffFile]:
     """The files of a unified git diff, in order."""
     files = []
     # git's own hunk text (unidiff would rewrite `@@ -0,0 +1 @@` as `+1,1`)
-    hunk_texts = [_hunks(block) for block in re.split(r"^(?=diff --git )", diff_text, flags=re.M) if block]
+    hunk_texts = [
+        _hunks(block) for block in re.split(r"^(?=diff --git )", diff_text, flags=re.M) if block
+    ]
     for patched in PatchSet(diff_text):
         old_path, new_path = _strip(patched.source_file), _strip(patched.target_file)
         if patched.is_added_file:
@@ -65,9 +67,12 @@ def parse(diff_text: str) -> list[DiffFile]:
         elif patched.is_removed_file:
             new_path = old_path
         status = (
-            "added" if patched.is_added_file
-            else "deleted" if patched.is_removed_file
-            else "renamed" if old_path != new_path
+            "added"
+            if patched.is_added_file
+            else "deleted"
+            if patched.is_removed_file
+            else "renamed"
+            if old_path != new_path
             else "modified"
         )
         lines = []
@@ -87,8 +92,14 @@ def parse(diff_text: str) -> list[DiffFile]:
         text = hunk_texts.pop(0)
         files.append(
             DiffFile(
-                old_path, new_path, status, patched.is_binary_file, text, tuple(lines),
-                patched.added, patched.removed,
+                old_path,
+                new_path,
+                status,
+                patched.is_binary_file,
+                text,
+                tuple(lines),
+                patched.added,
+                patched.removed,
             )
         )
     return files

@@ -81,8 +81,13 @@ class FakeHost:
         return found
 
     def answer(
-        self, template: str, method: str, data: Any, status: int = 200,
-        headers: dict[str, str] | None = None, schema_status: int | None = None,
+        self,
+        template: str,
+        method: str,
+        data: Any,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        schema_status: int | None = None,
     ) -> Response:
         """A JSON response, checked against the spec's schema for it where there is one."""
         if self.spec is not None:
@@ -107,7 +112,9 @@ def _body(request: Request) -> tuple[Any, str | None]:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data), status=status, headers=headers or {}, content_type="application/json")
+    return Response(
+        json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
+    )
 
 
 def made_up_sha(seed: str) -> str:

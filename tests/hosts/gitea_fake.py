@@ -74,7 +74,10 @@ class FakeGitea(FakeHost):
 
     def __post_init__(self) -> None:
         self.spec_name, self.next_id = SPEC_NAME, 2000
-        self.rate_limit_answer, self.server_error = (429, "Too Many Requests"), (503, "Service Unavailable")
+        self.rate_limit_answer, self.server_error = (
+            (429, "Too Many Requests"),
+            (503, "Service Unavailable"),
+        )
         self.serve(self.server)
 
     @property
@@ -84,7 +87,9 @@ class FakeGitea(FakeHost):
 
     # --- helpers for tests ----------------------------------------------------------------
 
-    def push(self, diff_text: str, base_sha: str | None = None, head_sha: str | None = None) -> None:
+    def push(
+        self, diff_text: str, base_sha: str | None = None, head_sha: str | None = None
+    ) -> None:
         """The pull request's diff becomes this `git diff` (a push); earlier reviews stay,
         and their comments are marked stale as Gitea does."""
         n = len(self.reviews) + len(self.diff_text)
@@ -96,15 +101,24 @@ class FakeGitea(FakeHost):
 
     def add_issue_comment(self, body: str, author: str = "a-human") -> dict[str, Any]:
         comment = {
-            "id": self._id(), "body": body, "user": self._user(author), "created_at": NOW,
-            "updated_at": NOW, "html_url": f"{self._web()}#issuecomment-{self.next_id}",
-            "issue_url": self._web(), "pull_request_url": self._web(), "assets": [],
-            "original_author": "", "original_author_id": 0,
+            "id": self._id(),
+            "body": body,
+            "user": self._user(author),
+            "created_at": NOW,
+            "updated_at": NOW,
+            "html_url": f"{self._web()}#issuecomment-{self.next_id}",
+            "issue_url": self._web(),
+            "pull_request_url": self._web(),
+            "assets": [],
+            "original_author": "",
+            "original_author_id": 0,
         }
         self.issue_comments.append(comment)
         return comment
 
-    def add_review(self, body: str, author: str = "a-human", state: str = "COMMENT") -> dict[str, Any]:
+    def add_review(
+        self, body: str, author: str = "a-human", state: str = "COMMENT"
+    ) -> dict[str, Any]:
         review = self._review(body, author, state, self.head_sha)
         self.reviews.append(review)
         return review
@@ -121,12 +135,26 @@ class FakeGitea(FakeHost):
 
     def _user(self, login: str) -> dict[str, Any]:
         return {
-            "id": 1 if login == self.login else 2 + len(login), "login": login, "login_name": "",
-            "full_name": login, "email": f"{login}@noreply.gitea.example",
-            "avatar_url": f"https://gitea.example/avatars/{login}", "is_admin": False,
-            "active": True, "restricted": False, "prohibit_login": False, "visibility": "public",
-            "created": NOW, "last_login": NOW, "language": "", "location": "", "website": "",
-            "description": "", "followers_count": 0, "following_count": 0, "starred_repos_count": 0,
+            "id": 1 if login == self.login else 2 + len(login),
+            "login": login,
+            "login_name": "",
+            "full_name": login,
+            "email": f"{login}@noreply.gitea.example",
+            "avatar_url": f"https://gitea.example/avatars/{login}",
+            "is_admin": False,
+            "active": True,
+            "restricted": False,
+            "prohibit_login": False,
+            "visibility": "public",
+            "created": NOW,
+            "last_login": NOW,
+            "language": "",
+            "location": "",
+            "website": "",
+            "description": "",
+            "followers_count": 0,
+            "following_count": 0,
+            "starred_repos_count": 0,
             "source_id": 0,
         }
 
@@ -137,7 +165,7 @@ class FakeGitea(FakeHost):
     def respond(self, request: Request, body: Any, error: str | None) -> Response:
         if not request.path.startswith(PREFIX + "/"):
             return _error("Not Found", 404)
-        path = request.path[len(PREFIX):]
+        path = request.path[len(PREFIX) :]
         if not self._authorized(request):
             return _error("token is required", 401)
         fault = self.fault()
@@ -159,7 +187,9 @@ class FakeGitea(FakeHost):
                 return self._dispatch(template, method, body, request, found.groups())
         return _error("Not Found", 404)
 
-    def _dispatch(self, template: str, method: str, body: Any, request: Request, args: tuple[str, ...]) -> Response:
+    def _dispatch(
+        self, template: str, method: str, body: Any, request: Request, args: tuple[str, ...]
+    ) -> Response:
         if method in ("POST", "PATCH"):
             found = self.body_problems(template, method, body)
             if found:
@@ -175,9 +205,11 @@ class FakeGitea(FakeHost):
         limit = max(1, min(int(request.args.get("limit", self.max_limit)), self.max_limit))
         page = max(1, int(request.args.get("page", 1)))
         pages = max(1, -(-len(items) // limit))
-        base = self.url + request.path[len(PREFIX):] + "?"
+        base = self.url + request.path[len(PREFIX) :] + "?"
+
         def link(n: int, rel: str) -> str:
             return f'<{base}{urlencode({"limit": limit, "page": n})}>; rel="{rel}"'
+
         links = [link(page + 1, "next"), link(pages, "last")] if page < pages else []
         links += [link(1, "first"), link(page - 1, "prev")] if page > 1 else []
         headers = {"X-Total-Count": str(len(items))}
@@ -190,14 +222,30 @@ class FakeGitea(FakeHost):
     def _get_pull(self, body: Any, request: Request, index: str) -> Response:
         def branch(ref: str, sha: str) -> dict[str, Any]:
             return {"label": ref, "ref": ref, "sha": sha, "repo_id": 1}
+
         pull = {
-            "id": 300 + self.index, "number": self.index, "title": "A change", "body": "",
-            "state": "open", "user": self._user("a-human"), "head": branch("feature", self.head_sha),
-            "base": branch("main", self.base_sha), "merge_base": self.base_sha, "mergeable": True,
-            "merged": False, "merged_at": None, "merged_by": None, "merge_commit_sha": None,
-            "diff_url": self._web() + ".diff", "patch_url": self._web() + ".patch",
-            "html_url": self._web(), "url": self._web(), "created_at": NOW, "updated_at": NOW,
-            "comments": len(self.issue_comments), "is_locked": False,
+            "id": 300 + self.index,
+            "number": self.index,
+            "title": "A change",
+            "body": "",
+            "state": "open",
+            "user": self._user("a-human"),
+            "head": branch("feature", self.head_sha),
+            "base": branch("main", self.base_sha),
+            "merge_base": self.base_sha,
+            "mergeable": True,
+            "merged": False,
+            "merged_at": None,
+            "merged_by": None,
+            "merge_commit_sha": None,
+            "diff_url": self._web() + ".diff",
+            "patch_url": self._web() + ".patch",
+            "html_url": self._web(),
+            "url": self._web(),
+            "created_at": NOW,
+            "updated_at": NOW,
+            "comments": len(self.issue_comments),
+            "is_locked": False,
         }
         return self.answer(PULL, "GET", pull)
 
@@ -207,11 +255,19 @@ class FakeGitea(FakeHost):
         return Response(self.diff_text, status=200, content_type="text/plain")
 
     def _get_files(self, body: Any, request: Request, index: str) -> Response:
-        status = {"added": "added", "deleted": "deleted", "renamed": "renamed", "modified": "changed"}
+        status = {
+            "added": "added",
+            "deleted": "deleted",
+            "renamed": "renamed",
+            "modified": "changed",
+        }
         items = [
             {
-                "filename": f.new_path, "previous_filename": f.old_path if f.status == "renamed" else "",
-                "status": status[f.status], "additions": f.additions, "deletions": f.deletions,
+                "filename": f.new_path,
+                "previous_filename": f.old_path if f.status == "renamed" else "",
+                "status": status[f.status],
+                "additions": f.additions,
+                "deletions": f.deletions,
                 "changes": f.additions + f.deletions,
                 "html_url": f"https://gitea.example/{self.owner}/{self.repo}/src/commit/{self.head_sha}/{f.new_path}",
                 "contents_url": f"{self.url}/repos/{self.owner}/{self.repo}/contents/{f.new_path}?ref={self.head_sha}",
@@ -225,10 +281,19 @@ class FakeGitea(FakeHost):
 
     def _review(self, body: str, author: str, state: str, commit_id: str) -> dict[str, Any]:
         return {
-            "id": self._id(), "body": body, "user": self._user(author), "state": state,
-            "commit_id": commit_id, "comments_count": 0, "stale": False, "official": False,
-            "dismissed": False, "team": None, "submitted_at": NOW if state != "PENDING" else None,
-            "updated_at": NOW, "html_url": f"{self._web()}#pullrequestreview-{self.next_id}",
+            "id": self._id(),
+            "body": body,
+            "user": self._user(author),
+            "state": state,
+            "commit_id": commit_id,
+            "comments_count": 0,
+            "stale": False,
+            "official": False,
+            "dismissed": False,
+            "team": None,
+            "submitted_at": NOW if state != "PENDING" else None,
+            "updated_at": NOW,
+            "html_url": f"{self._web()}#pullrequestreview-{self.next_id}",
             "pull_request_url": self._web(),
         }
 
@@ -243,7 +308,11 @@ class FakeGitea(FakeHost):
         event = body.get("event") or "PENDING"
         if event not in ("APPROVED", "PENDING", "COMMENT", "REQUEST_CHANGES"):
             event = "PENDING"  # Gitea treats an event it does not know as PENDING
-        if event in ("COMMENT", "REQUEST_CHANGES") and not (body.get("body") or "").strip() and not comments:
+        if (
+            event in ("COMMENT", "REQUEST_CHANGES")
+            and not (body.get("body") or "").strip()
+            and not comments
+        ):
             return _error(f"review event {event} requires a body or a comment", 422)
         placed = []
         for c in comments:
@@ -251,7 +320,9 @@ class FakeGitea(FakeHost):
             if line is None:
                 return _error(f"comment on {c.get('path')!r} is not on a line of the diff", 422)
             placed.append((c, line))
-        review = self._review(body.get("body") or "", self.login, event, body.get("commit_id") or self.head_sha)
+        review = self._review(
+            body.get("body") or "", self.login, event, body.get("commit_id") or self.head_sha
+        )
         review["comments_count"] = len(placed)
         self.reviews.append(review)
         for c, (f, hunk) in placed:
@@ -271,14 +342,25 @@ class FakeGitea(FakeHost):
             return f, f.hunks_text
         return None
 
-    def _comment(self, review: dict[str, Any], c: dict[str, Any], f: DiffFile, hunk: str) -> dict[str, Any]:
+    def _comment(
+        self, review: dict[str, Any], c: dict[str, Any], f: DiffFile, hunk: str
+    ) -> dict[str, Any]:
         new, old = c.get("new_position") or 0, c.get("old_position") or 0
         return {
-            "id": self._id(), "body": c.get("body") or "", "user": review["user"], "path": f.new_path,
-            "position": new, "original_position": old, "commit_id": review["commit_id"],
-            "original_commit_id": review["commit_id"], "diff_hunk": hunk,
-            "pull_request_review_id": review["id"], "resolver": None, "created_at": NOW,
-            "updated_at": NOW, "html_url": f"{self._web()}/files#issuecomment-{self.next_id}",
+            "id": self._id(),
+            "body": c.get("body") or "",
+            "user": review["user"],
+            "path": f.new_path,
+            "position": new,
+            "original_position": old,
+            "commit_id": review["commit_id"],
+            "original_commit_id": review["commit_id"],
+            "diff_hunk": hunk,
+            "pull_request_review_id": review["id"],
+            "resolver": None,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "html_url": f"{self._web()}/files#issuecomment-{self.next_id}",
             "pull_request_url": self._web(),
         }
 
@@ -288,7 +370,9 @@ class FakeGitea(FakeHost):
             return _error("The target couldn't be found.", 404)
         return self.answer(PULL + "/reviews/{id}", "GET", review)
 
-    def _submit_review(self, body: dict[str, Any], request: Request, index: str, review_id: str) -> Response:
+    def _submit_review(
+        self, body: dict[str, Any], request: Request, index: str, review_id: str
+    ) -> Response:
         review = self._find_review(review_id)
         if review is None:
             return _error("The target couldn't be found.", 404)
@@ -296,7 +380,9 @@ class FakeGitea(FakeHost):
             return _error("only a pending review can be submitted", 422)
         if body.get("event") in (None, "", "PENDING"):
             return _error("review event PENDING cannot be submitted", 422)
-        review.update(state=body["event"], body=body.get("body") or review["body"], submitted_at=NOW)
+        review.update(
+            state=body["event"], body=body.get("body") or review["body"], submitted_at=NOW
+        )
         return self.answer(PULL + "/reviews/{id}", "POST", review)
 
     def _delete_review(self, body: Any, request: Request, index: str, review_id: str) -> Response:
@@ -306,7 +392,9 @@ class FakeGitea(FakeHost):
         if review["user"]["login"] != self.login:
             return _error("reviewer is not the one who created this review", 403)
         self.reviews.remove(review)
-        self.review_comments[:] = [c for c in self.review_comments if c["pull_request_review_id"] != review["id"]]
+        self.review_comments[:] = [
+            c for c in self.review_comments if c["pull_request_review_id"] != review["id"]
+        ]
         return Response(status=204)
 
     def _review_comments(self, body: Any, request: Request, index: str, review_id: str) -> Response:
@@ -333,7 +421,9 @@ class FakeGitea(FakeHost):
             return Response(status=403)
         return comment
 
-    def _edit_issue_comment(self, body: dict[str, Any], request: Request, comment_id: str) -> Response:
+    def _edit_issue_comment(
+        self, body: dict[str, Any], request: Request, comment_id: str
+    ) -> Response:
         comment = self._own_comment(comment_id)
         if isinstance(comment, Response):
             return comment
@@ -351,10 +441,15 @@ class FakeGitea(FakeHost):
         if body.get("state") is None:
             return _error("state is required", 422)
         status = {
-            "id": self._id(), "status": body["state"], "context": body.get("context") or "default",
-            "description": body.get("description") or "", "target_url": body.get("target_url") or "",
+            "id": self._id(),
+            "status": body["state"],
+            "context": body.get("context") or "default",
+            "description": body.get("description") or "",
+            "target_url": body.get("target_url") or "",
             "url": f"{self.url}/repos/{self.owner}/{self.repo}/statuses/{sha}",
-            "creator": self._user(self.login), "created_at": NOW, "updated_at": NOW,
+            "creator": self._user(self.login),
+            "created_at": NOW,
+            "updated_at": NOW,
         }
         self.statuses.append({**status, "sha": sha})
         return self.answer(REPO + "/statuses/{sha}", "POST", status, 201)

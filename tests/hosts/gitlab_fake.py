@@ -31,7 +31,9 @@ PREFIX = "/api/v4"
 MR = "/projects/{id}/merge_requests/{merge_request_iid}"
 NOW = "2024-01-01T00:00:00.000Z"
 # GitLab's answer to a position it cannot place (from GitLab users' reports of the API):
-LINE_CODE_ERROR = "400 Bad request - Note {:line_code=>[\"can't be blank\", \"must be a valid line code\"]}"
+LINE_CODE_ERROR = (
+    '400 Bad request - Note {:line_code=>["can\'t be blank", "must be a valid line code"]}'
+)
 
 # (method, pattern after /projects/:id/merge_requests/:iid, template suffix)
 MR_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -50,7 +52,11 @@ MR_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"/discussions/(\w+)/notes$", "/discussions/{discussion_id}/notes"),
         ("GET", r"/discussions/(\w+)/notes/(\d+)$", "/discussions/{discussion_id}/notes/{note_id}"),
         ("PUT", r"/discussions/(\w+)/notes/(\d+)$", "/discussions/{discussion_id}/notes/{note_id}"),
-        ("DELETE", r"/discussions/(\w+)/notes/(\d+)$", "/discussions/{discussion_id}/notes/{note_id}"),
+        (
+            "DELETE",
+            r"/discussions/(\w+)/notes/(\d+)$",
+            "/discussions/{discussion_id}/notes/{note_id}",
+        ),
         ("GET", r"/notes$", "/notes"),
         ("POST", r"/notes$", "/notes"),
         ("GET", r"/notes/(\d+)$", "/notes/{note_id}"),
@@ -97,11 +103,15 @@ class FakeGitLab(FakeHost):
 
     # --- helpers for tests ----------------------------------------------------------------
 
-    def push(self, diff_text: str, base_sha: str | None = None, head_sha: str | None = None) -> Version:
+    def push(
+        self, diff_text: str, base_sha: str | None = None, head_sha: str | None = None
+    ) -> Version:
         """A new version of the MR (what a push does), with this `git diff` as its diff."""
         n = len(self.versions) + 1
         base = base_sha or made_up_sha(f"base{n}")
-        version = Version(self._id(), base, base, head_sha or made_up_sha(f"head{n}"), parse(diff_text), diff_text)
+        version = Version(
+            self._id(), base, base, head_sha or made_up_sha(f"head{n}"), parse(diff_text), diff_text
+        )
         self.versions.insert(0, version)
         return version
 
@@ -140,7 +150,7 @@ class FakeGitLab(FakeHost):
         raw = request.environ.get("RAW_URI", request.path).split("?", 1)[0]
         if not raw.startswith(PREFIX + "/"):
             return json_response({"error": "404 Not Found"}, 404)
-        path = raw[len(PREFIX):]
+        path = raw[len(PREFIX) :]
         job = request.headers.get("JOB-TOKEN") == JOB_TOKEN
         bearer = request.headers.get("Authorization") == f"Bearer {TOKEN}"
         if not (job or bearer or request.headers.get("PRIVATE-TOKEN") == TOKEN):
@@ -176,7 +186,9 @@ class FakeGitLab(FakeHost):
     def _project(self, given: str) -> bool:
         return unquote(given) in (str(self.project_id), self.project_path) and "/" not in given
 
-    def _with_body(self, template: str, method: str, body: Any, *args: str, request: Request | None = None) -> Response:
+    def _with_body(
+        self, template: str, method: str, body: Any, *args: str, request: Request | None = None
+    ) -> Response:
         """Check the body against the spec before the handler sees it: a body that does not
         match is a poster bug, recorded for the test and answered 400 as Grape would."""
         if method in ("POST", "PUT"):
@@ -194,15 +206,27 @@ class FakeGitLab(FakeHost):
         page = max(1, int(request.args.get("page", 1)))
         pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
-        base = self.url + request.environ.get("RAW_URI", request.path).split("?", 1)[0][len(PREFIX):] + "?"
+        base = (
+            self.url
+            + request.environ.get("RAW_URI", request.path).split("?", 1)[0][len(PREFIX) :]
+            + "?"
+        )
+
         def link(n: int, rel: str) -> str:
             return f'<{base}{urlencode({"page": n, "per_page": per_page})}>; rel="{rel}"'
-        links = ([link(page - 1, "prev")] if page > 1 else []) + ([link(page + 1, "next")] if page < pages else [])
+
+        links = ([link(page - 1, "prev")] if page > 1 else []) + (
+            [link(page + 1, "next")] if page < pages else []
+        )
         links += [link(1, "first"), link(pages, "last")]
         headers = {
-            "X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(items)),
-            "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
-            "X-Prev-Page": str(page - 1) if page > 1 else "", "Link": ", ".join(links),
+            "X-Page": str(page),
+            "X-Per-Page": str(per_page),
+            "X-Total": str(len(items)),
+            "X-Total-Pages": str(pages),
+            "X-Next-Page": str(page + 1) if page < pages else "",
+            "X-Prev-Page": str(page - 1) if page > 1 else "",
+            "Link": ", ".join(links),
         }
         return self.answer(template, "GET", chunk, 200, headers)
 
@@ -211,12 +235,23 @@ class FakeGitLab(FakeHost):
     def _mr(self) -> dict[str, Any]:
         v = self.latest
         return {
-            "id": 500 + self.iid, "iid": self.iid, "project_id": self.project_id,
-            "title": "A change", "description": "", "state": "opened",
-            "created_at": NOW, "updated_at": NOW, "merged_by": None, "merged_at": None,
-            "target_branch": "main", "source_branch": "feature",
-            "author": self._user("a-human"), "source_project_id": self.project_id,
-            "target_project_id": self.project_id, "draft": False, "sha": v.head_sha,
+            "id": 500 + self.iid,
+            "iid": self.iid,
+            "project_id": self.project_id,
+            "title": "A change",
+            "description": "",
+            "state": "opened",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "merged_by": None,
+            "merged_at": None,
+            "target_branch": "main",
+            "source_branch": "feature",
+            "author": self._user("a-human"),
+            "source_project_id": self.project_id,
+            "target_project_id": self.project_id,
+            "draft": False,
+            "sha": v.head_sha,
             "merge_commit_sha": None,
             "diff_refs": {"base_sha": v.base_sha, "head_sha": v.head_sha, "start_sha": v.start_sha},
             "web_url": f"https://gitlab.example/{self.project_path}/-/merge_requests/{self.iid}",
@@ -224,24 +259,40 @@ class FakeGitLab(FakeHost):
 
     def _diff(self, f: DiffFile) -> dict[str, Any]:
         return {
-            "diff": f.hunks_text, "collapsed": False, "too_large": False,
-            "new_path": f.new_path, "old_path": f.old_path, "a_mode": "100644", "b_mode": "100644",
-            "new_file": f.status == "added", "renamed_file": f.status == "renamed",
-            "deleted_file": f.status == "deleted", "generated_file": False,
+            "diff": f.hunks_text,
+            "collapsed": False,
+            "too_large": False,
+            "new_path": f.new_path,
+            "old_path": f.old_path,
+            "a_mode": "100644",
+            "b_mode": "100644",
+            "new_file": f.status == "added",
+            "renamed_file": f.status == "renamed",
+            "deleted_file": f.status == "deleted",
+            "generated_file": False,
         }
 
     def _version(self, v: Version) -> dict[str, Any]:
         return {
-            "id": v.id, "head_commit_sha": v.head_sha, "base_commit_sha": v.base_sha,
-            "start_commit_sha": v.start_sha, "created_at": NOW, "merge_request_id": 500 + self.iid,
-            "state": "collected", "real_size": str(len(v.files)),
+            "id": v.id,
+            "head_commit_sha": v.head_sha,
+            "base_commit_sha": v.base_sha,
+            "start_commit_sha": v.start_sha,
+            "created_at": NOW,
+            "merge_request_id": 500 + self.iid,
+            "state": "collected",
+            "real_size": str(len(v.files)),
         }
 
     def _get_mr(self, body: Any, request: Request | None) -> Response:
         return self.answer(MR, "GET", self._mr())
 
     def _get_changes(self, body: Any, request: Request | None) -> Response:
-        data = {**self._mr(), "changes": [self._diff(f) for f in self.latest.files], "overflow": False}
+        data = {
+            **self._mr(),
+            "changes": [self._diff(f) for f in self.latest.files],
+            "overflow": False,
+        }
         return self.answer(MR + "/changes", "GET", data)
 
     def _get_diffs(self, body: Any, request: Request | None) -> Response:
@@ -256,21 +307,37 @@ class FakeGitLab(FakeHost):
     def _get_version(self, body: Any, request: Request | None, version_id: str) -> Response:
         for v in self.versions:
             if v.id == int(version_id):
-                data = {**self._version(v), "commits": [], "diffs": [self._diff(f) for f in v.files]}
+                data = {
+                    **self._version(v),
+                    "commits": [],
+                    "diffs": [self._diff(f) for f in v.files],
+                }
                 return self.answer(MR + "/versions/{version_id}", "GET", data)
         return json_response({"message": "404 Not found"}, 404)
 
     # --- discussions and notes ---------------------------------------------------------------
 
-    def _note(self, body: str, author: str, position: dict[str, Any] | None, kind: str | None = None) -> dict[str, Any]:
+    def _note(
+        self, body: str, author: str, position: dict[str, Any] | None, kind: str | None = None
+    ) -> dict[str, Any]:
         """A note as GitLab's Note entity shows it: `position` only on a DiffNote, `resolved*`
         only on a resolvable note (a thread's note; an individual comment is not)."""
         note: dict[str, Any] = {
-            "id": self._id(), "type": kind, "body": body, "author": self._user(author),
-            "created_at": NOW, "updated_at": NOW, "system": False, "noteable_id": 500 + self.iid,
-            "noteable_type": "MergeRequest", "project_id": self.project_id,
-            "resolvable": kind is not None, "confidential": False, "internal": False,
-            "noteable_iid": self.iid, "suggestions": [],
+            "id": self._id(),
+            "type": kind,
+            "body": body,
+            "author": self._user(author),
+            "created_at": NOW,
+            "updated_at": NOW,
+            "system": False,
+            "noteable_id": 500 + self.iid,
+            "noteable_type": "MergeRequest",
+            "project_id": self.project_id,
+            "resolvable": kind is not None,
+            "confidential": False,
+            "internal": False,
+            "noteable_iid": self.iid,
+            "suggestions": [],
         }
         if position is not None:
             note["position"] = position
@@ -281,8 +348,10 @@ class FakeGitLab(FakeHost):
     def _discussion(self, notes: list[dict[str, Any]], individual: bool) -> dict[str, Any]:
         resolvable = any(n["resolvable"] for n in notes)
         discussion = {
-            "id": made_up_sha(f"discussion{self._id()}"), "individual_note": individual,
-            "resolvable": resolvable, "notes": notes,
+            "id": made_up_sha(f"discussion{self._id()}"),
+            "individual_note": individual,
+            "resolvable": resolvable,
+            "notes": notes,
         }
         if resolvable:
             discussion["resolved"] = False
@@ -320,9 +389,20 @@ class FakeGitLab(FakeHost):
         v = self.latest
         if p.get("position_type") != "text":
             return "400 Bad request - position_type other than text is not modelled by the fake"
-        if (p.get("base_sha"), p.get("start_sha"), p.get("head_sha")) != (v.base_sha, v.start_sha, v.head_sha):
+        if (p.get("base_sha"), p.get("start_sha"), p.get("head_sha")) != (
+            v.base_sha,
+            v.start_sha,
+            v.head_sha,
+        ):
             return LINE_CODE_ERROR
-        f = next((f for f in v.files if (f.old_path, f.new_path) == (p.get("old_path"), p.get("new_path"))), None)
+        f = next(
+            (
+                f
+                for f in v.files
+                if (f.old_path, f.new_path) == (p.get("old_path"), p.get("new_path"))
+            ),
+            None,
+        )
         if f is None:
             return LINE_CODE_ERROR
         end = _line_at(f, p.get("old_line"), p.get("new_line"))
@@ -332,15 +412,20 @@ class FakeGitLab(FakeHost):
             return LINE_CODE_ERROR
         return None
 
-    def _resolve(self, body: dict[str, Any], request: Request | None, discussion_id: str) -> Response:
+    def _resolve(
+        self, body: dict[str, Any], request: Request | None, discussion_id: str
+    ) -> Response:
         d = self._find(discussion_id)
         if d is None:
             return json_response({"message": "404 Not found"}, 404)
         if not d["resolvable"]:
             return json_response({"message": "403 Forbidden"}, 403)
         for n in d["notes"]:
-            n.update(resolved=body["resolved"], resolved_by=self._user(self.username) if body["resolved"] else None,
-                     resolved_at=NOW if body["resolved"] else None)
+            n.update(
+                resolved=body["resolved"],
+                resolved_by=self._user(self.username) if body["resolved"] else None,
+                resolved_at=NOW if body["resolved"] else None,
+            )
         d["resolved"] = body["resolved"]
         return self.answer(MR + "/discussions/{discussion_id}", "PUT", d)
 
@@ -359,7 +444,9 @@ class FakeGitLab(FakeHost):
         d["notes"].append(note)
         return self.answer(MR + "/discussions/{discussion_id}/notes", "POST", note, 201)
 
-    def _discussion_note(self, method: str, body: Any, discussion_id: str, note_id: str) -> Response:
+    def _discussion_note(
+        self, method: str, body: Any, discussion_id: str, note_id: str
+    ) -> Response:
         template = MR + "/discussions/{discussion_id}/notes/{note_id}"
         d = self._find(discussion_id)
         found = self._find_note(note_id)
@@ -368,7 +455,12 @@ class FakeGitLab(FakeHost):
         if method == "GET":
             return self.answer(template, "GET", found[1])
         if body is not None and ("body" in body) == ("resolved" in body):
-            return json_response({"error": "body, resolved are mutually exclusive, exactly one parameter must be provided"}, 400)
+            return json_response(
+                {
+                    "error": "body, resolved are mutually exclusive, exactly one parameter must be provided"
+                },
+                400,
+            )
         if body is not None and "resolved" in body:
             self._resolve({"resolved": body["resolved"]}, None, discussion_id)
             return self.answer(template, method, found[1])
@@ -377,7 +469,11 @@ class FakeGitLab(FakeHost):
     def _list_notes(self, body: Any, request: Request | None) -> Response:
         assert request is not None
         key = request.args.get("order_by", "created_at")
-        notes = sorted(self.notes(), key=lambda n: (n[key], n["id"]), reverse=request.args.get("sort", "desc") == "desc")
+        notes = sorted(
+            self.notes(),
+            key=lambda n: (n[key], n["id"]),
+            reverse=request.args.get("sort", "desc") == "desc",
+        )
         return self._page(MR + "/notes", request, notes)
 
     def _create_note(self, body: dict[str, Any], request: Request | None) -> Response:
@@ -393,7 +489,9 @@ class FakeGitLab(FakeHost):
             return self.answer(MR + "/notes/{note_id}", "GET", found[1])
         return self._edit(MR + "/notes/{note_id}", method, body, found)
 
-    def _edit(self, template: str, method: str, body: Any, found: tuple[dict[str, Any], dict[str, Any]]) -> Response:
+    def _edit(
+        self, template: str, method: str, body: Any, found: tuple[dict[str, Any], dict[str, Any]]
+    ) -> Response:
         """PUT or DELETE a note: only its author may (GitLab answers others 403)."""
         discussion, note = found
         if note["author"]["username"] != self.username:
@@ -415,10 +513,20 @@ class FakeGitLab(FakeHost):
             return json_response({"message": "404 References for commit Not Found"}, 404)
         name = body.get("name") or body.get("context") or "default"
         status = {
-            "id": self._id(), "sha": sha, "ref": body.get("ref") or "feature", "status": body["state"],
-            "name": name, "target_url": body.get("target_url"), "description": body.get("description"),
-            "created_at": NOW, "started_at": None, "finished_at": None, "allow_failure": False,
-            "coverage": None, "pipeline_id": None, "author": self._user(self.username),
+            "id": self._id(),
+            "sha": sha,
+            "ref": body.get("ref") or "feature",
+            "status": body["state"],
+            "name": name,
+            "target_url": body.get("target_url"),
+            "description": body.get("description"),
+            "created_at": NOW,
+            "started_at": None,
+            "finished_at": None,
+            "allow_failure": False,
+            "coverage": None,
+            "pipeline_id": None,
+            "author": self._user(self.username),
         }
         self.statuses.append(status)
         # Grape answers a POST 201; the spec documents the entity under 200.
@@ -454,20 +562,35 @@ def _range_ok(f: DiffFile, line_range: dict[str, Any], end: DiffLine) -> bool:
 def _stored_position(p: dict[str, Any]) -> dict[str, Any]:
     """The position as GitLab returns it on the note (DiffNotePosition): every field present,
     null where the request had none."""
-    keys = ("base_sha", "start_sha", "head_sha", "old_path", "new_path", "position_type",
-            "old_line", "new_line", "line_range")
+    keys = (
+        "base_sha",
+        "start_sha",
+        "head_sha",
+        "old_path",
+        "new_path",
+        "position_type",
+        "old_line",
+        "new_line",
+        "line_range",
+    )
     return {k: p.get(k) for k in keys}
 
 
-def _discussion_note_get(fake: FakeGitLab, body: Any, request: Request | None, d: str, n: str) -> Response:
+def _discussion_note_get(
+    fake: FakeGitLab, body: Any, request: Request | None, d: str, n: str
+) -> Response:
     return fake._discussion_note("GET", body, d, n)
 
 
-def _discussion_note_put(fake: FakeGitLab, body: Any, request: Request | None, d: str, n: str) -> Response:
+def _discussion_note_put(
+    fake: FakeGitLab, body: Any, request: Request | None, d: str, n: str
+) -> Response:
     return fake._discussion_note("PUT", body, d, n)
 
 
-def _discussion_note_delete(fake: FakeGitLab, body: Any, request: Request | None, d: str, n: str) -> Response:
+def _discussion_note_delete(
+    fake: FakeGitLab, body: Any, request: Request | None, d: str, n: str
+) -> Response:
     return fake._discussion_note("DELETE", body, d, n)
 
 

@@ -42,7 +42,11 @@ def request_schema(spec: dict[str, Any], template: str, method: str) -> dict[str
 
 
 def response_schema(
-    spec: dict[str, Any], template: str, method: str, status: int, content_type: str = "application/json"
+    spec: dict[str, Any],
+    template: str,
+    method: str,
+    status: int,
+    content_type: str = "application/json",
 ) -> dict[str, Any] | None:
     op = spec["paths"][template][method.lower()]
     content = op.get("responses", {}).get(str(status), {}).get("content", {})
