@@ -8,16 +8,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jsonschema
 from pytest_httpserver import HTTPServer
 from unidiff import PatchSet
 from werkzeug import Request, Response
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "github-rest-subset.json"
+from tests.hosts import spec as specs
+
+SPEC_NAME = "github-rest-subset.json"
 TOKEN = "ghs_faketoken0000000000000000000000000"
 BODY_LIMIT = 65_536
 
@@ -37,41 +37,7 @@ ACTIONS_BOT = "github-actions[bot]"
 
 
 def load_spec() -> dict[str, Any] | None:
-    return json.loads(SPEC_PATH.read_text()) if SPEC_PATH.is_file() else None
-
-
-def example(schema: dict[str, Any]) -> Any:
-    """A minimal value of the schema's shape: required properties only."""
-    for key in ("oneOf", "anyOf", "allOf"):
-        if key in schema:
-            return example(schema[key][0])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if schema.get("nullable") and kind != "object":
-        return None
-    if "enum" in schema:
-        return schema["enum"][0]
-    if kind == "object" or "properties" in schema:
-        props = schema.get("properties", {})
-        return {name: example(props.get(name, {})) for name in schema.get("required", [])}
-    return {
-        "string": _string(schema),
-        "integer": 1,
-        "number": 1,
-        "boolean": False,
-        "array": [],
-        "null": None,
-    }.get(kind, None)
-
-
-def _string(schema: dict[str, Any]) -> str:
-    fmt = schema.get("format")
-    if fmt == "date-time":
-        return "2024-01-01T00:00:00Z"
-    if fmt == "uri":
-        return "https://github.example/x"
-    return "x"
+    return specs.load_spec(SPEC_NAME)
 
 
 def commentable(patch: str, side: str = "RIGHT") -> list[set[int]]:
@@ -181,16 +147,14 @@ class FakeGitHub:
     def _shaped(self, path: str, method: str, status: str) -> dict[str, Any]:
         if self.spec is None:
             return {}
-        schema = self.spec["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
-        return example(schema.get("items", schema))
+        schema = specs.response_schema(self.spec, path, method, int(status)) or {}
+        return specs.example(schema.get("items", schema))
 
     def _validate(self, template: str, method: str, body: Any) -> None:
         if self.spec is None:
             return
-        op = self.spec["paths"][template][method.lower()]
-        schema = op["requestBody"]["content"]["application/json"]["schema"]
-        for error in jsonschema.Draft202012Validator(schema).iter_errors(body):
-            self.schema_errors.append(f"{method} {template}: {error.message}")
+        schema = specs.request_schema(self.spec, template, method) or {}
+        self.schema_errors.extend(f"{method} {template}: {p}" for p in specs.problems(schema, body))
 
     def handle(self, request: Request) -> Response:
         body = request.get_json(silent=True) if request.data else None
