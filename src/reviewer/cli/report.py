@@ -19,7 +19,9 @@ def report(
     format: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help="text, json, sarif, rdjson, rdjsonl, markdown or github."
+            "--format",
+            "-f",
+            help="text, json, sarif, rdjson, rdjsonl, markdown, github or codequality.",
         ),
     ] = "text",
     output: Annotated[

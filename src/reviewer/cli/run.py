@@ -137,7 +137,9 @@ def run(
     format: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github."
+            "--format",
+            "-f",
+            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github, codequality.",
         ),
     ] = _OUTPUT.format,
     fail_on: Annotated[
