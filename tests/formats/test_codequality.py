@@ -302,3 +302,27 @@ def test_help_lists_codequality_for_run_and_report(env: dict[str, str], tmp_path
     for command in ("run", "report"):
         proc = run_cli(command, "--help", env={**env, "COLUMNS": "200"}, cwd=tmp_path)
         assert proc.returncode == 0 and "codequality" in proc.stdout, proc.stdout
+
+
+def test_a_run_whose_model_fails_writes_a_report_that_says_the_review_failed(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("src/app.py", "def login(user):\n    return check(user)\n")
+    base = repo.commit("base")
+    repo.write("src/app.py", HEAD_APP)
+    head = repo.commit("head")
+    serve_ollama_preflight(server)
+    server.expect_request("/api/chat", method="POST").respond_with_data("boom", status=500)
+    args = ["--repo", str(repo.root), "--base", base, "--head", head, "--no-cache",
+            "--ollama-url", server.url_for("/").rstrip("/"), "--timeout", "5", "--retries", "0",
+            "--format", "codequality"]  # fmt: skip
+
+    proc = run_cli("run", *args, env=env, cwd=tmp_path)
+
+    assert proc.returncode != 0  # the run fails closed, and the report says why
+    (entry,) = checked(proc.stdout)
+    assert entry["check_name"] == "reviewer/review-status" and entry["severity"] == "critical"
+    assert entry["description"].startswith("reviewer: Review failed")
+    assert "1 file(s) not reviewed: src/app.py (chunk_failed)" in entry["description"]
+    assert entry["location"]["path"] == "src/app.py"
