@@ -264,21 +264,27 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
     )  # fmt: skip
 
 
-def test_reviewer_run_writes_a_valid_report_and_reviewer_report_converts_the_document(
-    server: HTTPServer, env: dict[str, str], tmp_path: Path
-) -> None:
+def review_args(server: HTTPServer, tmp_path: Path) -> list[str]:
+    """`reviewer run` options for a real one-commit pull request (a hard-coded password added)
+    against the fake Ollama `server`, whose preflight is served."""
     repo = GitRepo(tmp_path / "repo")
     repo.write("src/app.py", "def login(user):\n    return check(user)\n")
     base = repo.commit("base")
     repo.write("src/app.py", HEAD_APP)
     head = repo.commit("head")
     serve_ollama_preflight(server)
+    return ["--repo", str(repo.root), "--base", base, "--head", head, "--no-cache",
+            "--ollama-url", server.url_for("/").rstrip("/"), "--timeout", "10"]  # fmt: skip
+
+
+def test_reviewer_run_writes_a_valid_report_and_reviewer_report_converts_the_document(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    common = review_args(server, tmp_path)
     said = finding(path="src/app.py", line=2, severity="critical", category="security",
                    title="Hard-coded password", message="<script>x()</script> [a](http://e.x)")  # fmt: skip
     serve_ollama_chat(server, answer(said))
     document = tmp_path / "findings.json"
-    common = ["--repo", str(repo.root), "--base", base, "--head", head, "--no-cache",
-              "--ollama-url", server.url_for("/").rstrip("/"), "--timeout", "10"]  # fmt: skip
 
     proc = run_cli("run", *common, "--format", "codequality", "--output", str(document),
                    env=env, cwd=tmp_path)  # fmt: skip
@@ -307,16 +313,8 @@ def test_help_lists_codequality_for_run_and_report(env: dict[str, str], tmp_path
 def test_a_run_whose_model_fails_writes_a_report_that_says_the_review_failed(
     server: HTTPServer, env: dict[str, str], tmp_path: Path
 ) -> None:
-    repo = GitRepo(tmp_path / "repo")
-    repo.write("src/app.py", "def login(user):\n    return check(user)\n")
-    base = repo.commit("base")
-    repo.write("src/app.py", HEAD_APP)
-    head = repo.commit("head")
-    serve_ollama_preflight(server)
+    args = [*review_args(server, tmp_path), "--retries", "0", "--format", "codequality"]
     server.expect_request("/api/chat", method="POST").respond_with_data("boom", status=500)
-    args = ["--repo", str(repo.root), "--base", base, "--head", head, "--no-cache",
-            "--ollama-url", server.url_for("/").rstrip("/"), "--timeout", "5", "--retries", "0",
-            "--format", "codequality"]  # fmt: skip
 
     proc = run_cli("run", *args, env=env, cwd=tmp_path)
 
