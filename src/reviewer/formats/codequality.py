@@ -94,7 +94,7 @@ def status_issue(document: FindingsDocument) -> dict[str, Any] | None:
     paths += [f.path for f in document.findings]
     # Stable for one document; the head commit is in it, so the widget, which shows what the
     # target branch's report lacks, always shows it as new.
-    basis = "\x1f".join(("status", document.status.value, document.base or "", document.head or ""))
+    basis = json.dumps(["status", document.status.value, document.base, document.head])
     return {
         "description": description(text),
         "check_name": STATUS_CHECK,
