@@ -22,7 +22,7 @@ def report(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="text, json, sarif, rdjson, rdjsonl, markdown or github.",
+            help="text, json, sarif, rdjson, rdjsonl, markdown, github or codequality.",
         ),
     ] = "text",
     output: Annotated[

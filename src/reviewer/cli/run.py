@@ -179,7 +179,7 @@ def run(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github.",
+            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github, codequality.",
         ),
     ] = _OUTPUT.format,
     fail_on: Annotated[

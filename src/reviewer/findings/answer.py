@@ -164,14 +164,14 @@ def merge(findings: list[Finding]) -> tuple[Finding, ...]:
         if key not in best or f.severity.rank > best[key].severity.rank:
             best[key] = f
     ordered = sorted(best.values(), key=_sort_key)
-    return tuple(_unique_fingerprints(ordered))
+    return tuple(unique_fingerprints(ordered))
 
 
 def _sort_key(f: Finding) -> tuple[str, int, int, int, str, str, str]:
     return (f.path, f.line, -f.severity.rank, f.end_line, f.title, f.side, f.fingerprint)
 
 
-def _unique_fingerprints(ordered: list[Finding]) -> list[Finding]:
+def unique_fingerprints(ordered: list[Finding]) -> list[Finding]:
     """The same text flagged for the same reason in two places (two identical lines) would
     share a fingerprint; the second and later ones get an occurrence number mixed in."""
     seen: dict[str, int] = {}

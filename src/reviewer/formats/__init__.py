@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reviewer.errors import UsageError
+from reviewer.formats.codequality import CodeQualityFormat
 from reviewer.formats.github import GithubFormat
 from reviewer.formats.interface import Format
 from reviewer.formats.json import JsonFormat
@@ -22,6 +23,7 @@ _FACTORIES: dict[str, Callable[[], Format]] = {
     "rdjsonl": RdjsonlFormat,
     "markdown": MarkdownFormat,
     "github": GithubFormat,
+    "codequality": CodeQualityFormat,
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
