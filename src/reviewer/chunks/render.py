@@ -73,7 +73,10 @@ def render_lines(lines: Sequence[DiffLine]) -> tuple[list[str], list[str]]:
     those, so findings are checked against what the model saw. One scan for unsafe characters
     over all the lines (most hunks have none, and then each shown text is the line's own
     string, not a copy), then plain formatting."""
-    if _UNSAFE_IN_LINES.search("\n".join([ln.text for ln in lines])):
+    joined = "\n".join([ln.text for ln in lines])
+    # A newline inside one line's text (the parser never makes one, a caller might) is not in
+    # the scanned table: the count of separators tells it apart, and it is escaped too.
+    if joined.count("\n") != len(lines) - 1 or _UNSAFE_IN_LINES.search(joined):
         shown = [clean(ln.text) for ln in lines]
     else:
         shown = [ln.text for ln in lines]
