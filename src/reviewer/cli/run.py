@@ -179,7 +179,8 @@ def run(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github.",
+            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github; with --dry-run, "
+            "text or json (it prints the plan). Checked before anything else.",
         ),
     ] = _OUTPUT.format,
     fail_on: Annotated[

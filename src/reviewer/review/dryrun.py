@@ -16,6 +16,19 @@ from reviewer.models import ReviewPlan
 from reviewer.security import neutralise_terminal
 from reviewer.settings.slices import OutputSettings
 
+# A dry run prints the plan, not findings: as text (or rich tables on a terminal) or as JSON.
+DRY_RUN_FORMATS = ("text", "json")
+
+
+def check_dry_run_format(name: str) -> None:
+    """Refuse a --format a dry run cannot print (sarif, markdown...: formats of findings)."""
+    if name not in DRY_RUN_FORMATS:
+        raise UsageError(
+            f"--dry-run prints a plan, not findings, so it cannot be shown as --format {name}: "
+            f"use {' or '.join(DRY_RUN_FORMATS)}",
+            hint="drop --dry-run to review and print the findings in that format",
+        )
+
 
 def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
     """The plan as plain JSON-able data (sorted line numbers: stable output)."""
