@@ -73,7 +73,8 @@ def test_every_slice_field_has_a_flag_or_a_reason() -> None:
     assert fields - flags == NO_FLAG
     # The server URL: --ollama-url / --base-url, and with neither the slice's default.
     assert model_url(Backend.OLLAMA, None, None) == ModelSettings().base_url
-    assert model_url(Backend.OPENAI, None, None) == ModelSettings().base_url
+    openai = ModelSettings(backend=Backend.OPENAI)
+    assert model_url(Backend.OPENAI, None, None) == openai.base_url != ModelSettings().base_url
 
 
 def test_doctor_checks_the_setup_run_would_use() -> None:

@@ -158,7 +158,7 @@ def test_a_model_server_http_date_retry_after_reaches_the_backend_retry(
     )
     client = make_client(httpserver.url_for(""), 2.0, 5.0)
     with pytest.raises(TransientModelError) as info, post_checked(
-        client, httpserver.url_for(""), "/api/chat", {}, 5.0
+        client, httpserver.url_for(""), "/api/chat", b"{}", 5.0, unreachable_hint="start it"
     ):
         pass
     assert info.value.retry_after is not None and 15.0 <= info.value.retry_after <= 20.0

@@ -47,8 +47,14 @@ def check_backend_settings(settings: ModelSettings) -> None:
 
 
 def make_backend(settings: ModelSettings) -> ModelBackend:
-    """The backend the settings ask for."""
+    """The backend the settings ask for, once they are checked."""
     check_backend_settings(settings)
+    return build_backend(settings)
+
+
+def build_backend(settings: ModelSettings) -> ModelBackend:
+    """The backend object alone: no check, no lock and no connection yet (the dry run uses it
+    to build the requests it would send)."""
     policy = RetryPolicy(retries=settings.retries, base_delay=base_delay_from_env())
     if settings.backend is Backend.OPENAI:
         from reviewer.backends.openai import OpenAICompatibleBackend

@@ -197,7 +197,9 @@ def run(
     show_prompts: Annotated[
         Path | None,
         typer.Option(
-            metavar="DIR", help="With --dry-run: write each request to this directory."
+            metavar="DIR",
+            help="Write each request to this directory, as posted: before it is sent, or "
+            "instead of sending it with --dry-run."
         ),
     ] = _OUTPUT.show_prompts,
     cache_dir: Annotated[

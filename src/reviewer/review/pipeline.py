@@ -23,8 +23,10 @@ def review_and_report(request: ReviewRequest) -> ExitCode:
         request.diff, request.plan, num_ctx=model.num_ctx, num_predict=model.num_predict
     )
     if output.dry_run:
-        from reviewer.review.dryrun import show_dry_run
+        from reviewer.review.dryrun import show_dry_run, write_requests
 
+        if output.show_prompts is not None:
+            write_requests(plan, model, request.review, output.show_prompts)
         show_dry_run(plan, output)
         return ExitCode.OK
 
@@ -32,11 +34,14 @@ def review_and_report(request: ReviewRequest) -> ExitCode:
     from reviewer.findings.verdict import verdict
     from reviewer.review.interrupt import Interrupted, release
     from reviewer.review.loop import review
+    from reviewer.review.requests import PromptLog
 
     if output.output is not None:
         check_writable(output.output)  # before any model time is spent
+    # The auditor's record of each request, written before it is sent.
+    log = PromptLog.open(output.show_prompts) if output.show_prompts is not None else None
     try:
-        document = review(model, plan, request.review)
+        document = review(model, plan, request.review, prompt_log=log)
     except Interrupted as e:
         # SIGINT/SIGTERM: the findings so far (status partial or failed) are still written.
         if e.document is not None:
