@@ -8,28 +8,14 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.cli.test_cli_run import reviewer
 from tests.diff.gitrepo_helpers import GitRepo
 from tests.model_fakes import DIGEST, answer, serve_ollama_chat, serve_ollama_preflight
-
-
-def reviewer(
-    args: list[str], env: dict[str, str], cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reviewer", "run", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def closed_port_url() -> str:
@@ -52,15 +38,19 @@ def one_usage_error(proc: subprocess.CompletedProcess[str], *words: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
+def two_commits(root: Path, head_line: str = "    return 2") -> GitRepo:
     """A repository with one reviewable commit on top of its base: HEAD~1...HEAD."""
-    r = GitRepo(tmp_path / "repo")
+    r = GitRepo(root)
     r.write("app.py", "def main():\n    return 1\n")
     r.commit("base")
-    r.write("app.py", "def main():\n    return 2\n")
+    r.write("app.py", f"def main():\n{head_line}\n")
     r.commit("head")
     return r
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    return two_commits(tmp_path / "repo")
 
 
 def url(server: HTTPServer) -> str:

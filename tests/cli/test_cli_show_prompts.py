@@ -6,8 +6,6 @@ and the unreachable-server hint fits the backend."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,8 @@ from werkzeug import Request, Response
 
 from reviewer.chunks.prompt import SYSTEM_PROMPT, findings_schema
 from reviewer.settings.config import DEFAULT_OLLAMA_URL, DEFAULT_OPENAI_URL
-from tests.cli.test_cli_claims import closed_port_url, one_usage_error
+from tests.cli.test_cli_claims import closed_port_url, one_usage_error, two_commits
+from tests.cli.test_cli_run import reviewer
 from tests.diff.gitrepo_helpers import GitRepo
 from tests.model_fakes import (
     MODEL,
@@ -30,21 +29,9 @@ from tests.model_fakes import (
 )
 
 
-def reviewer(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reviewer", "run", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
-    )
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    r = GitRepo(tmp_path / "repo")
-    r.write("app.py", "def main():\n    return 1\n")
-    r.commit("base")
-    r.write("app.py", "def main():\n    return 2  # é, not ASCII\n")
-    r.commit("head")
-    return r
+    return two_commits(tmp_path / "repo", "    return 2  # é, not ASCII")
 
 
 class Recorder:

@@ -71,6 +71,11 @@ class Deadline:
             )
 
 
+def chat_messages(system: str, user: str) -> list[dict[str, str]]:
+    """The messages of one review request, in the shape both chat APIs take."""
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
 def encode_body(body: dict[str, Any]) -> bytes:
     """A request body as the bytes posted: compact UTF-8 JSON. A backend encodes each request
     once, so what --show-prompts writes is exactly what is sent."""

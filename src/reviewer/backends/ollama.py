@@ -10,6 +10,7 @@ from typing import Any
 from reviewer.backends.digest import verify_digest
 from reviewer.backends.http import (
     Deadline,
+    chat_messages,
     check_status,
     display_url,
     encode_body,
@@ -158,10 +159,7 @@ class OllamaBackend:
         return encode_body(
             {
                 "model": self._settings.model,
-                "messages": [
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": user},
-                ],
+                "messages": chat_messages(system, user),
                 "stream": True,
                 "format": schema,
                 "options": self.generation_options(),

@@ -12,6 +12,7 @@ from typing import Any
 
 from reviewer.backends.http import (
     Deadline,
+    chat_messages,
     check_status,
     display_url,
     encode_body,
@@ -120,10 +121,7 @@ class OpenAICompatibleBackend:
         return encode_body(
             {
                 "model": self._settings.model,
-                "messages": [
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": user},
-                ],
+                "messages": chat_messages(system, user),
                 "response_format": {
                     "type": "json_schema",
                     "json_schema": {
