@@ -43,7 +43,8 @@ def backend_for(server: HTTPServer, **over: Any) -> OllamaBackend:
 
 
 def chat(backend: OllamaBackend, estimate: int = 500) -> Any:
-    return backend.chat("SYS", "USER", schema=findings_schema(), estimated_prompt_tokens=estimate)
+    body = backend.request_body("SYS", "USER", schema=findings_schema())
+    return backend.chat(body, estimated_prompt_tokens=estimate)
 
 
 def test_chat_sends_the_documented_request_and_joins_the_stream(server: HTTPServer) -> None:
@@ -287,7 +288,8 @@ def test_url_credentials_never_appear_in_messages(server: HTTPServer) -> None:
     server.expect_request("/api/chat").respond_with_json({"error": "x"}, status=500)
     backend = make_backend(ModelSettings(base_url=url, retries=0, timeout=5))
     with pytest.raises(ModelError) as e:
-        backend.chat("s", "u", schema=findings_schema(), estimated_prompt_tokens=10)
+        backend.chat(backend.request_body("s", "u", schema=findings_schema()),
+                     estimated_prompt_tokens=10)
     assert "s3cret" not in e.value.message
     assert "user" not in e.value.message
 
@@ -307,7 +309,8 @@ def test_default_tag() -> None:
 def test_the_schema_it_is_given_is_the_format_it_sends(server: HTTPServer) -> None:
     serve_ollama_chat(server, answer())
     backend = backend_for(server)
-    backend.chat("SYS", "USER", schema=findings_schema(3), estimated_prompt_tokens=500)
+    backend.chat(backend.request_body("SYS", "USER", schema=findings_schema(3)),
+                 estimated_prompt_tokens=500)
     body = json.loads(requests_to(server, "/api/chat")[0].get_data())
     assert body["format"] == findings_schema(3)
     assert body["format"]["properties"]["findings"]["maxItems"] == 3

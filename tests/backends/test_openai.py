@@ -33,7 +33,8 @@ def backend_for(server: HTTPServer, **over: Any) -> OpenAICompatibleBackend:
 
 
 def chat(backend: OpenAICompatibleBackend) -> Any:
-    return backend.chat("SYS", "USER", schema=findings_schema(), estimated_prompt_tokens=500)
+    body = backend.request_body("SYS", "USER", schema=findings_schema())
+    return backend.chat(body, estimated_prompt_tokens=500)
 
 
 def test_chat_request_and_usage(server: HTTPServer) -> None:

@@ -47,7 +47,7 @@ def test_non_transient_errors_are_not_retried() -> None:
 
 
 def test_retry_after_is_honoured_up_to_the_cap() -> None:
-    policy = RetryPolicy(base_delay=0.01, max_delay=5.0)
+    policy = RetryPolicy(retries=3, base_delay=0.01, max_delay=5.0)
     assert policy.delay(0, retry_after=3.0) == 3.0
     assert policy.delay(0, retry_after=100.0) == 5.0
 

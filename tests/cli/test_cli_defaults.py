@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,7 +74,8 @@ def test_every_slice_field_has_a_flag_or_a_reason() -> None:
     assert fields - flags == NO_FLAG
     # The server URL: --ollama-url / --base-url, and with neither the slice's default.
     assert model_url(Backend.OLLAMA, None, None) == ModelSettings().base_url
-    assert model_url(Backend.OPENAI, None, None) == ModelSettings().base_url
+    openai = ModelSettings(backend=Backend.OPENAI)
+    assert model_url(Backend.OPENAI, None, None) == openai.base_url != ModelSettings().base_url
 
 
 def test_doctor_checks_the_setup_run_would_use() -> None:
@@ -104,3 +106,34 @@ def test_help_shows_the_slice_default(flag: str, default: object) -> None:
     (entry,) = [e for e in entries if e.lstrip().startswith(f"{flag} ")]
     shown = re.search(r"default: ([^;\]]+)", " ".join(entry.split()))
     assert shown is not None and shown.group(1) == str(default), entry
+
+
+def test_post_max_wait_is_one_default() -> None:
+    """`reviewer post --max-wait`, PostSettings and the GitHub client's policy: one default."""
+    from reviewer.post.hosts.github import RetryPolicy as GitHubRetryPolicy
+    from reviewer.post.publish import PostSettings
+    from reviewer.settings.config import DEFAULT_POST_MAX_WAIT
+
+    assert params("post")["max_wait"].default == DEFAULT_POST_MAX_WAIT
+    assert PostSettings(findings=Path("f.json")).max_wait == DEFAULT_POST_MAX_WAIT
+    assert GitHubRetryPolicy().max_wait_s == DEFAULT_POST_MAX_WAIT
+
+
+def test_the_model_retries_have_one_default() -> None:
+    """--retries' default lives in the slice; the retry primitive has none of its own to
+    drift from it."""
+    from reviewer.net.retry import RetryPolicy
+    from reviewer.settings.config import DEFAULT_RETRIES
+
+    assert params("run")["retries"].default == ModelSettings().retries == DEFAULT_RETRIES
+    with pytest.raises(TypeError):
+        RetryPolicy()  # type: ignore[call-arg]
+
+
+def test_the_num_ctx_hint_names_the_real_default() -> None:
+    from reviewer.chunks.chunking import chunk_budget
+    from reviewer.errors import UsageError
+
+    with pytest.raises(UsageError) as e:
+        chunk_budget(512, 1024)
+    assert f"(default {ModelSettings().num_ctx})" in (e.value.hint or "")

@@ -13,6 +13,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from reviewer.backends.ollama import UNREACHABLE_HINT as OLLAMA_UNREACHABLE_HINT
 from tests.model_fakes import (
     APP_DIFF,
     MODEL,
@@ -131,7 +132,7 @@ def test_exit_3_server_unreachable_still_writes_the_document(
         "reviewer: error: review not completed (failed): "
         "cannot connect to http://127.0.0.1:9: connection refused"
     )
-    assert lines[1] == "hint: start the server (for Ollama: `ollama serve`) and check the URL"
+    assert lines[1] == f"hint: {OLLAMA_UNREACHABLE_HINT}" and "ollama serve" in lines[1]
     doc = load(out)
     assert doc["status"] == "failed"
     assert doc["errors"][0]["kind"] == "unreachable"

@@ -113,7 +113,8 @@ def test_diff_file_from_stdin_and_empty_diff(repo: tuple[Path, str], tmp_path: P
     proc = reviewer("--diff-file", "-", "--dry-run", stdin=diff, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Files to review (2):" in proc.stdout
-    empty = reviewer("--repo", str(root), "--base", "HEAD", "--dry-run")
+    git(root, "commit", "-q", "--allow-empty", "-m", "nothing changed")
+    empty = reviewer("--repo", str(root), "--base", "HEAD~1", "--dry-run")
     assert empty.returncode == 0, empty.stderr
     assert "Nothing to review" in empty.stdout
 

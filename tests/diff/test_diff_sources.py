@@ -107,8 +107,15 @@ def test_default_base_locally(forked: tuple[GitRepo, str], tmp_path: Path) -> No
     repo.git("clone", "-q", str(repo.root), str(clone))
     assert default_base(clone, {}) == "origin/HEAD"
     settings = DiffSettings(repo=clone)
+    # A fresh clone's HEAD is origin/HEAD: refused, not reviewed as an empty diff.
+    with pytest.raises(UsageError, match="are the same commit") as e:
+        select_source(settings, {})
+    assert "--base REF" in (e.value.hint or "")
+    (clone / "c.py").write_text("c = 1\n")  # local work on top: now there is a review
+    repo.git("-C", str(clone), "add", "c.py")
+    repo.git("-C", str(clone), "commit", "-qm", "local work")
     raw = select_source(settings, {}).read()
-    assert raw.text == ""  # a fresh clone of HEAD has nothing to review
+    assert [f.path for f in parse_diff(raw.text)] == ["c.py"]
 
 
 def test_conflicting_sources() -> None:

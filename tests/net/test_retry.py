@@ -71,17 +71,17 @@ def test_retry_after_never_raises_and_stays_in_bounds(value: str) -> None:
 
 
 def test_jittered_steps_double_within_equal_jitter_and_are_capped() -> None:
-    policy = RetryPolicy(base_delay=1.0, max_delay=5.0)
+    policy = RetryPolicy(retries=3, base_delay=1.0, max_delay=5.0)
     for attempt, step in enumerate([1, 2, 4, 5, 5]):
         for _ in range(20):
             assert step / 2 <= policy.delay(attempt) <= step
 
 
 def test_exact_steps_and_a_named_wait() -> None:
-    exact = RetryPolicy(base_delay=1.0, max_delay=math.inf, jitter=False)
+    exact = RetryPolicy(retries=3, base_delay=1.0, max_delay=math.inf, jitter=False)
     assert [exact.delay(a) for a in range(4)] == [1.0, 2.0, 4.0, 8.0]
     assert exact.delay(3, retry_after=0.5) == 0.5  # without jitter the server's wait is the wait
-    jittered = RetryPolicy(base_delay=4.0, max_delay=30.0)
+    jittered = RetryPolicy(retries=3, base_delay=4.0, max_delay=30.0)
     assert 2.0 <= jittered.delay(0, retry_after=0.5) <= 4.0  # with jitter, only a floor
     assert jittered.delay(0, retry_after=1e12) == 30.0
 
@@ -158,7 +158,7 @@ def test_a_model_server_http_date_retry_after_reaches_the_backend_retry(
     )
     client = make_client(httpserver.url_for(""), 2.0, 5.0)
     with pytest.raises(TransientModelError) as info, post_checked(
-        client, httpserver.url_for(""), "/api/chat", {}, 5.0
+        client, httpserver.url_for(""), "/api/chat", b"{}", 5.0, unreachable_hint="start it"
     ):
         pass
     assert info.value.retry_after is not None and 15.0 <= info.value.retry_after <= 20.0

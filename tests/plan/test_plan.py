@@ -109,11 +109,14 @@ def test_a_broken_config_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_empty_diff_is_an_empty_plan(tmp_path: Path) -> None:
+    """Two commits with nothing between them (an empty commit, as a merge can be): a real,
+    empty review. The same commit as base and head is refused (tests/cli/test_cli_claims.py)."""
     init(tmp_path)
     write(tmp_path, {"a.py": b"x\n"})
+    base = commit(tmp_path)
     head = commit(tmp_path)
-    plan = build_plan(DiffSettings(repo=tmp_path, base="HEAD"), environ={})
-    assert plan == ReviewPlan(base=head, head=head)
+    plan = build_plan(DiffSettings(repo=tmp_path, base="HEAD~1"), environ={})
+    assert head != base and plan == ReviewPlan(base=base, head=head)
 
 
 

@@ -84,7 +84,8 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def chat(url: str, **over: Any) -> ModelReply:
     backend = make_backend(backend_settings(url, **over))
     try:
-        return backend.chat("SYS", "USER", schema=findings_schema(), estimated_prompt_tokens=500)
+        body = backend.request_body("SYS", "USER", schema=findings_schema())
+        return backend.chat(body, estimated_prompt_tokens=500)
     finally:
         backend.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +59,13 @@ class FakeBackend:
             raise self.preflight_error
         return ServerInfo(model=MODEL, digest=DIGEST)
 
-    def chat(
-        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
-    ) -> ModelReply:
-        self.calls.append((system, user))
-        self.schemas.append(schema)
+    def request_body(self, system: str, user: str, *, schema: dict[str, Any]) -> bytes:
+        return json.dumps({"system": system, "user": user, "schema": schema}).encode()
+
+    def chat(self, body: bytes, *, estimated_prompt_tokens: int) -> ModelReply:
+        sent = json.loads(body)
+        self.calls.append((sent["system"], sent["user"]))
+        self.schemas.append(sent["schema"])
         item = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         if isinstance(item, Exception):
             raise item

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from reviewer.backends.digest import check_digest_setting
 from reviewer.backends.interface import ModelBackend
 from reviewer.backends.retry import RetryPolicy, base_delay_from_env
 from reviewer.errors import UsageError
+from reviewer.security import check_model_url
 from reviewer.settings.config import Backend
 from reviewer.settings.slices import ModelSettings
 
 
+def check_model_arguments(settings: ModelSettings) -> None:
+    """The model flags judged on their own, before git, the disk or the network: the URL's
+    form and the egress policy, and a pinned digest's form and backend. A malformed value is
+    a usage error (exit 2) whether or not a server is listening."""
+    check_model_url(settings.base_url, allow_remote=settings.allow_remote_model)
+    _check_digest(settings)
+
+
+def _check_digest(settings: ModelSettings) -> None:
+    if settings.model_digest is None:
+        return
+    if settings.backend is Backend.OPENAI:
+        raise UsageError(
+            "--model-digest / OLLAMA_MODEL_DIGEST needs the Ollama backend",
+            "OpenAI-compatible servers do not report model digests; unset it",
+        )
+    check_digest_setting(settings.model_digest)
+
+
 def check_backend_settings(settings: ModelSettings) -> None:
     """Settings that can never work with the chosen backend: refused before any request."""
+    _check_digest(settings)
     if settings.backend is Backend.OLLAMA and settings.concurrency > 1:
         raise UsageError(
             f"--concurrency {settings.concurrency} is not allowed with the Ollama backend",
@@ -22,16 +44,17 @@ def check_backend_settings(settings: ModelSettings) -> None:
         from reviewer.backends.lock import lock_dir
 
         lock_dir()  # a lock directory that is not private is refused before any request
-    if settings.backend is Backend.OPENAI and settings.model_digest:
-        raise UsageError(
-            "--model-digest / OLLAMA_MODEL_DIGEST needs the Ollama backend",
-            "OpenAI-compatible servers do not report model digests; unset it",
-        )
 
 
 def make_backend(settings: ModelSettings) -> ModelBackend:
-    """The backend the settings ask for."""
+    """The backend the settings ask for, once they are checked."""
     check_backend_settings(settings)
+    return build_backend(settings)
+
+
+def build_backend(settings: ModelSettings) -> ModelBackend:
+    """The backend object alone: no check, no lock and no connection yet (the dry run uses it
+    to build the requests it would send)."""
     policy = RetryPolicy(retries=settings.retries, base_delay=base_delay_from_env())
     if settings.backend is Backend.OPENAI:
         from reviewer.backends.openai import OpenAICompatibleBackend

@@ -71,10 +71,22 @@ class Deadline:
             )
 
 
+def chat_messages(system: str, user: str) -> list[dict[str, str]]:
+    """The messages of one review request, in the shape both chat APIs take."""
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """A request body as the bytes posted: compact UTF-8 JSON. A backend encodes each request
+    once, so what --show-prompts writes is exactly what is sent."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 @contextmanager
-def transport_errors(url: str, deadline: Deadline) -> Iterator[None]:
+def transport_errors(url: str, deadline: Deadline, *, unreachable_hint: str) -> Iterator[None]:
     """Hold the request to its deadline and translate httpx failures: connection problems
-    are transient (retried), a timeout is not (the same request would take as long again)."""
+    are transient (retried), a timeout is not (the same request would take as long again).
+    `unreachable_hint` says how to start the backend's server."""
     shown = display_url(url)
     timeout = deadline.seconds
     try:
@@ -88,7 +100,7 @@ def transport_errors(url: str, deadline: Deadline) -> Iterator[None]:
     except httpx.ConnectError as e:
         raise TransientModelError(
             f"cannot connect to {shown}: {failure_reason(e)}",
-            "start the server (for Ollama: `ollama serve`) and check the URL",
+            unreachable_hint,
         ) from e
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
         # Reset or closed mid-request (a restart, a crash, an idle connection it dropped).
@@ -247,14 +259,22 @@ def _prompt_too_long(text: str) -> ModelError:
 
 @contextmanager
 def post_checked(
-    client: httpx.Client, url: str, path: str, body: Any, timeout: float
+    client: httpx.Client,
+    url: str,
+    path: str,
+    body: bytes,
+    timeout: float,
+    *,
+    unreachable_hint: str,
 ) -> Iterator[tuple[httpx.Response, Deadline]]:
-    """POST `body` and yield the streamed response once its status is good, under one total
-    deadline; transport errors inside the block (reading the body too) become ModelErrors."""
+    """POST the JSON `body` bytes as they are and yield the streamed response once its status
+    is good, under one total deadline; transport errors inside the block (reading the body
+    too) become ModelErrors."""
     deadline = Deadline(timeout)
+    headers = {"Content-Type": "application/json"}
     with (
-        transport_errors(url, deadline),
-        client.stream("POST", path, json=body) as response,
+        transport_errors(url, deadline, unreachable_hint=unreachable_hint),
+        client.stream("POST", path, content=body, headers=headers) as response,
     ):
         check_status(response, deadline, url)
         yield response, deadline

@@ -45,11 +45,15 @@ class ModelBackend(Protocol):
         """Check the server answers and the model exists (and matches its digest)."""
         ...
 
-    def chat(
-        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
-    ) -> ModelReply:
-        """Send one request (the system prompt, the user message, and the JSON Schema the
-        answer is decoded to) and return the whole answer. Raises a `ModelError` subclass."""
+    def request_body(self, system: str, user: str, *, schema: dict[str, Any]) -> bytes:
+        """The one request for the system prompt, the user message and the JSON Schema the
+        answer is decoded to, as the exact bytes `chat` posts (model, messages, schema,
+        options...). Built here only: --show-prompts writes these bytes."""
+        ...
+
+    def chat(self, body: bytes, *, estimated_prompt_tokens: int) -> ModelReply:
+        """Send one request built by `request_body` and return the whole answer. Raises a
+        `ModelError` subclass."""
         ...
 
     def generation_options(self) -> dict[str, Any]:

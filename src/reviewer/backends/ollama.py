@@ -10,8 +10,10 @@ from typing import Any
 from reviewer.backends.digest import verify_digest
 from reviewer.backends.http import (
     Deadline,
+    chat_messages,
     check_status,
     display_url,
+    encode_body,
     iter_ndjson,
     loads,
     make_client,
@@ -38,6 +40,9 @@ from reviewer.errors import InvalidAnswerError, ModelError
 from reviewer.settings.slices import ModelSettings
 
 MAX_JSON_BYTES = 4_000_000  # /api/show can be large (templates, licences)
+UNREACHABLE_HINT = (
+    "start the server with `ollama serve`, or pass its URL with --ollama-url (OLLAMA_BASE_URL)"
+)
 
 
 def with_default_tag(model: str) -> str:
@@ -94,7 +99,7 @@ class OllamaBackend:
     def _get_json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         deadline = Deadline(self._settings.timeout)
         with (
-            transport_errors(self._url, deadline),
+            transport_errors(self._url, deadline, unreachable_hint=UNREACHABLE_HINT),
             self._client.stream(method, path, json=body) as response,
         ):
             if response.status_code >= 500 or response.status_code == 429:
@@ -150,23 +155,22 @@ class OllamaBackend:
 
     # --- chat -----------------------------------------------------------------------------
 
-    def chat(
-        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
-    ) -> ModelReply:
+    def request_body(self, system: str, user: str, *, schema: dict[str, Any]) -> bytes:
+        return encode_body(
+            {
+                "model": self._settings.model,
+                "messages": chat_messages(system, user),
+                "stream": True,
+                "format": schema,
+                "options": self.generation_options(),
+                "keep_alive": self._settings.keep_alive,
+                # Newer servers then refuse an over-long prompt instead of cutting it.
+                "truncate": False,
+            }
+        )
+
+    def chat(self, body: bytes, *, estimated_prompt_tokens: int) -> ModelReply:
         check_fits(estimated_prompt_tokens, self._settings.num_ctx)
-        body = {
-            "model": self._settings.model,
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-            ],
-            "stream": True,
-            "format": schema,
-            "options": self.generation_options(),
-            "keep_alive": self._settings.keep_alive,
-            # Newer servers then refuse an over-long prompt instead of cutting it.
-            "truncate": False,
-        }
 
         def attempt() -> ModelReply:
             with request_slot(self._url, True, self._lock_wait):
@@ -174,10 +178,15 @@ class OllamaBackend:
 
         return call_with_retry(attempt, self._policy)
 
-    def _stream_chat(self, body: dict[str, Any]) -> ModelReply:
+    def _stream_chat(self, body: bytes) -> ModelReply:
         started = time.monotonic()
         with post_checked(
-            self._client, self._url, "/api/chat", body, self._settings.timeout
+            self._client,
+            self._url,
+            "/api/chat",
+            body,
+            self._settings.timeout,
+            unreachable_hint=UNREACHABLE_HINT,
         ) as (response, deadline):
             parts, final = _collect(iter_ndjson(response, deadline), self._settings.model)
         return self._reply("".join(parts), final, time.monotonic() - started)

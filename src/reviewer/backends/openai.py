@@ -12,8 +12,10 @@ from typing import Any
 
 from reviewer.backends.http import (
     Deadline,
+    chat_messages,
     check_status,
     display_url,
+    encode_body,
     loads,
     make_client,
     post_checked,
@@ -36,10 +38,16 @@ from reviewer.backends.truncation import (
     reported_count,
 )
 from reviewer.errors import InvalidAnswerError, ModelError
+from reviewer.settings.config import DEFAULT_OPENAI_URL
 from reviewer.settings.slices import ModelSettings
 
 # The answer inside a JSON body: escaping can double it.
 MAX_BODY_BYTES = 2 * MAX_ANSWER_BYTES
+UNREACHABLE_HINT = (
+    "start the server (llama.cpp: `llama-server -m MODEL.gguf`, which listens on "
+    f"{DEFAULT_OPENAI_URL}; vLLM: `vllm serve MODEL`, on port 8000) and pass its URL, "
+    "without /v1, with --base-url (REVIEWER_BASE_URL)"
+)
 
 
 class OpenAICompatibleBackend:
@@ -92,7 +100,7 @@ class OpenAICompatibleBackend:
     def _models(self) -> list[dict[str, Any]]:
         deadline = Deadline(self._settings.timeout)
         with (
-            transport_errors(self._url, deadline),
+            transport_errors(self._url, deadline, unreachable_hint=UNREACHABLE_HINT),
             self._client.stream("GET", "/v1/models") as response,
         ):
             check_status(response, deadline, self._url)
@@ -109,27 +117,26 @@ class OpenAICompatibleBackend:
 
     # --- chat -----------------------------------------------------------------------------
 
-    def chat(
-        self, system: str, user: str, *, schema: dict[str, Any], estimated_prompt_tokens: int
-    ) -> ModelReply:
-        check_fits(estimated_prompt_tokens, self._settings.num_ctx)
-        body = {
-            "model": self._settings.model,
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-            ],
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": "findings",
-                    "strict": True,
-                    "schema": schema,
+    def request_body(self, system: str, user: str, *, schema: dict[str, Any]) -> bytes:
+        return encode_body(
+            {
+                "model": self._settings.model,
+                "messages": chat_messages(system, user),
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": "findings",
+                        "strict": True,
+                        "schema": schema,
+                    },
                 },
-            },
-            "stream": False,
-            **self.generation_options(),
-        }
+                "stream": False,
+                **self.generation_options(),
+            }
+        )
+
+    def chat(self, body: bytes, *, estimated_prompt_tokens: int) -> ModelReply:
+        check_fits(estimated_prompt_tokens, self._settings.num_ctx)
 
         def attempt() -> ModelReply:
             with request_slot(self._url, self._exclusive, self._lock_wait):
@@ -137,10 +144,15 @@ class OpenAICompatibleBackend:
 
         return call_with_retry(attempt, self._policy)
 
-    def _complete(self, body: dict[str, Any]) -> ModelReply:
+    def _complete(self, body: bytes) -> ModelReply:
         started = time.monotonic()
         with post_checked(
-            self._client, self._url, "/v1/chat/completions", body, self._settings.timeout
+            self._client,
+            self._url,
+            "/v1/chat/completions",
+            body,
+            self._settings.timeout,
+            unreachable_hint=UNREACHABLE_HINT,
         ) as (response, deadline):
             raw = read_bounded(response, deadline, MAX_BODY_BYTES)
         data = _json_object(raw)

@@ -15,7 +15,7 @@ from reviewer.chunks.prompt import estimate_tokens, prompt_overhead_tokens
 from reviewer.chunks.render import file_header, hunk_header, render_lines, with_gutter
 from reviewer.errors import UsageError
 from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
-from reviewer.settings.config import DEFAULT_CONTEXT_LINES
+from reviewer.settings.config import DEFAULT_CONTEXT_LINES, DEFAULT_NUM_CTX
 
 BOUNDARY_MODULUS = 4  # about one group per 4 files
 MIN_CHUNK_TOKENS = 64  # a file header, a hunk header and one short line
@@ -28,7 +28,7 @@ def chunk_budget(num_ctx: int, num_predict: int) -> int:
         raise UsageError(
             f"--num-ctx {num_ctx} leaves {budget} tokens for the diff after the prompt and the "
             f"{num_predict}-token answer; at least {MIN_CHUNK_TOKENS} are needed",
-            hint="raise --num-ctx (default 8192) or lower --num-predict",
+            hint=f"raise --num-ctx (default {DEFAULT_NUM_CTX}) or lower --num-predict",
         )
     return budget
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from reviewer.settings.config import DEFAULT_OLLAMA_URL, Backend
+from reviewer.settings.config import DEFAULT_OPENAI_URL, Backend, default_url
 from reviewer.settings.slices import ModelSettings
 
 # `-h` as well as `--help`, on the app and (inherited through the context) every command.
@@ -110,7 +110,8 @@ BaseUrlOption = Annotated[
         "--base-url",
         envvar="REVIEWER_BASE_URL",
         metavar="URL",
-        help="OpenAI-compatible server URL.",
+        help="OpenAI-compatible server URL, without /v1 "
+        f"(default: {DEFAULT_OPENAI_URL}, llama.cpp's).",
     ),
 ]
 ModelDigestOption = Annotated[
@@ -168,9 +169,9 @@ def glob_list(values: list[str] | None) -> tuple[str, ...]:
 
 def model_url(backend: Backend, ollama_url: str | None, base_url: str | None) -> str:
     """The server URL for the backend: --base-url for openai, --ollama-url for ollama, either
-    one when only the other is set, else Ollama's default."""
+    one when only the other is set, else the backend's own default."""
     preferred = base_url if backend is Backend.OPENAI else ollama_url
-    return preferred or base_url or ollama_url or DEFAULT_OLLAMA_URL
+    return preferred or base_url or ollama_url or default_url(backend)
 
 
 def model_settings(

@@ -11,6 +11,7 @@ from reviewer.cli.boundary import error_handler
 from reviewer.cli.options import DebugOption, FindingsOption, choice, choices, seconds, whole
 from reviewer.models import Severity
 from reviewer.post.target import DEFAULT_CHECK_NAME
+from reviewer.settings.config import DEFAULT_POST_MAX_WAIT
 
 
 def post(
@@ -57,7 +58,7 @@ def post(
             metavar="SECONDS",
             help="Seconds to wait for rate limits and retries, in total.",
         ),
-    ] = 60.0,
+    ] = DEFAULT_POST_MAX_WAIT,
     author: Annotated[
         str | None,
         typer.Option(

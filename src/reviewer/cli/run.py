@@ -179,7 +179,8 @@ def run(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github, codequality.",
+            help="Print as text, json, sarif, rdjson, rdjsonl, markdown, github, codequality; with "
+            "--dry-run, text or json (it prints the plan). Checked before anything else.",
         ),
     ] = _OUTPUT.format,
     fail_on: Annotated[
@@ -196,7 +197,9 @@ def run(
     show_prompts: Annotated[
         Path | None,
         typer.Option(
-            metavar="DIR", help="With --dry-run: write each request to this directory."
+            metavar="DIR",
+            help="Write each request to this directory, as posted: before it is sent, or "
+            "instead of sending it with --dry-run."
         ),
     ] = _OUTPUT.show_prompts,
     cache_dir: Annotated[

@@ -10,7 +10,13 @@ from pathlib import Path
 from reviewer.ci.environment import CiContext, detect, fetch_hint, host_of
 from reviewer.diff.gitcmd import run_git
 from reviewer.diff.interface import DiffSource
-from reviewer.diff.sources import GitRangeSource, PatchFileSource, StagedSource, ensure_repo
+from reviewer.diff.sources import (
+    GitRangeSource,
+    PatchFileSource,
+    StagedSource,
+    ensure_repo,
+    resolve_commit,
+)
 from reviewer.errors import UsageError
 from reviewer.settings.slices import DiffSettings
 
@@ -74,4 +80,30 @@ def select_source(settings: DiffSettings, environ: Mapping[str, str]) -> DiffSou
     base = settings.base or default_base(settings.repo, environ)
     head = default_head(environ) if settings.head == "HEAD" else settings.head
     hint = fetch_hint(host_of(environ))
+    defaulted = settings.base is None
+    check_distinct(settings.repo, base, head, defaulted=defaulted, fetch_hint=hint)
     return GitRangeSource(settings.repo, base, head, settings.context_lines, fetch_hint=hint)
+
+
+def check_distinct(
+    repo: Path, base: str, head: str, *, defaulted: bool, fetch_hint: str
+) -> None:
+    """A range whose base is its head reviews nothing, and a "complete, no findings" document
+    would claim otherwise: a usage error naming what to pass. (Different commits with an empty
+    diff between them, such as a merge, are a real, empty review.)"""
+    ensure_repo(repo)
+    sha = resolve_commit(repo, base, fetch_hint)
+    if resolve_commit(repo, head, fetch_hint) != sha:
+        return
+    if defaulted:
+        hint = (
+            "pass --base REF, the branch the change is to be merged into (for example --base "
+            "main with your branch checked out); in CI run on a pull request, whose base is "
+            "the default: a push to the default branch has nothing to review against"
+        )
+    else:
+        hint = "pass a --base that is not --head's commit, for example the branch it merges into"
+    raise UsageError(
+        f"base {base!r} and head {head!r} are the same commit ({sha[:12]}): nothing to review",
+        hint=hint,
+    )

@@ -27,18 +27,23 @@ _FACTORIES: dict[str, Callable[[], Format]] = {
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
-__all__ = ["FORMAT_NAMES", "Format", "get_format", "render"]
+__all__ = ["FORMAT_NAMES", "Format", "format_name", "get_format", "render"]
 
 
-def get_format(name: str) -> Format:
-    """The format called `name` (case-insensitive); UsageError names the valid ones."""
-    factory = _FACTORIES.get(name.strip().lower())
-    if factory is None:
+def format_name(name: str) -> str:
+    """The format `name` stands for (case-insensitive); UsageError names the valid ones."""
+    canonical = name.strip().lower()
+    if canonical not in _FACTORIES:
         raise UsageError(
             f"unknown format {name!r}",
             hint=f"use one of: {', '.join(FORMAT_NAMES)}",
         )
-    return factory()
+    return canonical
+
+
+def get_format(name: str) -> Format:
+    """The format called `name` (case-insensitive); UsageError names the valid ones."""
+    return _FACTORIES[format_name(name)]()
 
 
 def render(document: FindingsDocument, name: str) -> str:

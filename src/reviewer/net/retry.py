@@ -64,7 +64,7 @@ class RetryPolicy:
     when to come back), steps are exact and a server's Retry-After is the wait. No single wait
     exceeds `max_delay`."""
 
-    retries: int = 3  # attempts after the first one
+    retries: int  # attempts after the first one: the caller's setting, no default here
     base_delay: float = DEFAULT_BASE_DELAY
     max_delay: float = MAX_DELAY
     jitter: bool = True

@@ -26,7 +26,7 @@ from reviewer.post.identity import post_author
 from reviewer.post.placement import place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
 from reviewer.post.target import DEFAULT_CHECK_NAME, Target, resolve_target
-from reviewer.settings.config import env_flag
+from reviewer.settings.config import DEFAULT_POST_MAX_WAIT, env_flag
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class PostSettings:
     dry_run: bool = False
     annotations_fallback: bool = False
     fail_on: Severity | None = None
-    max_wait: float = 60.0
+    max_wait: float = DEFAULT_POST_MAX_WAIT
     author: str | None = None  # the login our comments are written by; default: detected
     check_run: bool = True
     check_name: str = DEFAULT_CHECK_NAME

@@ -178,12 +178,10 @@ def check_warm_up(backend: ModelBackend) -> Check:
     prefix, so the first chunk of the next review does not pay for either."""
     started = time.monotonic()
     try:
-        backend.chat(
-            SYSTEM_PROMPT,
-            "Answer with no findings.",
-            schema=findings_schema(),
-            estimated_prompt_tokens=0,
+        body = backend.request_body(
+            SYSTEM_PROMPT, "Answer with no findings.", schema=findings_schema()
         )
+        backend.chat(body, estimated_prompt_tokens=0)
     except InvalidAnswerError:
         pass  # cut off at the small token cap: the model did generate
     except ModelError as e:

@@ -1,5 +1,5 @@
 """`reviewer run --dry-run`: show what would be sent (files, skips, chunks, totals) and, with
---show-prompts DIR, write every request exactly as it would go to the model."""
+--show-prompts DIR, write every request exactly as it would be posted to the model."""
 
 from __future__ import annotations
 
@@ -8,13 +8,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reviewer.chunks.prompt import SYSTEM_PROMPT, prompt_overhead_tokens, render_user_message
+from reviewer.backends import build_backend
+from reviewer.chunks.prompt import findings_schema, prompt_overhead_tokens
 from reviewer.errors import UsageError
 from reviewer.findings.coverage import coverage, unreviewed_entry
 from reviewer.formats.common import plural
 from reviewer.models import ReviewPlan
+from reviewer.review.requests import write_all
 from reviewer.security import neutralise_terminal
-from reviewer.settings.slices import OutputSettings
+from reviewer.settings.slices import ModelSettings, OutputSettings, ReviewSettings
+
+# A dry run prints the plan, not findings: as text (or rich tables on a terminal) or as JSON.
+DRY_RUN_FORMATS = ("text", "json")
+
+
+def check_dry_run_format(name: str) -> None:
+    """Refuse a --format a dry run cannot print (sarif, markdown...: formats of findings)."""
+    if name not in DRY_RUN_FORMATS:
+        raise UsageError(
+            f"--dry-run prints a plan, not findings, so it cannot be shown as --format {name}: "
+            f"use {' or '.join(DRY_RUN_FORMATS)}",
+            hint="drop --dry-run to review and print the findings in that format",
+        )
 
 
 def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
@@ -70,36 +85,16 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
     }
 
 
-def write_prompts(plan: ReviewPlan, directory: Path) -> None:
-    """system-prompt.txt once (it is the same for every request), then per chunk the user
-    message (chunk-0001.txt) and the full messages array (chunk-0001.json), byte for byte."""
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(
-            f"--show-prompts {directory} is a file, not a directory",
-            hint="pass a directory (it is created when missing)",
-        )
+def write_requests(
+    plan: ReviewPlan, model: ModelSettings, settings: ReviewSettings, directory: Path
+) -> None:
+    """--show-prompts with --dry-run: every request the review would send, built by the
+    backend it would use (the object only: no connection is made)."""
+    backend = build_backend(model)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale in [*directory.glob("chunk-*.txt"), *directory.glob("chunk-*.json")]:
-            stale.unlink()  # an audit must not see requests from an earlier run
-        (directory / "system-prompt.txt").write_text(SYSTEM_PROMPT, encoding="utf-8")
-        for chunk in plan.chunks:
-            user = render_user_message(chunk.text)
-            stem = directory / f"chunk-{chunk.index + 1:04d}"
-            stem.with_suffix(".txt").write_text(user, encoding="utf-8")
-            messages = [
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": user},
-            ]
-            stem.with_suffix(".json").write_text(
-                json.dumps({"messages": messages}, ensure_ascii=False, indent=2) + "\n",
-                encoding="utf-8",
-            )
-    except OSError as e:
-        raise UsageError(
-            f"cannot write --show-prompts {directory}: {e.strerror or e}",
-            hint="pass a writable directory",
-        ) from e
+        write_all(directory, plan.chunks, backend, findings_schema(settings.max_findings))
+    finally:
+        backend.close()
 
 
 def _text_lines(summary: dict[str, Any]) -> list[str]:
@@ -158,9 +153,7 @@ def _print_rich(summary: dict[str, Any]) -> None:
 
 def show_dry_run(plan: ReviewPlan, settings: OutputSettings) -> None:
     """Print the plan (rich tables on a terminal, plain text otherwise, JSON with --format
-    json) and write the prompts when asked. Paths are neutralised: they come from the diff."""
-    if settings.show_prompts is not None:
-        write_prompts(plan, settings.show_prompts)
+    json). Paths are neutralised: they come from the diff."""
     summary = plan_summary(plan)
     if settings.format == "json":
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")

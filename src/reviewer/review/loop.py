@@ -41,6 +41,7 @@ from reviewer.models import (
 from reviewer.plan.build import check_chunk_budget
 from reviewer.review.interrupt import Interrupted, hold
 from reviewer.review.progress import ReviewProgress, summary
+from reviewer.review.requests import PromptLog, chunk_request
 from reviewer.settings.slices import ModelSettings, ReviewSettings
 
 
@@ -104,14 +105,16 @@ class ChunkResult:
 @dataclass
 class ChunkReviewer:
     """Reviews one chunk: cache, model call, strict parse, one retry of an invalid answer.
-    What is sent (system prompt, user message, answer schema) is built here, not by the
-    backend, so every backend sends the same request."""
+    What is asked (system prompt, user message, answer schema) is chosen here, not by the
+    backend, so every backend asks the same; with --show-prompts each request body is
+    recorded before it is sent."""
 
     model: str
     settings: ReviewSettings
     backend: ModelBackend
     digest: str | None
     cache: ResponseCache | None = None
+    prompt_log: PromptLog | None = None
     schema: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -162,12 +165,10 @@ class ChunkReviewer:
     def _ask(self, chunk: Chunk, result: ChunkResult) -> str:
         result.calls += 1
         result.estimated_sent += result.estimated_tokens
-        reply = self.backend.chat(
-            prompt.SYSTEM_PROMPT,
-            prompt.render_user_message(chunk.text),
-            schema=self.schema,
-            estimated_prompt_tokens=result.estimated_tokens,
-        )
+        user, body = chunk_request(self.backend, chunk, self.schema)
+        if self.prompt_log is not None:
+            self.prompt_log.record(chunk, user, body)
+        reply = self.backend.chat(body, estimated_prompt_tokens=result.estimated_tokens)
         result.prompt_tokens += reply.prompt_tokens
         result.completion_tokens += reply.completion_tokens
         result.cached_tokens += reply.cached_tokens
@@ -228,6 +229,7 @@ def review(
     backend: ModelBackend | None = None,
     cache: ResponseCache | None = None,
     stream: TextIO | None = None,
+    prompt_log: PromptLog | None = None,
 ) -> FindingsDocument:
     """Review every chunk of the plan and return the findings document. Raises only usage and
     configuration errors; model-side failures are recorded in the document."""
@@ -244,7 +246,9 @@ def review(
     owned = backend is None
     backend = backend if backend is not None else make_backend(model)
     try:
-        doc, hint, interrupted = _review_with(model, settings, plan, backend, cache, out, started)
+        doc, hint, interrupted = _review_with(
+            model, settings, plan, backend, cache, out, started, prompt_log
+        )
     finally:
         if owned:
             backend.close()
@@ -264,6 +268,7 @@ def _review_with(
     cache: ResponseCache | None,
     out: TextIO,
     started: float,
+    prompt_log: PromptLog | None,
 ) -> tuple[FindingsDocument, str | None, Interrupted | None]:
     try:
         info = backend.preflight()
@@ -276,7 +281,7 @@ def _review_with(
         return _document(model, settings, plan, [], None, [entry], started, e), None, e
     if cache is None:
         cache = open_cache(settings)
-    reviewer = ChunkReviewer(model.model, settings, backend, info.digest, cache)
+    reviewer = ChunkReviewer(model.model, settings, backend, info.digest, cache, prompt_log)
     with ReviewProgress(len(plan.chunks), out) as progress:
         results, interrupted = _review_chunks(reviewer, plan.chunks, model.concurrency, progress)
     errors, hint = _errors(results, len(plan.chunks), interrupted)

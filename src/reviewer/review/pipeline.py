@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import sys
 
+from reviewer.backends import check_model_arguments
 from reviewer.errors import ExitCode
+from reviewer.formats import format_name
 from reviewer.models import FindingsDocument
 from reviewer.plan.build import build_plan
-from reviewer.security import check_model_url
+from reviewer.review.dryrun import check_dry_run_format
 from reviewer.settings.slices import OutputSettings, ReviewRequest
 
 
 def review_and_report(request: ReviewRequest) -> ExitCode:
     """Plan the review the request asks for, run it (or show it, with --dry-run), write the
     findings document, and return the exit code it means. Each stage gets its own slice."""
-    model, output = request.model, request.output
-    check_model_url(model.base_url, allow_remote=model.allow_remote_model)
+    model, output = request.model, checked_output(request.output)
+    check_model_arguments(model)
     plan = build_plan(
         request.diff, request.plan, num_ctx=model.num_ctx, num_predict=model.num_predict
     )
     if output.dry_run:
-        from reviewer.review.dryrun import show_dry_run
+        from reviewer.review.dryrun import show_dry_run, write_requests
 
+        if output.show_prompts is not None:
+            write_requests(plan, model, request.review, output.show_prompts)
         show_dry_run(plan, output)
         return ExitCode.OK
 
@@ -30,11 +34,14 @@ def review_and_report(request: ReviewRequest) -> ExitCode:
     from reviewer.findings.verdict import verdict
     from reviewer.review.interrupt import Interrupted, release
     from reviewer.review.loop import review
+    from reviewer.review.requests import PromptLog
 
     if output.output is not None:
         check_writable(output.output)  # before any model time is spent
+    # The auditor's record of each request, written before it is sent.
+    log = PromptLog.open(output.show_prompts) if output.show_prompts is not None else None
     try:
-        document = review(model, plan, request.review)
+        document = review(model, plan, request.review, prompt_log=log)
     except Interrupted as e:
         # SIGINT/SIGTERM: the findings so far (status partial or failed) are still written.
         if e.document is not None:
@@ -43,6 +50,18 @@ def review_and_report(request: ReviewRequest) -> ExitCode:
     _output(document, output)
     release()  # a signal held while the document was written interrupts now
     return verdict(document, output.fail_on, optional=request.review.optional)
+
+
+def checked_output(settings: OutputSettings) -> OutputSettings:
+    """The output settings with --format checked first, in every mode: an unknown name, or one
+    a dry run cannot print (it shows a plan, not findings), is a usage error before git, a
+    file or the model is touched. The name comes back in its canonical case."""
+    if settings.format is None:
+        return settings
+    name = format_name(settings.format)
+    if settings.dry_run:
+        check_dry_run_format(name)
+    return settings.model_copy(update={"format": name})
 
 
 def _output(document: FindingsDocument, settings: OutputSettings) -> None:

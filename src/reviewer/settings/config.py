@@ -35,6 +35,17 @@ DEFAULT_MODEL = "qwen2.5-coder:7b"
 DEFAULT_NUM_CTX = 8192
 DEFAULT_NUM_PREDICT = 1024
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
+# The OpenAI-compatible backend's server root (it adds /v1/models, /v1/chat/completions): where
+# llama.cpp's `llama-server` listens unless told otherwise. vLLM's default is port 8000.
+DEFAULT_OPENAI_URL = "http://127.0.0.1:8080"
+DEFAULT_RETRIES = 3
+# `reviewer post`: seconds spent waiting on rate limits and retries, in total.
+DEFAULT_POST_MAX_WAIT = 60.0
+
+
+def default_url(backend: Backend) -> str:
+    """The server URL a backend uses when none is given."""
+    return DEFAULT_OPENAI_URL if backend is Backend.OPENAI else DEFAULT_OLLAMA_URL
 # The answer is capped by the schema: at most --max-findings findings (default and ceiling), each
 # field bounded, so that a whole answer can fit in --num-predict.
 MAX_FINDINGS_PER_CHUNK = 20

@@ -5,8 +5,9 @@ flags read their defaults from these fields)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reviewer.models import Severity
 from reviewer.settings.config import (
@@ -17,10 +18,12 @@ from reviewer.settings.config import (
     DEFAULT_NUM_CTX,
     DEFAULT_NUM_PREDICT,
     DEFAULT_OLLAMA_URL,
+    DEFAULT_RETRIES,
     MAX_CONTEXT_LINES,
     MAX_FINDINGS_PER_CHUNK,
     Backend,
     FilterMode,
+    default_url,
 )
 
 
@@ -54,7 +57,7 @@ class ModelSettings(_Slice):
 
     backend: Backend = Backend.OLLAMA
     model: str = DEFAULT_MODEL
-    base_url: str = DEFAULT_OLLAMA_URL
+    base_url: str = DEFAULT_OLLAMA_URL  # unset with --backend openai: DEFAULT_OPENAI_URL
     model_digest: str | None = None
     allow_remote_model: bool = False
     num_ctx: int = DEFAULT_NUM_CTX
@@ -64,8 +67,20 @@ class ModelSettings(_Slice):
     timeout: float = 600.0
     connect_timeout: float = 10.0
     lock_timeout: float | None = Field(default=None, ge=0)  # None: 3 x timeout
-    retries: int = 3
+    retries: int = DEFAULT_RETRIES
     concurrency: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backend_default_url(cls, data: Any) -> Any:
+        """No URL given: the chosen backend's own default (settings.config.default_url)."""
+        if isinstance(data, dict) and data.get("base_url") is None and "backend" in data:
+            try:
+                backend = Backend(data["backend"])
+            except ValueError:
+                return data  # the field's own validation names the bad value
+            return {**data, "base_url": default_url(backend)}
+        return data
 
 
 class ReviewSettings(_Slice):

@@ -33,6 +33,7 @@ from reviewer.post.host import (
 from reviewer.post.placement import PullFiles
 from reviewer.post.target import Target
 from reviewer.post.transport import Transport
+from reviewer.settings.config import DEFAULT_POST_MAX_WAIT
 
 MAX_PAGES = 200  # 100 per page: far more than GitHub's 3,000-file cap on a pull request
 
@@ -60,7 +61,7 @@ class RetryPolicy:
     """How long to keep trying. `max_wait_s` bounds the total time spent waiting, across every
     request of the client. Applied by the one retry primitive (net.retry) as `steps`."""
 
-    max_wait_s: float = 60.0
+    max_wait_s: float = DEFAULT_POST_MAX_WAIT
     max_attempts: int = 5
     backoff_s: float = 1.0
 
