@@ -111,16 +111,22 @@ def big_diff(tmp_path: Path) -> Path:
     return path
 
 
+def dry_run_chunks(env: dict[str, str], cwd: Path, diff: Path) -> int:
+    """How many chunks the dry run plans for the patch file."""
+    dry = subprocess.run(
+        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(diff), "--dry-run",
+         "--format", "json"],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert dry.returncode == 0, dry.stderr
+    return len(json.loads(dry.stdout)["chunks"])
+
+
 def test_over_the_chunk_budget_fails_closed_before_any_model_call(
     server: HTTPServer, env: dict[str, str], tmp_path: Path, big_diff: Path
 ) -> None:
-    dry = subprocess.run(
-        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(big_diff), "--dry-run",
-         "--format", "json"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-    )
-    chunks = len(json.loads(dry.stdout)["chunks"])
-    assert chunks > 5, dry.stderr
+    chunks = dry_run_chunks(env, tmp_path, big_diff)
+    assert chunks > 5
     url = server.url_for("/").rstrip("/")
     out = tmp_path / "findings.json"
     for extra, extra_env in ((["--max-chunks", "5"], {}), ([], {"REVIEWER_MAX_CHUNKS": "5"})):
@@ -144,12 +150,7 @@ def test_over_the_chunk_budget_fails_closed_before_any_model_call(
 def test_at_the_chunk_budget_the_review_runs(
     server: HTTPServer, env: dict[str, str], tmp_path: Path, big_diff: Path
 ) -> None:
-    dry = subprocess.run(
-        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(big_diff), "--dry-run",
-         "--format", "json"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-    )
-    chunks = len(json.loads(dry.stdout)["chunks"])
+    chunks = dry_run_chunks(env, tmp_path, big_diff)
     serve_ollama_preflight(server)
     serve_ollama_chat(server, answer())
     out = tmp_path / "findings.json"
