@@ -110,7 +110,7 @@ def test_help_shows_the_slice_default(flag: str, default: object) -> None:
 
 def test_post_max_wait_is_one_default() -> None:
     """`reviewer post --max-wait`, PostSettings and the GitHub client's policy: one default."""
-    from reviewer.post.hosts.github import RetryPolicy as GitHubRetryPolicy
+    from reviewer.post.hosts.rest import RetryPolicy as GitHubRetryPolicy
     from reviewer.post.publish import PostSettings
     from reviewer.settings.config import DEFAULT_POST_MAX_WAIT
 

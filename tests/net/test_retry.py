@@ -23,8 +23,9 @@ from reviewer.net.retry import (
     call_with_retry,
     parse_retry_after,
 )
-from reviewer.post.hosts.github import DEFAULT_RATE_LIMIT_WAIT, GitHubClient
-from reviewer.post.hosts.github import RetryPolicy as GitHubRetryPolicy
+from reviewer.post.hosts.github import GitHubClient
+from reviewer.post.hosts.rest import DEFAULT_RATE_LIMIT_WAIT
+from reviewer.post.hosts.rest import RetryPolicy as GitHubRetryPolicy
 
 NOW = 784_111_777.0  # Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's example date
 

@@ -11,7 +11,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from reviewer.errors import PostError, UsageError
-from reviewer.post.hosts.github import GitHubClient, RetryPolicy, next_link, pull_path
+from reviewer.post.hosts.github import GitHubClient, pull_path
+from reviewer.post.hosts.rest import RetryPolicy, next_link
 from reviewer.post.target import check_api_url, resolve_target
 
 

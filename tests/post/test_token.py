@@ -18,7 +18,8 @@ from werkzeug import Request, Response
 
 from reviewer.cli.app import app
 from reviewer.errors import ExitCode, PostError
-from reviewer.post.hosts.github import GitHubClient, GitHubRedirect
+from reviewer.post.hosts.github import GitHubClient
+from reviewer.post.hosts.rest import Redirect as GitHubRedirect
 from tests.post.github_fake import TOKEN
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -36,7 +36,8 @@ def open_host(
 ) -> Host:
     """The host the change request lives on, reached through post.transport's route for its
     API URL. GitHub is the only host so far."""
-    from reviewer.post.hosts.github import GitHubClient, GitHubHost, RetryPolicy
+    from reviewer.post.hosts.github import GitHubClient, GitHubHost
+    from reviewer.post.hosts.rest import RetryPolicy
 
     route = transport_for(target.api_url, env)
     policy = RetryPolicy(max_wait_s=max_wait)
