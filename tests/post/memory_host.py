@@ -67,6 +67,9 @@ class MemoryHost:
     def notes(self) -> list[Note]:
         return list(self.stored)
 
+    def suggestion_fence(self, first: int, last: int) -> str | None:
+        return "suggestion"
+
     def identity(self) -> str | None:
         return self.login
 

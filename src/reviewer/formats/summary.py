@@ -88,19 +88,21 @@ def message_markdown(finding: Finding) -> str:
 _LEFT_OUT = "*A suggested change was left out: {}.*"
 
 
-def suggestion_block(finding: Finding, *, applicable: bool) -> str:
-    """A ```suggestion block (inline) or a plain code block (summary) for the finding's lines.
-    Code with hidden characters is shown with them escaped and never offered to apply; code
-    that no fence can hold (a run of 255 backticks) is left out with a note."""
+def suggestion_block(finding: Finding, *, fence: str | None) -> str:
+    """A block the host applies to the finding's lines (inline, `fence` the host's info string:
+    GitHub's `suggestion`, GitLab's `suggestion:-N+0`) or, with fence None (the summary, or a
+    host that cannot apply suggestions), a plain code block. Code with hidden characters is
+    shown with them escaped and never offered to apply; code that no fence can hold (a run of
+    255 backticks) is left out with a note."""
     if finding.suggestion is None:
         return ""
     code = show_hidden(redact_credentials(finding.suggestion)).rstrip("\n")
     if len(code) > SUGGESTION_LIMIT:
         return _LEFT_OUT.format("it is too long to show")
     hidden = has_hidden(finding.suggestion)
-    # GitHub applies a suggestion to head lines only: a LEFT finding's is shown as code.
-    offer = applicable and finding.side == "RIGHT" and not hidden
-    block = fenced(code, "suggestion" if offer else "")
+    # Hosts apply a suggestion to head lines only: a LEFT finding's is shown as code.
+    offer = fence is not None and finding.side == "RIGHT" and not hidden
+    block = fenced(code, fence if fence is not None and offer else "")
     if block is None:
         return _LEFT_OUT.format("it holds a run of backticks no code block can contain")
     if offer:
@@ -122,7 +124,7 @@ def detail(finding: Finding, reason: str = "") -> str:
     """A finding in full, for a review body or the summary."""
     why = f"\n\n*Not commented inline: {one_line(reason, 500)}.*" if reason else ""
     parts = [heading(finding) + why, message_markdown(finding)]
-    parts.append(suggestion_block(finding, applicable=False))
+    parts.append(suggestion_block(finding, fence=None))
     return "\n\n".join(p for p in parts if p)
 
 

@@ -33,11 +33,13 @@ def marked_fingerprints(body: str | None) -> list[str]:
     return m.group(1).split(",") if m else []
 
 
-def inline_body(finding: Finding) -> str:
+def inline_body(finding: Finding, fence: str | None = "suggestion") -> str:
+    """An inline comment; `fence` is the host's suggestion fence for the finding's lines (None:
+    the host cannot apply one, and the code is shown plain)."""
     parts = [
         heading(finding),
         message_markdown(finding),
-        suggestion_block(finding, applicable=True),
+        suggestion_block(finding, fence=fence),
     ]
     body = "\n\n".join(p for p in parts if p)
     return (

@@ -51,6 +51,7 @@ class Note:
     author: str | None
     body: str
     resolved: bool = False
+    thread: str | None = None  # the host's id of the thread an inline note starts, if it has one
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ class Host(Protocol):
 
     def notes(self) -> list[Note]:
         """Every inline comment, review body and top-level note, with its author."""
+        ...
+
+    def suggestion_fence(self, first: int, last: int) -> str | None:
+        """The info string of a code fence the host applies to lines first..last of the head
+        (GitHub: `suggestion`), or None when it cannot apply suggestions (shown as plain code)."""
         ...
 
     def identity(self) -> str | None:

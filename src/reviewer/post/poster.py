@@ -51,9 +51,10 @@ class Outcome:
         return sum(1 for p in self.placed if p.where is where and p.already_posted is already)
 
 
-def inline_comment(p: Placed) -> InlineComment:
+def inline_comment(p: Placed, host: Host) -> InlineComment:
     first, last = line_span(p.finding)
-    return InlineComment(p.finding.path, p.finding.side, first, last, inline_body(p.finding))
+    body = inline_body(p.finding, host.suggestion_fence(first, last))
+    return InlineComment(p.finding.path, p.finding.side, first, last, body)
 
 
 def authored_by(note: Note, login: str) -> bool:
@@ -124,7 +125,7 @@ class Poster:
                 result = self.host.create_review(
                     plan.head_sha,
                     review_body(len(plan.new_inline)),
-                    [inline_comment(p) for p in plan.new_inline],
+                    [inline_comment(p, self.host) for p in plan.new_inline],
                 )
                 review_id, refused = result.review_id, result.refused
             except HostRefused:

@@ -158,6 +158,9 @@ class GitHubHost:
             *(_note(c, NoteKind.TOP) for c in self.client.paginate(issue + "/comments")),
         ]
 
+    def suggestion_fence(self, first: int, last: int) -> str | None:
+        return "suggestion"  # replaces the comment's lines, start_line..line
+
     def identity(self) -> str | None:
         """`GET /user`; an installation token (the Actions GITHUB_TOKEN) gets 403 there, and in
         GitHub Actions writes as github-actions[bot]."""
