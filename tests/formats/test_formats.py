@@ -106,6 +106,31 @@ def test_text_is_plain_without_a_tty(document: FindingsDocument) -> None:
     assert "Review skipped: the model was not run (model_unreachable: no server at" in skipped
 
 
+def test_text_shows_each_findings_message_and_suggestion_under_its_heading(document: FindingsDocument) -> None:
+    lines = render(document, "text").splitlines()
+    at = lines.index("high     src/app.py:5-6  [security]  Shell injection, again: 100%")
+    assert lines[at + 1 : at + 5] == [
+        "    Line one",
+        "    line two with 50% and a colon: here\\x0d",  # the carriage return shown, not obeyed
+        "    Suggested replacement:",
+        "        call([cmd])",
+    ]
+
+
+def test_text_keeps_a_hostile_message_inert_on_a_terminal() -> None:
+    from reviewer.models import Finding
+
+    hostile = "ok\n::error::forged\n\x1b[2Jwiped\naws_secret_access_key = AKIAIOSFODNN7EXAMPLE"
+    doc = make_document(findings=(Finding.model_validate({
+        "path": "a.py", "line": 1, "end_line": 1, "severity": "info", "category": "bug",
+        "title": "t", "message": hostile, "suggestion": "x = 1\n\x1b]0;title\x07", "fingerprint": "f",
+    }),))
+    text = render(doc, "text")
+    assert "\x1b" not in text and "\x07" not in text
+    assert not any(line.lstrip().startswith("::error") for line in text.splitlines())
+    assert "AKIAIOSFODNN7EXAMPLE" not in text and "wiped" in text and "x = 1" in text
+
+
 def test_text_does_not_read_model_output_as_markup() -> None:
     from reviewer.models import Finding
 

@@ -1,4 +1,5 @@
-"""`text`: a rich table for people reading a terminal or a job log (no colour unless a TTY)."""
+"""`text`: the findings for people reading a terminal or a job log, each with its message and
+suggestion (no colour unless a TTY)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 import sys
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from reviewer.formats.common import (
@@ -20,17 +20,29 @@ from reviewer.formats.common import (
     sorted_findings,
     status_sentence,
 )
+from reviewer.formats.sanitize import redact_credentials
 from reviewer.models import FindingsDocument
-from reviewer.security import defuse_workflow_commands, neutralise_terminal
+from reviewer.security import defuse_workflow_commands, neutralise_lines, neutralise_terminal
 
-FIELD_LIMIT = 500  # characters of one field shown in the table; the document keeps them all
+FIELD_LIMIT = 500  # characters of one field shown; the document keeps them all
+LINES_LIMIT = 2000  # characters of a message or a suggestion shown
+_INDENT = "    "
+
+
+def _bounded(text: str, limit: int) -> str:
+    # A forged document's field can be megabytes, and laying out text costs per character.
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _shown(text: str) -> str:
-    """One field for the terminal: bounded (a forged document's field can be megabytes, and
-    laying out a table costs per character) and neutralised."""
-    cut = text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
-    return neutralise_terminal(cut)
+    """One field for the terminal, on one line: bounded and neutralised."""
+    return neutralise_terminal(_bounded(text, FIELD_LIMIT))
+
+
+def _shown_lines(text: str) -> str:
+    """A message or a suggestion for the terminal: bounded, neutralised, newlines kept, and
+    any secret the model echoed redacted."""
+    return neutralise_lines(redact_credentials(_bounded(text, LINES_LIMIT)))
 
 
 def _colour() -> bool:
@@ -43,7 +55,7 @@ class TextFormat:
     def render(self, document: FindingsDocument) -> str:
         # Every string is shown with its control characters as escapes: paths, titles and
         # error messages come from diffs and models, and this goes to a terminal.
-        document = clean_document(document, _shown)
+        document = clean_document(document, _shown, _shown_lines)
         buffer = io.StringIO()
         colour = _colour()
         console = Console(
@@ -59,8 +71,8 @@ class TextFormat:
         console.print(Text(status_sentence(document)))
         model = f"Model: {document.model.backend} {document.model.name}"
         console.print(Text(model))
-        if document.findings:
-            console.print(_table(document))
+        for block in _finding_blocks(document):
+            console.print(block)
         counts = ", ".join(f"{n} {s.value}" for s, n in severity_counts(document.findings).items())
         console.print(Text(f"{plural(len(document.findings), 'finding')} ({counts})"))
         unreviewed, policy = left_out(document)
@@ -77,15 +89,19 @@ class TextFormat:
         return defuse_workflow_commands(buffer.getvalue())
 
 
-def _table(document: FindingsDocument) -> Table:
-    table = Table(show_lines=False)
-    for column in ("Severity", "Location", "Category", "Title"):
-        table.add_column(column)
+def _finding_blocks(document: FindingsDocument) -> list[Text]:
+    """Each finding as a person reads it: a heading line (severity, location, category, title),
+    then its message and its suggestion, indented (every field already cleaned)."""
+    blocks = []
     for finding in sorted_findings(document.findings):
-        table.add_row(
-            Text(finding.severity.value),
-            Text(location(finding)),
-            Text(finding.category.value),
-            Text(finding.title),
-        )
-    return table
+        lines = [
+            f"{finding.severity.value:<8} {location(finding)}  [{finding.category.value}]  "
+            f"{finding.title}"
+        ]
+        lines += [_INDENT + line for line in finding.message.split("\n") if line.strip()]
+        if finding.suggestion is not None:
+            lines.append(_INDENT + "Suggested replacement:")
+            code = finding.suggestion.rstrip("\n")
+            lines += [_INDENT * 2 + line for line in code.split("\n")]
+        blocks.append(Text("\n".join(lines)))
+    return blocks
