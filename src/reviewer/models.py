@@ -214,6 +214,8 @@ class Stats(Strict):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     findings_dropped: int = 0
+    # findings_dropped by reason (findings.answer.Drop's names), only reasons that occurred
+    findings_dropped_by: dict[str, int] = Field(default_factory=dict)
     duration_s: float = 0.0
     # Filled from issue 6 on: the response cache and the token estimate.
     cache_hits: int = 0

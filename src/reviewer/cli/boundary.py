@@ -19,10 +19,25 @@ def _print_error(message: str, hint: str | None) -> None:
         sys.stderr.write(f"hint: {neutralise_terminal(hint)}\n")
 
 
+def _debug_lines() -> None:
+    """--debug's diagnostics (each dropped finding and why, an invalid answer, the cache's
+    decisions): the package's log records on stderr, one `debug:` line each. Whoever logs
+    neutralises untrusted text first."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("debug: %(message)s"))
+    root = logging.getLogger("reviewer")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+
 @contextmanager
 def error_handler(debug: bool) -> Iterator[None]:
     """The one place that turns errors into exit codes. A ReviewerError is a one-line message
     (and hint); anything else is a bug: one line plus a request to rerun with --debug."""
+    if debug:
+        _debug_lines()
     try:
         yield
     except ReviewerError as e:

@@ -146,7 +146,14 @@ TimeoutOption = Annotated[
         "--timeout", parser=seconds(1), metavar="SECONDS", help="Per-request timeout, 1 or more."
     ),
 ]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Tracebacks and diagnostics.")]
+DebugOption = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Tracebacks and diagnostics: each dropped finding and why, an invalid answer "
+        "(escaped, bounded), the cache's decisions.",
+    ),
+]
 
 FindingsOption = Annotated[
     Path,

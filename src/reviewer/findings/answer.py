@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Literal
 
 from pydantic import ConfigDict, Field, ValidationError
@@ -79,10 +80,37 @@ def parse_answer(content: str) -> tuple[RawFinding, ...]:
     return answer.findings
 
 
+class Drop(Enum):
+    """Why a well-formed finding was not kept: the names are the findings document's keys
+    (stats.findings_dropped_by), the values the words people read."""
+
+    unsafe_path = "naming a path outside the repository"
+    path_not_in_chunk = "naming a file not in the chunk"
+    bad_range = "with an impossible line range"
+    line_not_changed = "not on lines the chunk changed"
+    over_limit = "over the chunk's findings limit"
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A finding that was not kept, as the model wrote it (its text untrusted), and why."""
+
+    reason: Drop
+    path: str
+    side: str
+    line: int
+    end_line: int | None
+    title: str
+
+
 @dataclass(frozen=True)
 class Validated:
     findings: tuple[Finding, ...]
-    dropped: int
+    drops: tuple[Dropped, ...] = ()
+
+    @property
+    def dropped(self) -> int:
+        return len(self.drops)
 
 
 def validate(
@@ -93,17 +121,24 @@ def validate(
 ) -> Validated:
     """Keep the findings that point at lines this chunk showed, of the first `max_findings`
     (the schema's maxItems, for servers that ignore it); count the rest as dropped."""
-    considered = raw[: min(max_findings, MAX_FINDINGS_PER_CHUNK)]
-    kept = [f for f in (_check(r, chunk, mode) for r in considered) if f is not None]
-    return Validated(findings=tuple(kept), dropped=len(raw) - len(kept))
+    limit = min(max_findings, MAX_FINDINGS_PER_CHUNK)
+    kept: list[Finding] = []
+    drops: list[Dropped] = []
+    for index, r in enumerate(raw):
+        checked = _check(r, chunk, mode) if index < limit else Drop.over_limit
+        if isinstance(checked, Finding):
+            kept.append(checked)
+        else:
+            drops.append(Dropped(checked, r.path, r.side, r.line, r.end_line, r.title))
+    return Validated(findings=tuple(kept), drops=tuple(drops))
 
 
-def _check(raw: RawFinding, chunk: Chunk, mode: FilterMode) -> Finding | None:
+def _check(raw: RawFinding, chunk: Chunk, mode: FilterMode) -> Finding | Drop:
     if not _safe_path(raw.path):
-        return None
+        return Drop.unsafe_path
     file = next((f for f in chunk.files if f.path == raw.path), None)
     if file is None:
-        return None
+        return Drop.path_not_in_chunk
     end = raw.line if raw.end_line is None else raw.end_line
     side: Side = "LEFT" if raw.side == "old" else "RIGHT"
     # A LEFT finding names removed lines only, in either mode: context lines have a new-file
@@ -111,10 +146,10 @@ def _check(raw: RawFinding, chunk: Chunk, mode: FilterMode) -> Finding | None:
     allowed = file.removed_lines if side == "LEFT" else file.added_lines
     if side == "RIGHT" and mode is FilterMode.DIFF_CONTEXT:
         allowed = allowed | file.context_lines
-    if end < raw.line or end - raw.line >= len(allowed):
-        return None
+    if end < raw.line or end - raw.line >= max(len(allowed), 1):
+        return Drop.bad_range
     if any(n not in allowed for n in range(raw.line, end + 1)):
-        return None
+        return Drop.line_not_changed
     # The flagged lines' texts as the chunk showed them (every allowed line has one).
     texts = file.old_texts if side == "LEFT" else file.new_texts
     flagged = [texts[n] for n in range(raw.line, end + 1)]

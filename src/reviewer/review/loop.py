@@ -7,10 +7,12 @@ A review with no chunks makes no network request at all."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import queue
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
@@ -20,7 +22,7 @@ from reviewer.backends import check_backend_settings, make_backend
 from reviewer.backends.interface import ChunkFailedError, ModelBackend
 from reviewer.chunks import prompt
 from reviewer.errors import InvalidAnswerError, ModelError
-from reviewer.findings.answer import merge, parse_answer, validate
+from reviewer.findings.answer import Dropped, merge, parse_answer, validate
 from reviewer.findings.coverage import (
     UNREVIEWED_KIND,
     coverage,
@@ -82,6 +84,27 @@ def cache_key(
     )
 
 
+log = logging.getLogger(__name__)
+ANSWER_SHOWN = 2000  # characters of an invalid answer shown by --debug
+
+
+def describe_drop(drop: Dropped) -> str:
+    """A dropped finding for --debug, on one line: where the model said and why not."""
+    from reviewer.security import neutralise_terminal
+
+    end = "" if drop.end_line in (None, drop.line) else f"-{drop.end_line}"
+    where = f"{drop.path[:200]}:{drop.line}{end} ({drop.side})"
+    return neutralise_terminal(f"{where} {drop.title[:200]!r}: {drop.reason.value}")
+
+
+def shown_answer(content: str) -> str:
+    """An invalid answer for --debug: bounded, on one line, every control character escaped."""
+    from reviewer.security import neutralise_terminal
+
+    cut = content if len(content) <= ANSWER_SHOWN else content[:ANSWER_SHOWN] + "…"
+    return neutralise_terminal(cut)
+
+
 def estimate_prompt_tokens(chunk: Chunk) -> int:
     # The chunker already estimated the chunk's text; only the fixed prompt is added.
     return prompt.prompt_overhead_tokens() + chunk.estimated_tokens
@@ -91,7 +114,7 @@ def estimate_prompt_tokens(chunk: Chunk) -> int:
 class ChunkResult:
     chunk: Chunk
     findings: tuple[Finding, ...] = ()
-    dropped: int = 0
+    drops: tuple[Dropped, ...] = ()
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -135,6 +158,7 @@ class ChunkReviewer:
             return
         last: InvalidAnswerError | None = None
         for _ in range(2):  # an invalid answer is retried once with the same chunk
+            content: str | None = None
             try:
                 content = self._ask(chunk, result)
                 self._accept(content, result)
@@ -142,6 +166,8 @@ class ChunkReviewer:
                 result.prompt_tokens += e.prompt_tokens
                 result.completion_tokens += e.completion_tokens
                 last = e
+                if content is not None:
+                    log.debug("invalid answer (%s): %s", e.message, shown_answer(content))
                 continue
             if key is not None:
                 self._store(key, content, result)
@@ -182,7 +208,9 @@ class ChunkReviewer:
             self.settings.max_findings,
         )
         result.findings = checked.findings
-        result.dropped = checked.dropped
+        result.drops = checked.drops
+        for drop in checked.drops:
+            log.debug("dropped a finding: %s", describe_drop(drop))
 
     def _from_cache(self, key: str, result: ChunkResult) -> bool:
         assert self.cache is not None  # noqa: S101 - only called with a cache
@@ -450,7 +478,10 @@ def _stats(
         model_calls=sum(r.calls for r in results),
         prompt_tokens=sum(r.prompt_tokens for r in results),
         completion_tokens=sum(r.completion_tokens for r in results),
-        findings_dropped=sum(r.dropped for r in done),
+        findings_dropped=sum(len(r.drops) for r in done),
+        findings_dropped_by=dict(
+            sorted(Counter(d.reason.name for r in done for d in r.drops).items())
+        ),
         duration_s=round(time.monotonic() - started, 3),
         cache_hits=sum(1 for r in results if r.cache_hit is True),
         cache_misses=sum(1 for r in results if r.cache_hit is False),

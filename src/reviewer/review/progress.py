@@ -160,12 +160,26 @@ def summary(doc: FindingsDocument) -> str:
     findings = plural(len(doc.findings), "finding")
     if by_severity:
         findings += f" ({by_severity})"
+    findings += _dropped_part(s)
     return (
         f"reviewer: {doc.status.value}: {plural(s.files_reviewed, 'file')} reviewed, "
         f"{len(doc.skipped)} skipped; {findings}; {plural(s.model_calls, 'model call')}"
         f"{_cache_part(s)}, {s.prompt_tokens} prompt{_estimate_part(s)} + "
         f"{s.completion_tokens} completion tokens; {s.duration_s:.1f} s\n"
     )
+
+
+def _dropped_part(s: Stats) -> str:
+    """The findings the model gave that were not kept, by reason (--debug shows each)."""
+    if not s.findings_dropped:
+        return ""
+    from reviewer.findings.answer import Drop
+
+    reasons = ", ".join(
+        f"{n} {Drop[name].value if name in Drop.__members__ else name}"
+        for name, n in s.findings_dropped_by.items()
+    )
+    return f", {s.findings_dropped} dropped" + (f" ({reasons})" if reasons else "")
 
 
 def _cache_part(s: Stats) -> str:
