@@ -274,6 +274,8 @@ class FindingsDocument(Strict):
     base: str | None = None
     head: str | None = None
     findings: tuple[Finding, ...] = ()
+    # Findings the repository's baseline accepts: kept here, never reported, posted or gated on.
+    accepted: tuple[Finding, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
     stats: Stats = Stats()
     errors: tuple[ErrorEntry, ...] = ()
@@ -291,3 +293,4 @@ class ReviewPlan(Frozen):
     files: tuple[FileDiff, ...] = ()  # the files to review
     skipped: tuple[SkippedFile, ...] = ()
     chunks: tuple[Chunk, ...] = ()
+    accepted: frozenset[str] = frozenset()  # the baseline's fingerprints, not reported again

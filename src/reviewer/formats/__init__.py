@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reviewer.errors import UsageError
+from reviewer.formats.baseline import BaselineFormat
 from reviewer.formats.codequality import CodeQualityFormat
 from reviewer.formats.github import GithubFormat
 from reviewer.formats.interface import Format
@@ -24,6 +25,7 @@ _FACTORIES: dict[str, Callable[[], Format]] = {
     "markdown": MarkdownFormat,
     "github": GithubFormat,
     "codequality": CodeQualityFormat,
+    "baseline": BaselineFormat,
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 

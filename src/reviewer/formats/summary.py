@@ -13,6 +13,7 @@ from reviewer.formats.common import (
     left_out,
     line_span,
     location,
+    plural,
     removed_lines,
     severity_counts,
     sorted_findings,
@@ -206,6 +207,13 @@ def _skipped(document: FindingsDocument) -> str:
     return "\n\n".join(sections)
 
 
+def _accepted_note(count: int) -> str:
+    return (
+        f"{plural(count, 'finding')} accepted in the repository's baseline "
+        f"{'is' if count == 1 else 'are'} not shown."
+    )
+
+
 def _header(document: FindingsDocument, reviewed: str) -> list[str]:
     model = document.model
     meta = f"**Model:** {bounded_span(model.backend + ' ' + model.name)}"
@@ -237,6 +245,8 @@ def summary_body(
     parts = _header(document, reviewed)
     if head_note:
         parts.append(f"*{one_line(head_note, 500)}*")
+    if document.accepted:
+        parts.append(f"*{_accepted_note(len(document.accepted))}*")
     if placed:
         parts.append("#### Findings\n\n" + _findings_table(placed, show_where))
     skipped = _skipped(document)

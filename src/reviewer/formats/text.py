@@ -75,6 +75,9 @@ class TextFormat:
             console.print(block)
         counts = ", ".join(f"{n} {s.value}" for s, n in severity_counts(document.findings).items())
         console.print(Text(f"{plural(len(document.findings), 'finding')} ({counts})"))
+        if document.accepted:
+            accepted = plural(len(document.accepted), "finding")
+            console.print(Text(f"{accepted} accepted in the baseline, not shown"))
         unreviewed, policy = left_out(document)
         if unreviewed:
             console.print(Text(f"Not reviewed ({len(unreviewed)}):"))

@@ -18,6 +18,7 @@ from reviewer.diff.parse import parse_raw
 from reviewer.diff.select import select_source
 from reviewer.errors import BudgetError, UsageError, first_problem
 from reviewer.models import ReviewPlan, SkippedFile, SkipReason
+from reviewer.plan.baseline import read_baseline
 from reviewer.settings.config import (
     DEFAULT_NUM_CTX,
     DEFAULT_NUM_PREDICT,
@@ -146,6 +147,7 @@ def _build_plan(
         files=tuple(sorted((f for f in kept if f.path not in too_large), key=lambda f: f.path)),
         skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         chunks=result.chunks,
+        accepted=read_baseline(config, source),
     )
 
 

@@ -40,6 +40,7 @@ from reviewer.models import (
     Status,
     ToolInfo,
 )
+from reviewer.plan.baseline import split_accepted
 from reviewer.plan.build import check_chunk_budget
 from reviewer.review.interrupt import Interrupted, hold
 from reviewer.review.progress import ReviewProgress, summary
@@ -454,6 +455,7 @@ def _document(
         errors = [*errors, entry]
     stopped = interrupted is not None
     status = _status(len(done), len(plan.chunks), settings.optional, stopped, cov.files_unreviewed)
+    reported, accepted = split_accepted(merge([f for r in done for f in r.findings]), plan.accepted)
     return FindingsDocument(
         status=status,
         coverage=cov,
@@ -461,7 +463,8 @@ def _document(
         model=ModelInfo(backend=model.backend.value, name=model.model, digest=digest),
         base=plan.base,
         head=plan.head,
-        findings=merge([f for r in done for f in r.findings]),
+        findings=reported,
+        accepted=accepted,
         skipped=plan.skipped,
         stats=_stats(plan, results, done, started),
         errors=tuple(errors),

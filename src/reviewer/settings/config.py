@@ -78,6 +78,9 @@ ACCEPTABLE_REASONS = frozenset(
 )
 
 
+DEFAULT_BASELINE = ".reviewer/baseline"  # the config's `baseline` key names another file
+
+
 class RepoConfig(BaseModel):
     """The repository's own review settings. Read from the base revision in CI."""
 
@@ -92,6 +95,8 @@ class RepoConfig(BaseModel):
     skip_minified: bool = True
     # Reasons whose unreviewed files count as left out by policy (see diff/policy.py).
     accept_unreviewed: tuple[str, ...] = ()
+    # Accepted findings, by fingerprint, not reported again (see findings/baseline.py).
+    baseline: str = Field(default=DEFAULT_BASELINE, min_length=1, max_length=200)
 
     @field_validator("accept_unreviewed")
     @classmethod
