@@ -218,3 +218,21 @@ def test_on_github_a_fixed_findings_comment_stays_as_it_is(fake: FakeGitHub, tmp
     assert [m for m, _ in writes] == ["PATCH", "POST"] and writes[1][1].endswith("/check-runs")
     assert [c for c in fake.review_comments if "fingerprints=fp-shell -->" in c["body"]] == shell
     assert "Shell injection" not in fake.summaries()[0]["body"]
+
+
+def test_min_severity_keeps_lower_findings_out_of_inline_comments_and_in_the_summary(
+    fake: FakeGitHub, findings_file: Path, env: dict[str, str]
+) -> None:
+    code, _, err, _ = run_post(findings_file, env, min_severity=Severity.HIGH)
+    assert code is ExitCode.OK and fake.schema_errors == []
+    by_fp = {f.fingerprint: f for f in findings()}
+    high = {fp for fp in INLINE if by_fp[fp].severity.rank >= Severity.HIGH.rank}
+    assert high and high != INLINE  # the test data has inline findings on both sides of it
+    posted = [c["body"] for c in fake.review_comments]
+    assert {fp for fp in INLINE if any(f"fingerprints={fp} -->" in b for b in posted)} == high
+    summary = fake.summaries()[0]["body"]
+    for f in findings():  # nothing lost: every finding is in exactly one place, in full
+        assert sum(heading(f) in b for b in bodies(fake)) == 1, f.fingerprint
+    below = [f for f in findings() if f.severity.rank < Severity.HIGH.rank]
+    assert seen(summary).count("below --min-severity high") == len(below)
+    assert f"{len(high)} inline comment" in err

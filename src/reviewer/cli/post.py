@@ -51,6 +51,15 @@ def post(
             f"{choices(Severity)}.",
         ),
     ] = None,
+    min_severity: Annotated[
+        Severity | None,
+        typer.Option(
+            metavar="LEVEL",
+            parser=choice(Severity),
+            help="Comment inline only on findings at or above LEVEL; the others are in the "
+            f"summary comment: {choices(Severity)}.",
+        ),
+    ] = None,
     max_wait: Annotated[
         float,
         typer.Option(
@@ -96,6 +105,7 @@ def post(
             dry_run=dry_run,
             annotations_fallback=annotations_fallback,
             fail_on=fail_on,
+            min_severity=min_severity,
             max_wait=max_wait,
             author=author,
             check_run=check,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from reviewer.formats.common import line_span
 from reviewer.formats.summary import Placed, Where
-from reviewer.models import Finding
+from reviewer.models import Finding, Severity
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -92,15 +92,24 @@ class PullFiles:
 
 
 def place(
-    findings: Iterable[Finding], files: PullFiles | None, already: Mapping[str, Where]
+    findings: Iterable[Finding],
+    files: PullFiles | None,
+    already: Mapping[str, Where],
+    min_severity: Severity | None = None,
 ) -> list[Placed]:
-    """Place every finding exactly once. `files` None: nothing can go inline (no token)."""
+    """Place every finding exactly once. `files` None: nothing can go inline (no token); a
+    finding below `min_severity` (--min-severity) goes to the summary, never lost."""
     placed: list[Placed] = []
     for finding in findings:
         if finding.fingerprint in already:
             placed.append(Placed(finding, already[finding.fingerprint], already_posted=True))
             continue
-        reason = "GitHub was not asked" if files is None else files.reason_not_inline(finding)
+        if min_severity is not None and finding.severity.rank < min_severity.rank:
+            reason: str | None = f"below --min-severity {min_severity.value}"
+        elif files is None:
+            reason = "GitHub was not asked"
+        else:
+            reason = files.reason_not_inline(finding)
         if reason is None:
             placed.append(Placed(finding, Where.INLINE))
         else:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from reviewer.formats.common import line_span, sorted_findings
 from reviewer.formats.summary import SUMMARY_MARKER, Placed, Where, summary_body
-from reviewer.models import FindingsDocument, Status
+from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.post.bodies import fallback_review_body, inline_body, marked_fingerprints, review_body
 from reviewer.post.host import Host, HostRefused, InlineComment, Note, NoteKind
 from reviewer.post.placement import place
@@ -88,9 +88,10 @@ def _head_note(document: FindingsDocument, head_sha: str) -> str:
 
 
 class Poster:
-    def __init__(self, host: Host, author: str) -> None:
+    def __init__(self, host: Host, author: str, min_severity: Severity | None = None) -> None:
         self.host = host
         self.author = author  # the account our comments are written by (post.identity)
+        self.min_severity = min_severity  # --min-severity: lower findings only in the summary
 
     def plan(self, document: FindingsDocument) -> Plan:
         """Reads only: the change request, its diff, the notes already on it."""
@@ -106,7 +107,9 @@ class Poster:
             for f in document.findings
             if safe_marker_value(f.fingerprint) in posted
         }
-        placed = place(sorted_findings(document.findings), request.files, already)
+        placed = place(
+            sorted_findings(document.findings), request.files, already, self.min_severity
+        )
         head = request.head_sha
         note = _head_note(document, head)
         # Only a review known to be of the current head says a finding is gone from it.

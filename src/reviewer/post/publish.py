@@ -38,6 +38,7 @@ class PostSettings:
     dry_run: bool = False
     annotations_fallback: bool = False
     fail_on: Severity | None = None
+    min_severity: Severity | None = None  # lower findings go to the summary, not inline
     max_wait: float = DEFAULT_POST_MAX_WAIT
     author: str | None = None  # the login our comments are written by; default: detected
     check_run: bool = True
@@ -73,7 +74,7 @@ def post_command(
     host = connect(target, token, env, max_wait=settings.max_wait, sleep=sleep)
     try:
         author = post_author(host, env, settings.author)
-        poster = Poster(host, author)
+        poster = Poster(host, author, settings.min_severity)
         plan = poster.plan(document)
         check = _check_for(document, plan, settings, env, target, err)
         if settings.dry_run:
@@ -145,7 +146,7 @@ def _without_token(
 ) -> ExitCode:
     """No token (a fork's pull request gets none): dry run, annotations, or a clear error."""
     if settings.dry_run:
-        placed = place(document.findings, None, {})
+        placed = place(document.findings, None, {}, settings.min_severity)
         _guarded(env, out, lambda: _dry_run_text(document, placed, None, None, ""))
         return fail_code(document, settings.fail_on)
     if not settings.annotations_fallback:
