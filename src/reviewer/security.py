@@ -11,7 +11,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from reviewer.errors import PolicyError
+from reviewer.errors import PolicyError, UsageError
 
 # --- credential scrub ------------------------------------------------------------------------
 
@@ -190,6 +190,25 @@ def is_loopback_host(host: str) -> bool:
     """localhost or a loopback address: this machine, the only place the GitHub token may
     travel in clear, and where no proxy is ever used."""
     return host.lower() == "localhost" or address_scope(host) is Scope.LOOPBACK
+
+
+def check_token_url(url: str, name: str) -> str:
+    """`url` without a trailing slash when a token may be sent to it: https, or plain http only
+    to this machine, so the token never crosses a network in clear. `name` is the variable or
+    flag the URL came from, for the message. The one rule for every host's API URL."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname or ""
+    except ValueError:  # an unbalanced [ or a bad port: not a URL at all
+        scheme, host = "", ""
+    if host and (scheme == "https" or (scheme == "http" and is_loopback_host(host))):
+        return url.rstrip("/")
+    shown = neutralise_terminal(re.sub(r"//[^/@]*@", "//", url))  # never echo user:password@
+    raise UsageError(
+        f"{name}={shown[:80]!r} is not an https URL: the token would travel unencrypted",
+        hint="use an https:// URL; plain http is allowed only to this machine (127.0.0.1, ::1, "
+        "localhost)",
+    )
 
 
 def _is_local_address(host: str) -> bool | None:

@@ -148,6 +148,6 @@ def test_a_plain_http_remote_api_url_is_refused_before_sending(
     result = post(findings_file, child)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith("reviewer: error: refusing GitHub API URL") and "unencrypted" in lines[0]
+    assert lines[0].startswith("reviewer: error: GITHUB_API_URL=") and "unencrypted" in lines[0]
     assert lines[1].startswith("hint: ") and "https://" in lines[1] and len(lines) == 2
     assert proxy.requests == []

@@ -10,11 +10,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from reviewer.ci.event import EVENT_PATH_ENV, EventFileError, PullRequestEvent, read_event
 from reviewer.errors import UsageError
-from reviewer.security import is_loopback_host
+from reviewer.security import check_token_url
 
 
 class Host(StrEnum):
@@ -53,11 +52,14 @@ def host_of(env: Mapping[str, str]) -> Host:
     return Host.NONE
 
 
-def detect(env: Mapping[str, str], *, strict_event: bool = True) -> CiContext:
+def detect(
+    env: Mapping[str, str], *, strict_event: bool = True, host: Host | None = None
+) -> CiContext:
     """The CI context of `env`, every value checked (UsageError naming the variable). An
     event file that cannot be read is an EventFileError, or with strict_event=False an event
-    that names no pull request."""
-    host = host_of(env)
+    that names no pull request. `host` reads the variables of that host's CI whichever CI runs
+    the job (`reviewer post --host`): a GitLab job told `--host github` reads no CI_* value."""
+    host = host or host_of(env)
     if host is Host.GITLAB:
         return _gitlab(env)
     if host is Host.NONE:
@@ -90,7 +92,7 @@ def _actions(env: Mapping[str, str], host: Host, *, strict_event: bool) -> CiCon
     return CiContext(
         host=host,
         number=event.number,
-        project=_project(env, "GITHUB_REPOSITORY", _OWNER_NAME),
+        project=_project(env, "GITHUB_REPOSITORY", host),
         api_url=_api_url(env, host),
         base_sha=_checked_sha(event.base_sha, f"{where}.base.sha"),
         head_sha=_checked_sha(event.head_sha, f"{where}.head.sha"),
@@ -123,7 +125,7 @@ _EVENT_TYPES = frozenset({"detached", *_MERGED})
 def _gitlab(env: Mapping[str, str]) -> CiContext:
     pipeline = CiContext(
         host=Host.GITLAB,
-        project=_project(env, "CI_PROJECT_PATH", _GITLAB_PATH),
+        project=_project(env, "CI_PROJECT_PATH", Host.GITLAB),
         project_id=_positive(env, "CI_PROJECT_ID"),
         api_url=_url(env, "CI_API_V4_URL"),
     )
@@ -134,7 +136,7 @@ def _gitlab(env: Mapping[str, str]) -> CiContext:
         pipeline,
         # A merge request from a fork may run in the fork's project: the request itself (its
         # IID, its notes) lives in the target project, CI_MERGE_REQUEST_PROJECT_*.
-        project=_project(env, "CI_MERGE_REQUEST_PROJECT_PATH", _GITLAB_PATH) or pipeline.project,
+        project=_project(env, "CI_MERGE_REQUEST_PROJECT_PATH", Host.GITLAB) or pipeline.project,
         project_id=_positive(env, "CI_MERGE_REQUEST_PROJECT_ID") or pipeline.project_id,
         number=number,
         base_sha=_sha(env, "CI_MERGE_REQUEST_DIFF_BASE_SHA"),
@@ -203,11 +205,17 @@ def _positive(env: Mapping[str, str], name: str) -> int | None:
     return int(value)
 
 
-def _project(env: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str | None:
+def valid_project(value: str, host: Host) -> bool:
+    """Whether `value` is a project path on `host`: owner/name, or on GitLab group/.../project.
+    "." and ".." are never a part: they would walk out of the API path the poster builds."""
+    pattern = _GITLAB_PATH if host is Host.GITLAB else _OWNER_NAME
+    dots = any(part in {".", ".."} for part in value.split("/"))
+    return not dots and pattern.fullmatch(value) is not None
+
+
+def _project(env: Mapping[str, str], name: str, host: Host) -> str | None:
     value = _value(env, name)
-    # "." and ".." would walk out of the API path the poster builds from the project
-    dots = value is not None and any(part in {".", ".."} for part in value.split("/"))
-    if value is not None and (dots or not pattern.fullmatch(value)):
+    if value is not None and not valid_project(value, host):
         raise _bad(name, value, "a project path (owner/name)")
     return value
 
@@ -220,17 +228,5 @@ def _branch(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _url(env: Mapping[str, str], name: str) -> str | None:
-    """https, or plain http only to this machine: the poster's token must not cross a network
-    in clear (the rule post/target.py applies to --api-url)."""
     value = _value(env, name)
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value)
-        scheme, host = parts.scheme, parts.hostname or ""
-    except ValueError:  # an unbalanced [ or a bad port: not a URL at all
-        scheme, host = "", ""
-    if host and (scheme == "https" or (scheme == "http" and is_loopback_host(host))):
-        return value.rstrip("/")
-    shown = re.sub(r"//[^/@]*@", "//", value)  # never echo a user:password@ part
-    raise _bad(name, shown, "an https URL (plain http only to 127.0.0.1, ::1 or localhost)")
+    return None if value is None else check_token_url(value, name)
