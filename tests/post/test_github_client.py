@@ -72,10 +72,11 @@ def test_unreachable_server_gives_post_error_after_bounded_retries() -> None:
 
 def test_target_from_the_event(tmp_path: Path) -> None:
     event = tmp_path / "e.json"
-    event.write_text(json.dumps({"pull_request": {"number": 12, "head": {"sha": "abc"}}}))
+    sha = "abc" + "0" * 37  # the event's SHA is checked like every CI value (ci.environment)
+    event.write_text(json.dumps({"pull_request": {"number": 12, "head": {"sha": sha}}}))
     env = {"GITHUB_REPOSITORY": "o/r", "GITHUB_EVENT_PATH": str(event)}
     target = resolve_target(env, None, None, None)
-    assert (target.repo, target.number, target.head_sha) == ("o/r", 12, "abc")
+    assert (target.repo, target.number, target.head_sha) == ("o/r", 12, sha)
     assert target.api_url == "https://api.github.com"
     assert pull_path(resolve_target(env, "x/y", 3, "https://ghe.example/api/v3/")) == "/repos/x/y/pulls/3"
 

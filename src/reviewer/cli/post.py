@@ -1,4 +1,4 @@
-"""`reviewer post`: its flags, into PostSettings, then the poster. No GitHub logic here."""
+"""`reviewer post`: its flags, into PostSettings, then the poster. No host logic here."""
 
 from __future__ import annotations
 
@@ -10,26 +10,46 @@ import typer
 from reviewer.cli.boundary import error_handler
 from reviewer.cli.options import DebugOption, FindingsOption, choice, choices, seconds, whole
 from reviewer.models import Severity
-from reviewer.post.target import DEFAULT_CHECK_NAME
+from reviewer.post.target import DEFAULT_CHECK_NAME, PostHost
 from reviewer.settings.config import DEFAULT_POST_MAX_WAIT
 
 
 def post(
     findings: FindingsOption,
+    host: Annotated[
+        PostHost | None,
+        typer.Option(
+            metavar="HOST",
+            parser=choice(PostHost),
+            help=f"Where the change request lives: {choices(PostHost)} (gitea: Gitea and "
+            "Forgejo). Default: the CI that runs the job (GitLab CI, Gitea/Forgejo Actions, "
+            "GitHub Actions); outside CI, github.",
+        ),
+    ] = None,
     repo: Annotated[
-        str | None, typer.Option(metavar="OWNER/NAME", help="Default: GITHUB_REPOSITORY.")
+        str | None,
+        typer.Option(
+            metavar="OWNER/NAME",
+            help="The repository; on GitLab the project's full path (group/sub/project). "
+            "Default: GITHUB_REPOSITORY, on GitLab CI_MERGE_REQUEST_PROJECT_PATH or "
+            "CI_PROJECT_PATH.",
+        ),
     ] = None,
     pr: Annotated[
         int | None,
         typer.Option(
-            parser=whole(1), metavar="N", help="Pull request number. Default: from the event."
+            parser=whole(1),
+            metavar="N",
+            help="Pull request number; on GitLab the merge request's IID. Default: from the "
+            "event (GITHUB_EVENT_PATH), on GitLab CI_MERGE_REQUEST_IID.",
         ),
     ] = None,
     api_url: Annotated[
         str | None,
         typer.Option(
             metavar="URL",
-            help="GitHub API URL. Default: GITHUB_API_URL or https://api.github.com.",
+            help="The host's API URL. Default: GitHub GITHUB_API_URL or https://api.github.com; "
+            "GitLab CI_API_V4_URL; Gitea GITHUB_API_URL or GITHUB_SERVER_URL/api/v1.",
         ),
     ] = None,
     dry_run: Annotated[
@@ -39,7 +59,9 @@ def post(
         bool,
         typer.Option(
             "--annotations-fallback",
-            help="Without a usable token, print ::warning workflow commands instead of failing.",
+            help="Without a usable token, print ::warning workflow commands instead of failing "
+            "(GitHub and Gitea/Forgejo Actions; on GitLab use `reviewer run --format "
+            "codequality`).",
         ),
     ] = False,
     fail_on: Annotated[
@@ -73,32 +95,38 @@ def post(
         typer.Option(
             metavar="LOGIN",
             help="The login the token posts as; only its comments count as ours. Default: "
-            "REVIEWER_POST_AUTHOR, else GET /user, else github-actions[bot] in GitHub Actions.",
+            "REVIEWER_POST_AUTHOR, else the host's GET /user, else github-actions[bot] in "
+            "GitHub Actions.",
         ),
     ] = None,
     check: Annotated[
         bool,
         typer.Option(
             "--check-run/--no-check-run",
-            help="Set a check run on the head commit (failure when --fail-on trips or the "
-            "review is not complete), for branch protection. Needs `checks: write`.",
+            help="Set the verdict on the head commit: a check run on GitHub (needs `checks: "
+            "write`), a commit status on GitLab and Gitea; failure when --fail-on trips or the "
+            "review is not complete, for branch protection.",
         ),
     ] = True,
     check_name: Annotated[
         str,
         typer.Option(
-            metavar="NAME", help="Name of the check run (what branch protection requires)."
+            metavar="NAME",
+            help="Name of the check run or commit status (what branch protection requires).",
         ),
     ] = DEFAULT_CHECK_NAME,
     debug: DebugOption = False,
 ) -> None:
-    """Post a findings document on a pull request: one review, one summary comment, one check
-    run. The token is read from GITHUB_TOKEN only."""
+    """Post a findings document on a pull or merge request: one review, one summary comment,
+    one check run or commit status. The token is read from the environment only: GitHub
+    GITHUB_TOKEN; GitLab REVIEWER_GITLAB_TOKEN, else GITLAB_TOKEN (never CI_JOB_TOKEN); Gitea
+    and Forgejo REVIEWER_GITEA_TOKEN, else GITEA_TOKEN, else GITHUB_TOKEN."""
     from reviewer.post.publish import PostSettings, post_command
 
     with error_handler(debug):
         settings = PostSettings(
             findings=findings,
+            host=host.value if host else None,
             repo=repo,
             pr=pr,
             api_url=api_url,

@@ -11,9 +11,10 @@ from reviewer.post.host import Host
 
 def post_author(host: Host, env: Mapping[str, str], override: str | None) -> str:
     """--author (or REVIEWER_POST_AUTHOR) when given; else the account the host says the token
-    acts as (GitHub: `GET /user`, else github-actions[bot] in GitHub Actions, since `GET /user`
-    answers 403 to an installation token and the job's GITHUB_TOKEN is one). A GitHub App token
-    of your own posts as `APP-SLUG[bot]`: pass that with --author."""
+    acts as (`GET /user`; on GitHub, github-actions[bot] in GitHub Actions, since `GET /user`
+    answers 403 to an installation token and the job's GITHUB_TOKEN is one). GitLab answers
+    `GET /user` for any token with the `api` scope. A GitHub App token of your own posts as
+    `APP-SLUG[bot]`: pass that with --author."""
     given = (override or env.get("REVIEWER_POST_AUTHOR", "")).strip()
     if given:
         return given
@@ -21,7 +22,7 @@ def post_author(host: Host, env: Mapping[str, str], override: str | None) -> str
     if login is not None:
         return login
     raise UsageError(
-        "cannot tell which account the token posts as (GET /user was refused)",
-        hint="pass --author LOGIN (for a GitHub App token: APP-SLUG[bot]) or set "
-        "REVIEWER_POST_AUTHOR",
+        f"cannot tell which account the token posts as ({host.name} refused GET /user)",
+        hint="pass --author LOGIN (the account's username; for a GitHub App token: "
+        "APP-SLUG[bot]) or set REVIEWER_POST_AUTHOR",
     )

@@ -107,7 +107,7 @@ def place(
         if min_severity is not None and finding.severity.rank < min_severity.rank:
             reason: str | None = f"below --min-severity {min_severity.value}"
         elif files is None:
-            reason = "GitHub was not asked"
+            reason = "not read: no token"
         else:
             reason = files.reason_not_inline(finding)
         if reason is None:

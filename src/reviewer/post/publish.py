@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from reviewer.errors import ExitCode, UsageError
+from reviewer.ci.environment import Host as HostKind
+from reviewer.errors import ExitCode
 from reviewer.findings.document import load_document
 from reviewer.findings.verdict import at_or_above
 from reviewer.formats import render
@@ -25,13 +26,15 @@ from reviewer.post.hosts import HostOpener, open_host
 from reviewer.post.identity import post_author
 from reviewer.post.placement import place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
-from reviewer.post.target import DEFAULT_CHECK_NAME, Target, resolve_target
+from reviewer.post.target import DEFAULT_CHECK_NAME, Target, post_host, resolve_target
+from reviewer.post.token import annotations_refused, missing_token, token_for, token_names
 from reviewer.settings.config import DEFAULT_POST_MAX_WAIT, env_flag
 
 
 @dataclass(frozen=True)
 class PostSettings:
     findings: Path
+    host: str | None = None  # github, gitlab or gitea; default: the CI that runs the job
     repo: str | None = None
     pr: int | None = None
     api_url: str | None = None
@@ -67,10 +70,13 @@ def post_command(
 ) -> ExitCode:
     out, err = out or sys.stdout, err or sys.stderr
     document = load_document(settings.findings)
-    token = env.get("GITHUB_TOKEN", "").strip()
+    kind = post_host(settings.host, env)
+    if kind is HostKind.GITLAB and settings.annotations_fallback:
+        raise annotations_refused()
+    token = token_for(kind, env)
     if not token:
-        return _without_token(document, settings, env, out, err)
-    target = resolve_target(env, settings.repo, settings.pr, settings.api_url)
+        return _without_token(document, settings, kind, env, out, err)
+    target = resolve_target(env, settings.repo, settings.pr, settings.api_url, kind)
     host = connect(target, token, env, max_wait=settings.max_wait, sleep=sleep)
     try:
         author = post_author(host, env, settings.author)
@@ -93,9 +99,10 @@ def post_command(
         host.close()
     _append_step_summary(env, outcome.summary)
     err.write(_author_warning(outcome, author))
-    report = _report(outcome, target.repo, target.number, host.name)
+    report = _report(outcome, target.reference, host.name)
     if check is not None:
-        report += f"; check run {check.name!r} on {check.head_sha[:12]}: {check.conclusion}"
+        what = "check run" if kind is HostKind.GITHUB else "commit status"
+        report += f"; {what} {check.name!r} on {check.head_sha[:12]}: {check.conclusion}"
     err.write(report + "\n")
     return fail_code(document, settings.fail_on)
 
@@ -125,7 +132,7 @@ def _check_for(
     if not settings.check_run:
         return None
     if plan.head_note or not plan.head_sha:
-        err.write("reviewer: the pull request's head is not the reviewed commit: no check run\n")
+        err.write("reviewer: the change request's head is not the reviewed commit: no check run\n")
         return None
     return check_run(
         document,
@@ -140,6 +147,7 @@ def _check_for(
 def _without_token(
     document: FindingsDocument,
     settings: PostSettings,
+    kind: HostKind,
     env: Mapping[str, str],
     out: TextIO,
     err: TextIO,
@@ -150,12 +158,8 @@ def _without_token(
         _guarded(env, out, lambda: _dry_run_text(document, placed, None, None, ""))
         return fail_code(document, settings.fail_on)
     if not settings.annotations_fallback:
-        raise UsageError(
-            "GITHUB_TOKEN is not set: nothing can be posted",
-            hint="pass `GITHUB_TOKEN: ${{ github.token }}` with `pull-requests: write` (and "
-            "`checks: write` for the check run), or use --annotations-fallback (forks)",
-        )
-    err.write("reviewer: GITHUB_TOKEN is not set; printing annotations instead of comments\n")
+        raise missing_token(kind, env)
+    err.write(f"reviewer: {token_names(kind)} is not set; printing annotations instead\n")
     out.write(render(document, "github"))
     _append_step_summary(env, summary_body(document))
     return fail_code(document, settings.fail_on)
@@ -208,7 +212,7 @@ def _dry_run_text(
     new_inline = sum(1 for p in placed if p.where is Where.INLINE and not p.already_posted)
     lines = ["dry run: nothing is posted."]
     if head_sha is None:
-        lines.append("no GITHUB_TOKEN: the pull request was not read, so every finding is shown")
+        lines.append("no token: the change request was not read, so every finding is shown")
         lines.append("as it would appear in the summary.")
     else:
         comments = plural(new_inline, "inline comment")
@@ -231,14 +235,14 @@ def _append_step_summary(env: Mapping[str, str], body: str) -> None:
         sys.stderr.write(f"reviewer: warning: cannot write GITHUB_STEP_SUMMARY: {e.strerror}\n")
 
 
-def _report(outcome: Outcome, repo: str, number: int, host: str) -> str:
+def _report(outcome: Outcome, reference: str, host: str) -> str:
     inline = outcome.count(Where.INLINE)
     review = outcome.count(Where.REVIEW)
     summary = outcome.count(Where.SUMMARY)
     already = sum(1 for p in outcome.placed if p.already_posted)
     verb = "created" if outcome.summary_created else "updated"
     text = (
-        f"reviewer: {repo}#{number}: {plural(inline, 'inline comment')} posted, "
+        f"reviewer: {reference}: {plural(inline, 'inline comment')} posted, "
         f"{plural(summary, 'finding')} only in the summary, {already} already present"
     )
     if review:

@@ -1,61 +1,130 @@
-"""Where to post: repository, pull request and API URL from flags or the GitHub Actions
-environment (GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)."""
+"""Where to post: the host, the repository (GitLab: the project), the pull request (GitLab: the
+merge request's IID) and the API URL, from the flags or from what the CI environment says
+(ci.environment.detect). A missing piece is one usage error naming its flag and variable."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from enum import StrEnum
 
-from reviewer.ci.event import read_event
+from reviewer.ci.environment import CiContext, Host, detect, host_of, valid_project
 from reviewer.errors import UsageError
-from reviewer.security import is_loopback_host
+from reviewer.security import check_token_url
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_CHECK_NAME = "reviewer"  # the check run's name, which branch protection requires
-_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+class PostHost(StrEnum):
+    """The hosts `reviewer post` posts to: ci.environment.Host without "none"."""
+
+    GITHUB = Host.GITHUB.value
+    GITLAB = Host.GITLAB.value
+    GITEA = Host.GITEA.value
+
+
+POST_HOSTS = tuple(PostHost)
 
 
 @dataclass(frozen=True)
 class Target:
     api_url: str
-    repo: str  # owner/name
-    number: int
+    repo: str  # owner/name; on GitLab the project's full path (group/subgroup/project)
+    number: int  # the pull request's number; on GitLab the merge request's IID
     head_sha: str | None = None  # from the event; the API's current head wins when posting
+    host: str = Host.GITHUB.value  # "github", "gitlab" or "gitea" (Forgejo included)
+    project_id: int | None = None  # GitLab's numeric project id, when the pipeline gives it
+    in_actions: bool = False  # the job runs in an Actions runner (GitHub's, Gitea's, Forgejo's)
+
+    @property
+    def reference(self) -> str:
+        """How the host's users write the request: owner/name#7, or group/project!7 on GitLab."""
+        mark = "!" if self.host == Host.GITLAB else "#"
+        return f"{self.repo}{mark}{self.number}"
 
 
-def check_api_url(url: str) -> str:
+def post_host(flag: str | None, env: Mapping[str, str]) -> Host:
+    """--host when given, else the CI that runs the job; outside CI, GitHub."""
+    if flag:
+        return Host(flag)
+    detected = host_of(env)
+    return Host.GITHUB if detected is Host.NONE else detected
+
+
+def check_api_url(url: str, name: str = "--api-url") -> str:
     """https, or plain http only to this machine: the token must not cross a network in clear."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return url.rstrip("/")
-    if parts.scheme == "http" and is_loopback_host(host):
-        return url.rstrip("/")
-    raise UsageError(
-        f"refusing GitHub API URL {url!r}: the token would travel unencrypted",
-        hint="use an https:// URL (GITHUB_API_URL or --api-url); plain http is allowed only "
-        "to this machine (127.0.0.1, ::1, localhost)",
-    )
+    return check_token_url(url, name)
 
 
 def resolve_target(
-    env: Mapping[str, str], repo: str | None, pr: int | None, api_url: str | None
+    env: Mapping[str, str],
+    repo: str | None,
+    pr: int | None,
+    api_url: str | None,
+    host: str | None = None,
 ) -> Target:
-    event = read_event(env)
-    number, sha = event.number, event.head_sha
-    repo = repo or env.get("GITHUB_REPOSITORY")
-    if not repo or not _REPO.fullmatch(repo):
+    chosen = post_host(host, env)
+    context = detect(env, host=chosen)
+    return Target(
+        repo=_repo(chosen, repo, context),
+        number=_number(chosen, pr, context),
+        api_url=check_api_url(api_url) if api_url else _api_url(chosen, context),
+        head_sha=None if pr else context.head_sha,
+        host=chosen.value,
+        # the id is the environment's project's: not the one --repo names
+        project_id=None if repo else context.project_id,
+        in_actions=env.get("GITHUB_ACTIONS") == "true",
+    )
+
+
+def _repo(host: Host, flag: str | None, context: CiContext) -> str:
+    gitlab = host is Host.GITLAB
+    what = "project" if gitlab else "repository"
+    shape = "GROUP/PROJECT (the project's full path)" if gitlab else "OWNER/NAME"
+    if flag is not None:
+        if not valid_project(flag, host):
+            raise UsageError(
+                f"no {what} to post to: --repo {flag[:80]!r} is not {shape}",
+                hint=f"pass --repo {shape}",
+            )
+        return flag
+    if context.project is not None:
+        return context.project
+    variable = "CI_PROJECT_PATH" if gitlab else "GITHUB_REPOSITORY"
+    raise UsageError(
+        f"no {what} to post to: {variable} is not set", hint=f"pass --repo {shape}"
+    )
+
+
+def _number(host: Host, flag: int | None, context: CiContext) -> int:
+    number = flag or context.number
+    if number is not None:
+        return number
+    if host is Host.GITLAB:
         raise UsageError(
-            f"no repository to post to (got {repo!r})",
-            hint="pass --repo OWNER/NAME or set GITHUB_REPOSITORY",
+            "no merge request to post to: CI_MERGE_REQUEST_IID is not set (this is not a merge "
+            "request pipeline)",
+            hint='run the job in merge request pipelines (`rules: - if: $CI_PIPELINE_SOURCE == '
+            '"merge_request_event"`), or pass --pr IID',
         )
-    number = pr or number
-    if number is None:
+    raise UsageError(
+        "no pull request to post to: this is not a pull_request event",
+        hint="pass --pr N, or run on a pull_request event (GITHUB_EVENT_PATH)",
+    )
+
+
+def _api_url(host: Host, context: CiContext) -> str:
+    if context.api_url is not None:
+        return context.api_url
+    if host is Host.GITHUB:
+        return DEFAULT_API_URL
+    if host is Host.GITLAB:
         raise UsageError(
-            "no pull request to post to: this is not a pull_request event",
-            hint="pass --pr N, or run on a pull_request event (GITHUB_EVENT_PATH)",
+            "no GitLab API URL: CI_API_V4_URL is not set",
+            hint="pass --api-url https://gitlab.example.com/api/v4",
         )
-    url = check_api_url(api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL)
-    return Target(api_url=url, repo=repo, number=number, head_sha=sha if not pr else None)
+    raise UsageError(
+        "no Gitea API URL: neither GITHUB_API_URL nor GITHUB_SERVER_URL is set",
+        hint="pass --api-url https://gitea.example.com/api/v1",
+    )

@@ -209,3 +209,16 @@ class GitHubHost:
 
     def close(self) -> None:
         self.client.close()
+
+
+def connect(
+    target: Target,
+    token: str,
+    *,
+    transport: Transport,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> GitHubHost:
+    """The pull request `target` names, on GitHub (post.hosts.open_host calls this)."""
+    client = GitHubClient(target.api_url, token, policy=policy, sleep=sleep, transport=transport)
+    return GitHubHost(client, target, in_actions=target.in_actions)
