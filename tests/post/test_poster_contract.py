@@ -255,3 +255,16 @@ def test_a_read_only_token_fails_or_falls_back_to_annotations(tmp_path: Path) ->
     code, out, err = run(host, tmp_path, annotations_fallback=True)
     assert code is ExitCode.OK and "printing annotations instead" in err
     assert out.count("::") >= len(findings()) and host.writes == []
+
+
+def test_a_partial_refusal_is_counted_nowhere_as_inline(tmp_path: Path) -> None:
+    """A host that refuses single comments (the README's moved off its diff): the review body
+    the comments go with claims no count, and the report counts only what the host took."""
+    host = MemoryHost(dict(PATCHES), whole_review=False, patches_at_post={"src/app.py": APP_PATCH})
+    _, _, err = run(host, tmp_path)
+    (_, first, taken), (_, fallback, none) = host.reviews
+    assert len(taken) == len(INLINE - ON_README) and none == []
+    assert not any(ch.isdigit() for ch in first), first
+    assert f"{len(INLINE - ON_README)} inline comments posted" in err
+    assert f", {len(ON_README)} in the review body (Memory refused them inline)" in err
+    assert all(heading(f) in fallback for f in findings() if f.fingerprint in ON_README)

@@ -49,11 +49,11 @@ def inline_body(finding: Finding, fence: str | None = "suggestion") -> str:
     )
 
 
-def review_body(count_inline: int) -> str:
-    return (
-        f"reviewer left {count_inline} inline comment(s) on lines of this pull request. "
-        "The summary comment lists every finding."
-    )
+def review_body() -> str:
+    """The body of the review that carries the inline comments. It states no count: a host may
+    refuse single comments of the review it is written with (GitLab, Gitea), and those move to
+    the fallback review or the summary, so a count here would include them."""
+    return "reviewer commented on changed lines inline. The summary comment lists every finding."
 
 
 def fallback_review_body(
@@ -62,7 +62,7 @@ def fallback_review_body(
     """The host refused the inline comments: the same findings in full, in the review body."""
     header = (
         f"reviewer could not comment on these lines inline ({host} refused the comments, "
-        "probably because the pull request changed), so here they are in full."
+        "probably because the changes moved on), so here they are in full."
     )
     blocks = [detail(p.finding) for p in placed]
     body, fitted = pack(header, blocks, "")

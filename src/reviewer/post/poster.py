@@ -127,7 +127,7 @@ class Poster:
             try:
                 result = self.host.create_review(
                     plan.head_sha,
-                    review_body(len(plan.new_inline)),
+                    review_body(),
                     [inline_comment(p, self.host) for p in plan.new_inline],
                 )
                 review_id, refused = result.review_id, result.refused
