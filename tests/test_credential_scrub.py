@@ -22,6 +22,8 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6Z3JvdXAvcHJvaiJ9.c2lnbmF
 SECRETS = {
     # GitLab CI
     "CI_JOB_TOKEN": "marker-gl-job-11aa",
+    "REVIEWER_GITLAB_TOKEN": "marker-gl-reviewer-1a1a",  # reviewer post's own token variables
+    "GITLAB_TOKEN": "marker-gl-token-1b1b",
     "CI_JOB_JWT": "marker-gl-jwt-22bb",
     "CI_JOB_JWT_V1": "marker-gl-jwt1-33cc",
     "CI_JOB_JWT_V2": "marker-gl-jwt2-44dd",
@@ -35,6 +37,7 @@ SECRETS = {
     "BITBUCKET_STEP_OIDC_TOKEN": "marker-bb-oidc-aabb",
     "BITBUCKET_APP_PASSWORD": "marker-bb-app-bbcc",
     "GITEA_TOKEN": "marker-gitea-ccdd",
+    "REVIEWER_GITEA_TOKEN": "marker-gitea-reviewer-cdcd",
     "FORGEJO_TOKEN": "marker-forgejo-ddee",
     "GITHUB_TOKEN": "marker-gh-eeff",
     "JENKINS_API_TOKEN": "marker-jenkins-ff00",
