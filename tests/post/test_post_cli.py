@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from reviewer.cli.app import app
@@ -112,3 +113,87 @@ def test_post_fail_on_takes_any_case_in_a_subprocess(fake: FakeGitHub, findings_
     assert bad.returncode == 2
     assert "'severe' is not one of: critical, high, medium, low, info" in bad.stderr
     assert "Value error" not in bad.stderr
+
+
+# --- each host through the real entry point: a missing piece is one line and exit 2 ----------
+
+GITLAB_JOB = {
+    "GITLAB_CI": "true", "CI_PROJECT_PATH": "group/sub/app", "CI_PROJECT_ID": "42",
+    "CI_API_V4_URL": "https://gitlab.example.com/api/v4", "CI_JOB_TOKEN": "job-token",
+}
+
+
+def post_child(findings_file: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    return subprocess.run(
+        [sys.executable, "-m", "reviewer", "post", "--findings", str(findings_file), *args],
+        env={**keep, "PYTHONPATH": str(PROJECT / "src"), **env},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def assert_usage_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    message, hint = result.stderr.strip().splitlines()
+    assert message.startswith("reviewer: error: ") and hint.startswith("hint: ")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    for word in words:
+        assert word in result.stderr, word
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "words"),
+    [
+        (GITLAB_JOB, [], ["REVIEWER_GITLAB_TOKEN or GITLAB_TOKEN is not set", "CI_JOB_TOKEN cannot write",
+                          "project access token", "--format codequality"]),
+        ({"GITEA_ACTIONS": "true"}, [], ["REVIEWER_GITEA_TOKEN or GITEA_TOKEN or GITHUB_TOKEN is not set",
+                                         "write access"]),
+        ({}, ["--host", "gitlab"], ["REVIEWER_GITLAB_TOKEN or GITLAB_TOKEN is not set"]),
+        ({"GITLAB_CI": "true"}, ["--host", "github"], ["GITHUB_TOKEN is not set", "pull-requests: write"]),
+    ],
+    ids=["gitlab", "gitea", "host-flag-gitlab", "host-flag-github-in-gitlab-ci"],
+)
+def test_post_without_the_hosts_token_in_a_subprocess(
+    findings_file: Path, env: dict[str, str], args: list[str], words: list[str]
+) -> None:
+    assert_usage_error(post_child(findings_file, env, *args), *words)
+
+
+def test_post_in_a_gitlab_branch_pipeline_says_there_is_no_merge_request(findings_file: Path) -> None:
+    result = post_child(findings_file, {**GITLAB_JOB, "REVIEWER_GITLAB_TOKEN": "glpat-" + "x" * 20})
+    assert_usage_error(result, "no merge request to post to: CI_MERGE_REQUEST_IID is not set",
+                       '$CI_PIPELINE_SOURCE == "merge_request_event"', "--pr")
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "named"),
+    [
+        ({**GITLAB_JOB, "CI_API_V4_URL": "http://gitlab.example.com/api/v4"}, ["--pr", "3"], "CI_API_V4_URL="),
+        ({"GITEA_ACTIONS": "true", "GITHUB_REPOSITORY": "o/r", "GITHUB_SERVER_URL": "http://gitea.example.com"},
+         ["--pr", "3"], "GITHUB_SERVER_URL="),
+        ({"GITEA_ACTIONS": "true"}, ["--repo", "o/r", "--pr", "3", "--api-url", "http://10.0.0.5/api/v1"], "--api-url="),
+    ],
+    ids=["gitlab-variable", "gitea-variable", "gitea-flag"],
+)
+def test_post_refuses_a_plain_http_api_url_per_host(
+    findings_file: Path, env: dict[str, str], args: list[str], named: str
+) -> None:
+    env = {**env, "REVIEWER_GITLAB_TOKEN": "secret-gl", "GITEA_TOKEN": "secret-gt"}
+    result = post_child(findings_file, env, *args)
+    assert_usage_error(result, named, "unencrypted", "https://")
+    assert "secret-" not in result.stderr
+
+
+def test_post_annotations_fallback_is_github_and_gitea_only(findings_file: Path) -> None:
+    gitea = post_child(findings_file, {"GITEA_ACTIONS": "true", "GITHUB_ACTIONS": "true"}, "--annotations-fallback")
+    assert gitea.returncode == 0, gitea.stderr
+    assert "::error file=src/app.py,line=24" in gitea.stdout
+    assert "GITEA_TOKEN or GITHUB_TOKEN is not set; printing annotations instead" in gitea.stderr
+    gitlab = post_child(findings_file, GITLAB_JOB, "--annotations-fallback")
+    assert_usage_error(gitlab, "GitLab CI does not read", "--format codequality")
+
+
+def test_post_host_flag_takes_only_known_hosts(findings_file: Path) -> None:
+    result = post_child(findings_file, {}, "--host", "bitbucket")
+    assert result.returncode == 2 and "'bitbucket' is not one of: github, gitlab, gitea" in result.stderr
+    assert "Traceback" not in result.stderr
