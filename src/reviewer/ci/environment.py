@@ -172,7 +172,8 @@ _BRANCH = re.compile(r"[^\x00-\x20\x7f~^:?*\[\\-][^\x00-\x20\x7f~^:?*\[\\]*")
 def _bad(name: str, value: str, expected: str) -> UsageError:
     return UsageError(
         f"{name}={value[:80]!r} from the CI environment is not {expected}",
-        hint="check the CI job's variables; --base and --head skip this detection",
+        hint="check the CI job's variables; in `reviewer run`, --base and --head skip this "
+        "detection",
     )
 
 

@@ -1,5 +1,6 @@
-"""Publishing a findings document on a pull request (`reviewer post`'s core) as a readable
-sequence: read the document, decide, write, report, exit code."""
+"""Publishing a findings document on a pull or merge request (`reviewer post`'s core) as a
+readable sequence: read the document, pick the host and its token, decide, write, report, exit
+code."""
 
 from __future__ import annotations
 
