@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from reviewer.errors import ExitCode, PolicyError, UsageError
-from reviewer.post.target import check_api_url
 from reviewer.post.transport import proxy_for
 from reviewer.security import (
     Scope,
     address_scope,
     check_model_url,
     check_resolved,
+    check_token_url,
     git_env,
     is_credential_name,
     is_local_host,
@@ -329,11 +329,11 @@ def test_every_egress_decision_reads_one_classification(host: str, scope: Scope 
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:8080"
     if loopback:
-        assert check_api_url(url) == url
+        assert check_token_url(url, "--api-url") == url
         assert proxy_for(f"https://{shown}", {"HTTPS_PROXY": "http://proxy:3128"}) is None
     else:
         with pytest.raises(UsageError, match="unencrypted"):
-            check_api_url(url)
+            check_token_url(url, "--api-url")
 
 
 def test_localhost_is_loopback_in_any_case() -> None:

@@ -13,7 +13,8 @@ from werkzeug import Request, Response
 from reviewer.errors import PostError, UsageError
 from reviewer.post.hosts.github import GitHubClient, pull_path
 from reviewer.post.hosts.rest import RetryPolicy, next_link
-from reviewer.post.target import check_api_url, resolve_target
+from reviewer.post.target import resolve_target
+from reviewer.security import check_token_url
 
 
 def test_next_link_parses_github_link_headers() -> None:
@@ -89,5 +90,5 @@ def test_target_errors_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no repository"):
         resolve_target({}, "not a repo", 1, None)
     with pytest.raises(UsageError, match="unencrypted"):
-        check_api_url("http://github.example.com/api")
-    assert check_api_url("http://127.0.0.1:8080/") == "http://127.0.0.1:8080"
+        check_token_url("http://github.example.com/api", "--api-url")
+    assert check_token_url("http://127.0.0.1:8080/", "--api-url") == "http://127.0.0.1:8080"

@@ -52,11 +52,6 @@ def post_host(flag: str | None, env: Mapping[str, str]) -> Host:
     return Host.GITHUB if detected is Host.NONE else detected
 
 
-def check_api_url(url: str, name: str = "--api-url") -> str:
-    """https, or plain http only to this machine: the token must not cross a network in clear."""
-    return check_token_url(url, name)
-
-
 def resolve_target(
     env: Mapping[str, str],
     repo: str | None,
@@ -69,7 +64,7 @@ def resolve_target(
     return Target(
         repo=_repo(chosen, repo, context),
         number=_number(chosen, pr, context),
-        api_url=check_api_url(api_url) if api_url else _api_url(chosen, context),
+        api_url=check_token_url(api_url, "--api-url") if api_url else _api_url(chosen, context),
         head_sha=None if pr else context.head_sha,
         host=chosen.value,
         # the id is the environment's project's: not the one --repo names
