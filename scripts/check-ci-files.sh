@@ -2,8 +2,10 @@
 # Checks the files that ship reviewer into CI and deployments, offline:
 #   - zizmor (GitHub Actions security audit): no finding of medium severity or higher in
 #     action.yml, .github/workflows/ and examples/;
-#   - check-jsonschema: workflows against GitHub's workflow schema, action.yml against the action
-#     schema, compose/ against the compose-spec schema (all vendored in check-jsonschema);
+#   - check-jsonschema: workflows (and the Gitea/Forgejo example) against GitHub's workflow
+#     schema, action.yml against the action schema, compose/ against the compose-spec schema (all
+#     vendored in check-jsonschema), and the GitLab examples (examples/gitlab-*.yml) against
+#     GitLab's CI schema as vendored in tests/data/gitlab-ci.schema.json;
 #   - `docker compose config` on the compose files, when the docker compose plugin is installed.
 # Uses the tools in .venv/bin; installs the pinned versions there first if they are missing.
 # Exits non-zero on the first failure.
@@ -22,11 +24,18 @@ if [[ ! -x $bin/zizmor || ! -x $bin/check-jsonschema ]]; then
 fi
 
 shopt -s nullglob
-workflows=(.github/workflows/*.yml .github/workflows/*.yaml examples/*.yml examples/*.yaml)
+# Every example is a GitHub Actions workflow (Gitea and Forgejo run the same format) except the
+# GitLab ones, which GitLab's own schema checks (tests/deploy/shipfiles.py splits them the same way).
+gitlab_files=(examples/gitlab-*.yml examples/gitlab-*.yaml)
+workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
+for file in examples/*.yml examples/*.yaml; do
+  [[ $file == examples/gitlab-* ]] || workflows+=("$file")
+done
 compose_files=(compose/*.yml compose/*.yaml)
 shopt -u nullglob
-if (( ${#workflows[@]} == 0 || ${#compose_files[@]} == 0 )) || [[ ! -f action.yml ]]; then
-  echo "check-ci-files: action.yml, workflows or compose files are missing" >&2
+if (( ${#workflows[@]} == 0 || ${#compose_files[@]} == 0 || ${#gitlab_files[@]} == 0 )) \
+  || [[ ! -f action.yml ]]; then
+  echo "check-ci-files: action.yml, workflows, GitLab examples or compose files are missing" >&2
   exit 1
 fi
 
@@ -39,6 +48,9 @@ echo "== JSON Schemas"
 $bin/check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
 $bin/check-jsonschema --builtin-schema vendor.github-actions action.yml
 $bin/check-jsonschema --builtin-schema vendor.compose-spec "${compose_files[@]}"
+# The same options as check-jsonschema's own gitlab-ci hook (`!reference` tags, GitLab's regexes).
+$bin/check-jsonschema --schemafile tests/data/gitlab-ci.schema.json --data-transform gitlab-ci \
+  --regex-variant nonunicode "${gitlab_files[@]}"
 
 if docker compose version >/dev/null 2>&1; then
   echo "== docker compose config"

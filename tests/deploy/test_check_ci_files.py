@@ -3,13 +3,11 @@ check-jsonschema, offline)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.shipfiles import ROOT
+from tests.deploy.shipfiles import ROOT, check, ci_files_tree
 
 TOOLS = ROOT / ".venv" / "bin"
 pytestmark = pytest.mark.skipif(
@@ -33,21 +31,7 @@ jobs:
 
 def copy_tree(dest: Path) -> Path:
     """The files the script checks, in a fresh directory that shares the real .venv."""
-    for name in ("action.yml",):
-        shutil.copy(ROOT / name, dest / name)
-    for name in (".github", "examples", "compose", "scripts"):
-        shutil.copytree(ROOT / name, dest / name)
-    (dest / ".venv").symlink_to(ROOT / ".venv")
-    return dest
-
-
-def check(tree: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", str(tree / "scripts" / "check-ci-files.sh")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return ci_files_tree(dest, ROOT / ".venv")
 
 
 def test_shipped_files_pass(tmp_path: Path) -> None:
@@ -95,3 +79,28 @@ def test_action_that_breaks_the_action_schema_fails(tmp_path: Path) -> None:
     )
     done = check(tree)
     assert done.returncode != 0
+
+
+def test_a_gitlab_example_that_breaks_gitlabs_schema_fails(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    text = (tree / "examples" / "gitlab-ci.yml").read_text(encoding="utf-8")
+    assert "\n  artifacts:\n" in text
+    (tree / "examples" / "gitlab-ci.yml").write_text(
+        text.replace("\n  artifacts:\n", "\n  artefacts:\n", 1), encoding="utf-8"
+    )
+    done = check(tree)
+    assert done.returncode != 0
+    assert "gitlab-ci.yml" in done.stdout + done.stderr
+
+
+def test_the_gitea_example_is_checked_as_a_workflow(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    text = (tree / "examples" / "gitea-review.yml").read_text(encoding="utf-8")
+    pinned = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"
+    assert pinned in text
+    (tree / "examples" / "gitea-review.yml").write_text(
+        text.replace(pinned, "actions/checkout@v4"), encoding="utf-8"
+    )
+    done = check(tree)
+    assert done.returncode != 0
+    assert "unpinned-uses" in done.stdout + done.stderr

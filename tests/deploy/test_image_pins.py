@@ -1,5 +1,6 @@
 """Every container image the project ships a reference to is pinned by digest: the compose
-files, the Dockerfile's FROM and the example workflows' service containers."""
+files, the Dockerfile's FROM, the example workflows' service containers and the GitLab
+examples' images and services."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.shipfiles import COMPOSE, ROOT, WORKFLOW_FILES, load
+from tests.deploy.shipfiles import COMPOSE, GITLAB_FILES, ROOT, WORKFLOW_FILES, load
 
 # name[:tag]@sha256:<64 hex>; the tag is kept for the reader, the digest decides.
 PINNED = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?@sha256:[0-9a-f]{64}")
@@ -61,6 +62,24 @@ def workflow_images(workflow: dict[str, Any]) -> list[str]:
     return images
 
 
+def gitlab_images(pipeline: dict[str, Any]) -> list[str]:
+    """Every job's image and services (the global default too), with `$VAR` replaced by the
+    file's own global variable: an image named by a variable is pinned where it is defined."""
+    variables = {k: str(v) for k, v in pipeline.get("variables", {}).items()}
+
+    def resolve(entry: str | dict[str, Any]) -> str:
+        name = entry if isinstance(entry, str) else entry["name"]
+        return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), name)
+
+    images = []
+    for job in [pipeline.get("default", {}), *pipeline.values()]:
+        if isinstance(job, dict):
+            if "image" in job:
+                images.append(resolve(job["image"]))
+            images += [resolve(service) for service in job.get("services", [])]
+    return images
+
+
 def test_the_checks_catch_a_tag_a_variable_and_a_short_digest() -> None:
     assert PINNED.fullmatch(effective("${X:-ollama/ollama:1@sha256:" + "a" * 64 + "}"))
     for reference in (
@@ -97,9 +116,24 @@ def test_workflow_containers_are_pinned_by_digest(path: Path) -> None:
         assert PINNED.fullmatch(image), f"{path.name}: {image}"
 
 
+@pytest.mark.parametrize("path", GITLAB_FILES, ids=lambda p: p.name)
+def test_gitlab_images_and_services_are_pinned_by_digest(path: Path) -> None:
+    images = gitlab_images(load(path))
+    assert len(images) >= 3, "the review job's image and service, the post job's image"
+    for image in images:
+        assert PINNED.fullmatch(image), f"{path.name}: {image}"
+
+
+def test_the_gitlab_check_catches_an_unpinned_service() -> None:
+    pipeline = {"variables": {"IMG": "ollama/ollama:0.12.10"}, "job": {"services": ["$IMG"]}}
+    assert gitlab_images(pipeline) == ["ollama/ollama:0.12.10"]
+    assert not PINNED.fullmatch(gitlab_images(pipeline)[0])
+
+
 def test_one_image_has_one_digest_everywhere() -> None:
     references = [image for _, image in compose_images()]
     references += [image for path in WORKFLOW_FILES for image in workflow_images(load(path))]
+    references += [image for path in GITLAB_FILES for image in gitlab_images(load(path))]
     digests: dict[str, set[str]] = {}
     for reference in references:
         name, digest = reference.split("@")
