@@ -12,7 +12,7 @@ import tomllib
 
 from reviewer import DISTRIBUTION, __version__
 from reviewer.formats import render
-from tests.deploy.shipfiles import ROOT, WORKFLOW_FILES, load
+from tests.deploy.shipfiles import GITLAB_FILES, ROOT, WORKFLOW_FILES, load
 from tests.formats.format_docs import make_document
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -64,8 +64,9 @@ def test_readme_installs_the_distribution_pinned_and_warns_about_the_other_proje
 
 
 def example_pins() -> list[tuple[str, str]]:
-    """(where, ref) for every `uses: OWNER/reviewer@ref` in the examples and every pre-commit
-    `rev:` shown with the hook."""
+    """(where, ref) for every `uses: OWNER/reviewer@ref` and checkout of OWNER/reviewer in the
+    examples, the tag of reviewer's image in the GitLab examples, and every pre-commit `rev:`
+    shown with the hook."""
     pins = []
     for path in WORKFLOW_FILES:
         for job in load(path)["jobs"].values():
@@ -73,6 +74,11 @@ def example_pins() -> list[tuple[str, str]]:
                 uses = step.get("uses", "")
                 if uses.startswith(f"{PLACEHOLDER}@"):
                     pins.append((path.name, uses.split("@", 1)[1]))
+                if step.get("with", {}).get("repository") == PLACEHOLDER:
+                    pins.append((path.name, step["with"]["ref"]))
+    for path in GITLAB_FILES:
+        image = load(path)["variables"]["REVIEWER_IMAGE"]
+        pins.append((path.name, "v" + image.split("@")[0].rsplit(":", 1)[1]))
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     shown = rf"repo: https://github\.com/{PLACEHOLDER}\n[#\s]*rev: (\S+)"
     for where, text in (("README.md", README), (".pre-commit-hooks.yaml", hooks)):
@@ -84,6 +90,7 @@ def test_every_example_refers_to_the_pyproject_version() -> None:
     pins = example_pins()
     where = {w for w, _ in pins}
     assert {"review.yml", "review-fork-safe.yml", "post-review.yml", "README.md"} <= where
+    assert {"gitea-review.yml", "gitlab-ci.yml"} <= where
     assert ".pre-commit-hooks.yaml" in where
     for place, ref in pins:
         # The README's SHA examples are placeholders that keep the tag as their comment.
