@@ -59,10 +59,20 @@ def mentions(job: dict[str, Any], *names: str) -> list[str]:
     return [name for name in names if name in text]
 
 
-def test_the_pipeline_runs_for_merge_requests_with_the_whole_history() -> None:
-    assert PIPELINE["workflow"]["rules"] == [
-        {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}
-    ]
+MERGE_REQUEST = {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}
+DEFAULT_BRANCH = {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}
+
+
+def jobs() -> dict[str, dict[str, Any]]:
+    return {name: job for name, job in PIPELINE.items() if isinstance(job, dict) and "script" in job}
+
+
+def test_the_pipeline_reviews_merge_requests_with_the_whole_history() -> None:
+    assert PIPELINE["workflow"]["rules"] == [MERGE_REQUEST, DEFAULT_BRANCH]
+    # Only the baseline runs outside a merge request pipeline.
+    for name, job in jobs().items():
+        expected = [DEFAULT_BRANCH] if name == "code-quality-baseline" else [MERGE_REQUEST]
+        assert [{"if": rule["if"]} for rule in job["rules"]] == expected, name
     review = PIPELINE["review"]
     assert review["variables"]["GIT_DEPTH"] == "0"
     (service,) = review["services"]
@@ -100,8 +110,18 @@ def test_only_the_post_job_holds_the_token_and_it_checks_out_nothing() -> None:
     (line,) = post["script"]
     assert re.fullmatch(r"reviewer post --findings findings\.json --fail-on \w+", line)
     # No job other than post names an environment, so no other job can receive the token.
-    jobs = {name: job for name, job in PIPELINE.items() if isinstance(job, dict) and "script" in job}
-    assert [name for name, job in jobs.items() if "environment" in job] == ["post"]
+    assert [name for name, job in jobs().items() if "environment" in job] == ["post"]
+
+
+def test_the_baseline_publishes_an_empty_report_on_the_default_branch_only() -> None:
+    # The widget compares with the target branch's report: reviewer's is empty by nature.
+    job = PIPELINE["code-quality-baseline"]
+    assert job["script"] == ['echo "[]" > gl-code-quality-report.json']
+    assert job["artifacts"] == {"reports": {"codequality": "gl-code-quality-report.json"}}
+    assert job["variables"] == {"GIT_STRATEGY": "none"}
+    assert "services" not in job and mentions(job, *TOKENS) == []
+    report = ROOT / "tests" / "data" / "gitlab-codequality.schema.json"
+    jsonschema.Draft202012Validator(json.loads(report.read_text(encoding="utf-8"))).validate([])
 
 
 def test_the_shell_runner_variant_is_hidden_and_names_the_requests_own_range() -> None:
