@@ -133,3 +133,15 @@ def test_the_shell_runner_variant_is_hidden_and_names_the_requests_own_range() -
     assert '--head "${CI_MERGE_REQUEST_SOURCE_BRANCH_SHA:-$CI_COMMIT_SHA}"' in script
     assert job["artifacts"] == PIPELINE["review"]["artifacts"]
     assert mentions(job, *TOKENS) == []
+
+
+def test_the_readme_sets_up_the_token_the_way_the_example_expects() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### In GitLab CI\n", 1)[1].split("\n### ", 1)[0]
+    scope = PIPELINE["post"]["environment"]["name"]
+    assert f"**Environment scope `{scope}`**" in section
+    assert "`REVIEWER_GITLAB_TOKEN`" in section and "`api` scope" in section
+    assert "`CI_JOB_TOKEN`) cannot write merge request notes" in section
+    assert PIPELINE["variables"]["REVIEWER_IMAGE"].split("@")[0] in section
+    for name in ("GIT_DEPTH", "CI_MERGE_REQUEST_DIFF_BASE_SHA", "CI_API_V4_URL", "SSL_CERT_FILE"):
+        assert f"`{name}" in section, name
