@@ -6,6 +6,7 @@ removed lines for `old` ones). Independent of the eval harness: it reads the fil
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
@@ -226,3 +227,90 @@ def test_the_readme_table_lists_every_case() -> None:
     readme = (CORPUS / "README.md").read_text(encoding="utf-8")
     rows = set(re.findall(r"^\| `([a-z0-9-]+)` \|", readme, flags=re.M))
     assert rows == {case.name for case in shipped()}
+
+
+# A deliberately broken copy of a shipped case must be refused, with the reason: the checks above
+# would otherwise pass a corpus whose labels point at the wrong lines.
+def copy_case(tmp_path: Path, case: str) -> Path:
+    source = CORPUS / case
+    if not source.is_dir():
+        pytest.skip(f"no case {case} in {CORPUS}")
+    return Path(shutil.copytree(source, tmp_path / case))
+
+
+def broken_copy(tmp_path: Path, case: str, old: str, new: str, file: str = "case.toml") -> Path:
+    copy = copy_case(tmp_path, case)
+    target = copy / file
+    text = target.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not once in {case}/{file}"
+    target.write_text(text.replace(old, new), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "reason"),
+    [
+        # py-sql-injection adds lines 27-34 of app/customers.py; 25-26 are context before them.
+        (
+            "py-sql-injection",
+            "lines = [30, 30]",
+            "lines = [25, 26]",
+            "no line of the range is added",
+        ),
+        ("py-sql-injection", "lines = [30, 30]", "lines = [12, 12]", "neither added nor context"),
+        ("py-sql-injection", "lines = [30, 30]", "lines = [30, 99]", "neither added nor context"),
+        ("py-sql-injection", 'side = "new"', 'side = "old"', "not removed by the change"),
+        ("py-sql-injection", 'path = "app/customers.py"', 'path = "app/db.py"', "does not change"),
+        # py-removed-csrf-check removes lines 15-19 of base's app/middleware.py; 13-14 stay.
+        (
+            "py-removed-csrf-check",
+            "lines = [15, 19]",
+            "lines = [13, 19]",
+            "not removed by the change",
+        ),
+        ("py-removed-csrf-check", 'side = "old"', 'side = "new"', "neither added nor context"),
+        ("py-removed-csrf-check", "lines = [15, 19]", "lines = [19, 15]", "first <= last"),
+        ("py-sql-injection", 'kind = "defect"', 'kind = "clean"', "has no [[defects]]"),
+        ("py-sql-injection", 'side = "new"', 'side = "added"', "side"),
+        (
+            "py-sql-injection",
+            'class = "injection"',
+            'class = "injection"\nseverity = "high"',
+            "extra",
+        ),
+    ],
+)
+def test_a_wrong_label_is_refused_with_its_reason(
+    tmp_path: Path, case: str, old: str, new: str, reason: str
+) -> None:
+    copy = broken_copy(tmp_path, case, old, new)
+    assert case_problems(CORPUS / case, tmp_path / "good") == []
+    problems = case_problems(copy, tmp_path / "bad")
+    assert any(reason in p for p in problems), problems
+
+
+def test_a_file_out_of_bounds_or_with_a_live_secret_shape_is_refused(tmp_path: Path) -> None:
+    rel = "head/app/customers.py"
+    long = broken_copy(
+        tmp_path / "a", "py-sql-injection", '"""Customer', "#\n" * 60 + '"""Customer', rel
+    )
+    assert any("lines, not 10-80" in p for p in case_problems(long, tmp_path / "r1"))
+    live = broken_copy(
+        tmp_path / "b",
+        "py-sql-injection",
+        "    id: int\n",
+        "    id: int\n    KEY = 'AKIA" + "Z" * 16 + "'\n",
+        rel,
+    )
+    assert any("live token" in p for p in case_problems(live, tmp_path / "r2"))
+
+
+def test_a_case_without_a_change_or_a_bad_id_is_refused(tmp_path: Path) -> None:
+    same = copy_case(tmp_path, "go-clean-rename")
+    shutil.rmtree(same / "head")
+    shutil.copytree(same / "base", same / "head")
+    assert case_problems(same, tmp_path / "r1") == [
+        "head/ is the same as base/: there is no change"
+    ]
+    renamed = same.rename(tmp_path / "Go_Clean")
+    assert "not a case id" in case_problems(renamed, tmp_path / "r2")[0]
