@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
@@ -221,6 +222,26 @@ def test_the_corpus_is_as_large_and_as_varied_as_the_issue_asks() -> None:
     assert len([lang for lang, n in languages.items() if n >= MIN_PER_LANGUAGE]) >= 6, languages
     classes = Counter(d.class_ for label in labels for d in label.defects)
     assert {c: classes[c] for c in CLASSES if classes[c] < MIN_PER_CLASS} == {}
+
+
+def test_no_corpus_file_is_ignored_by_git() -> None:
+    """The wheel leaves out what .gitignore names (hatchling reads it), and so does a commit: a
+    case with a `build/` or `dist/` directory would ship without its files."""
+    files = [p for p in shipped_files() if p.is_file()]
+    proc = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        cwd=CORPUS,
+        input="\n".join(str(p) for p in files),
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode == 128:
+        pytest.skip(f"not in a git work tree: {proc.stderr.strip()}")
+    assert proc.stdout.split() == []
+
+
+def shipped_files() -> list[Path]:
+    return sorted(p for case in shipped() for p in case.rglob("*"))
 
 
 def test_the_readme_table_lists_every_case() -> None:
