@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 )
@@ -26,7 +27,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upload too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	if err := h.Store.Put(r.PathValue("name"), bytesReader(data)); err != nil {
+	if err := h.Store.Put(r.PathValue("name"), bytes.NewReader(data)); err != nil {
 		http.Error(w, "storage error", http.StatusBadGateway)
 		return
 	}
