@@ -272,33 +272,18 @@ def broken_copy(tmp_path: Path, case: str, old: str, new: str, file: str = "case
     ("case", "old", "new", "reason"),
     [
         # py-sql-injection adds lines 27-34 of app/customers.py; 25-26 are context before them.
-        (
-            "py-sql-injection",
-            "lines = [30, 30]",
-            "lines = [25, 26]",
-            "no line of the range is added",
-        ),
+        ("py-sql-injection", "lines = [30, 30]", "lines = [25, 26]", "no line of the range"),
         ("py-sql-injection", "lines = [30, 30]", "lines = [12, 12]", "neither added nor context"),
         ("py-sql-injection", "lines = [30, 30]", "lines = [30, 99]", "neither added nor context"),
         ("py-sql-injection", 'side = "new"', 'side = "old"', "not removed by the change"),
         ("py-sql-injection", 'path = "app/customers.py"', 'path = "app/db.py"', "does not change"),
         # py-removed-csrf-check removes lines 15-19 of base's app/middleware.py; 13-14 stay.
-        (
-            "py-removed-csrf-check",
-            "lines = [15, 19]",
-            "lines = [13, 19]",
-            "not removed by the change",
-        ),
+        ("py-removed-csrf-check", "lines = [15, 19]", "lines = [13, 19]", "are not removed"),
         ("py-removed-csrf-check", 'side = "old"', 'side = "new"', "neither added nor context"),
         ("py-removed-csrf-check", "lines = [15, 19]", "lines = [19, 15]", "first <= last"),
         ("py-sql-injection", 'kind = "defect"', 'kind = "clean"', "has no [[defects]]"),
         ("py-sql-injection", 'side = "new"', 'side = "added"', "side"),
-        (
-            "py-sql-injection",
-            'class = "injection"',
-            'class = "injection"\nseverity = "high"',
-            "extra",
-        ),
+        ("py-sql-injection", "lines = [30, 30]", 'lines = [30, 30]\nseverity = "high"', "extra"),
     ],
 )
 def test_a_wrong_label_is_refused_with_its_reason(
