@@ -18,6 +18,7 @@ from reviewer.models import Finding, FindingsDocument
 from reviewer.security import escape_char, hidden_pattern, neutralise_lines, neutralise_terminal
 from tests.formats.format_docs import make_document
 from tests.model_fakes import answer, requests_to, serve_ollama_chat, serve_ollama_preflight
+from tests.sourcefiles import python_modules
 
 HIDDEN = {
     "tag character": "\U000e0041",
@@ -147,7 +148,7 @@ def test_there_is_one_table_of_hidden_characters() -> None:
     src = Path(__file__).resolve().parent.parent / "src" / "reviewer"
     layout = hidden_pattern("\t\n\r")
     found = set()
-    for path in sorted(src.rglob("*.py")):
+    for path in python_modules(src):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if layout.search(node.value):

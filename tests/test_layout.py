@@ -10,7 +10,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "reviewer"
+from tests.sourcefiles import SRC, python_modules
 
 # Top to bottom. A package may import its own modules and any package on a LOWER layer; packages
 # that share a layer are independent stages and may not import each other (the model side,
@@ -80,7 +80,7 @@ def imports(path: Path, src: Path) -> Iterator[tuple[int, str]]:
 def edges(src: Path) -> list[tuple[str, int, str, str]]:
     """(file, line, from package, to package) for each import that crosses packages."""
     found = set()
-    for path in sorted(src.rglob("*.py")):
+    for path in python_modules(src):
         here = package_of(module_name(path, src))
         for line, target in imports(path, src):
             there = package_of(target)
@@ -149,7 +149,7 @@ def test_imports_only_go_down_the_layers() -> None:
 
 
 def test_every_package_is_on_a_layer() -> None:
-    packages = {package_of(module_name(p, SRC)) for p in SRC.rglob("*.py")}
+    packages = {package_of(module_name(p, SRC)) for p in python_modules(SRC)}
     assert packages <= set(RANK), f"not on any layer: {sorted(packages - set(RANK))}"
 
 
@@ -217,7 +217,7 @@ POSTER_SIDE = frozenset(
 
 def host_violations(src: Path) -> list[str]:
     problems = []
-    for path in sorted(src.rglob("*.py")):
+    for path in python_modules(src):
         here = module_name(path, src)
         in_hosts = here.startswith("reviewer.post.hosts")
         file = str(path.relative_to(src.parent.parent))

@@ -12,6 +12,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.deploy.shipfiles import ROOT
+from tests.sourcefiles import python_modules
 
 SRC = ROOT / "src" / "reviewer"
 
@@ -26,7 +27,7 @@ def imported_modules(root: Path) -> dict[str, Path]:
     """Top-level names of every absolute import under root (inside functions too), with a file
     that imports each."""
     found: dict[str, Path] = {}
-    for path in sorted(root.rglob("*.py")):
+    for path in python_modules(root):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

@@ -1,0 +1,26 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_LOG "/var/log/helper.log"
+
+int main(int argc, char **argv)
+{
+    const char *msg = argc > 1 ? argv[1] : "";
+    const char *path = argc > 2 ? argv[2] : DEFAULT_LOG;
+    int fd;
+
+    if (access(path, W_OK) != 0) {
+        perror("access");
+        return 1;
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+    if (fd < 0) {
+        perror("open");
+        return 1;
+    }
+    dprintf(fd, "%s\n", msg);
+    close(fd);
+    return 0;
+}

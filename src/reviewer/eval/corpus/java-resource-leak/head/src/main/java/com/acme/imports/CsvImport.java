@@ -1,0 +1,23 @@
+package com.acme.imports;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+public final class CsvImport {
+    private CsvImport() {}
+
+    public static List<Row> read(Path file) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        BufferedReader reader = Files.newBufferedReader(file);
+        String line;
+        while ((line = reader.readLine()) != null) {
+            rows.add(Row.parse(line));
+        }
+        reader.close();
+        return rows;
+    }
+}

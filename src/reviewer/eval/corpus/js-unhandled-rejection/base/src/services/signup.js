@@ -1,0 +1,18 @@
+'use strict';
+
+const { hashPassword } = require('./passwords');
+const users = require('../db/users');
+
+async function signUp({ email, password, name }) {
+  const existing = await users.findByEmail(email);
+  if (existing) {
+    const err = new Error('email already registered');
+    err.status = 409;
+    throw err;
+  }
+  const hash = await hashPassword(password);
+  const user = await users.create({ email, name, passwordHash: hash });
+  return { id: user.id, email: user.email };
+}
+
+module.exports = { signUp };
