@@ -1,7 +1,9 @@
 """A fake GitHub REST API on pytest-httpserver that behaves like GitHub where the poster
 depends on it: token auth, Link pagination, 422 for a review comment off the diff (computed
 from the patches it serves), rate limits, stored state between runs. Every request body is
-validated against GitHub's own OpenAPI description, and responses are built from its shapes."""
+validated against GitHub's own OpenAPI description, and responses are built from its shapes.
+Its GraphQL endpoint (review threads: github_graphql_fake) validates every request against
+GitHub's published GraphQL schema."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from unidiff import PatchSet
 from werkzeug import Request, Response
 
 from tests.hosts import spec as specs
+from tests.post.github_graphql_fake import FakeGraphQL
 
 SPEC_NAME = "github-rest-subset.json"
 TOKEN = "ghs_faketoken0000000000000000000000000"
@@ -80,10 +83,13 @@ class FakeGitHub:
     checks_forbidden: bool = False  # no `checks: write`, or a personal token
     public_url: str | None = None
     spec: dict[str, Any] | None = None
+    graphql: FakeGraphQL = field(init=False)
+    graphql_http_403: bool = False  # POST /graphql mutations answered 403 instead of FORBIDDEN
     _next_id: int = 1000
 
     def __post_init__(self) -> None:
         self.spec = load_spec()
+        self.graphql = FakeGraphQL(self.repo, self.number)
         self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
 
     @property
@@ -95,7 +101,11 @@ class FakeGitHub:
     # --- helpers for tests ----------------------------------------------------------------
 
     def writes(self) -> list[tuple[str, str, Any, int]]:
-        return [entry for entry in self.log if entry[0] != "GET"]
+        """Every request that may change something: not GETs, not GraphQL queries."""
+        return [
+            entry for entry in self.log
+            if entry[0] != "GET" and not (entry[1] == "/graphql" and not self.graphql.is_mutation(entry[2]))
+        ]
 
     def add_file(self, filename: str, patch: str | None, status: str = "modified") -> None:
         item = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/files", "get", "200")
@@ -115,10 +125,13 @@ class FakeGitHub:
         self.issue_comments.append(comment)
         return comment
 
-    def add_review_comment(self, body: str, path: str = "src/app.py", line: int = 1, author: str = "a-human") -> None:
+    def add_review_comment(self, body: str, path: str = "src/app.py", line: int = 1, author: str = "a-human") -> dict[str, Any]:
+        """A comment that starts a review thread, as someone wrote it in the web UI."""
         comment = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/comments", "get", "200")
         comment.update(id=self._id(), body=body, path=path, line=line, side="RIGHT", user=self._user(author))
         self.review_comments.append(comment)
+        self.graphql.start_thread(comment["id"])
+        return comment
 
     def add_review(self, body: str, author: str = "a-human") -> None:
         review = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "get", "200")
@@ -168,6 +181,8 @@ class FakeGitHub:
         if self.server_errors > 0:
             self.server_errors -= 1
             return Response("bad gateway", status=502)
+        if request.path == "/graphql" and request.method == "POST":
+            return self._graphql(body)
         if request.path == "/user" and request.method == "GET":
             if self.installation_token:
                 return _json({"message": "Resource not accessible by integration", "documentation_url": "x"}, 403)
@@ -262,7 +277,20 @@ class FakeGitHub:
             stored = self._shaped("/repos/{owner}/{repo}/pulls/{pull_number}/comments", "get", "200")
             stored.update(c, id=self._id(), pull_request_review_id=review["id"], user=self._user(self.author))
             self.review_comments.append(stored)
+            self.graphql.start_thread(stored["id"])
         return _json(review)
+
+    def _graphql(self, body: Any) -> Response:
+        """GitHub's GraphQL endpoint. A fork's read-only token may query but not mutate."""
+        if self.graphql.is_mutation(body):
+            if self.graphql_http_403:
+                return _json({"message": "Resource not accessible by integration", "documentation_url": "x"}, 403)
+            if self.read_only:
+                return _json({"errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}]})
+        seen = len(self.graphql.problems)
+        answer = self.graphql.answer(body)
+        self.schema_errors.extend(f"POST /graphql: {p}" for p in self.graphql.problems[seen:])
+        return _json(answer)
 
     def _create_issue_comment(self, body: dict[str, Any]) -> Response:
         if self._too_long(body.get("body")):

@@ -18,6 +18,7 @@ from reviewer.post.host import (
     InlineComment,
     Note,
     NoteKind,
+    ResolveRefused,
     ReviewResult,
 )
 from reviewer.post.placement import PullFiles
@@ -39,6 +40,7 @@ class MemoryHost:
     patches_at_post: dict[str, str | None] | None = None  # the diff moved between read and write
     refuse_body_reviews: bool = False  # refuse a review without comments too
     forbidden: bool = False  # every write refused, like a fork's read-only token
+    refuse_resolving: frozenset[int] = frozenset()  # notes whose threads the token may not resolve
     stored: list[Note] = field(default_factory=list)
     reviews: list[tuple[str, str, list[InlineComment]]] = field(default_factory=list)
     statuses: list[CheckRun] = field(default_factory=list)
@@ -102,6 +104,8 @@ class MemoryHost:
 
     def resolve_thread(self, note: Note) -> None:
         assert self.can_resolve_threads, "resolve_thread called on a host that cannot"
+        if note.id in self.refuse_resolving:
+            raise ResolveRefused(f"{self.name} refused to resolve thread {note.id}", hint="grant it")
         self._write(f"resolve {note.id}")
         old = self.note(note.id)
         self.stored[self.stored.index(old)] = replace(old, resolved=True)

@@ -63,11 +63,11 @@ def test_second_run_changes_nothing_but_the_summary_timestamp(fake: FakeGitHub, 
     run_post(findings_file, env)
     first_summary = fake.summaries()[0]["body"]
     comments, reviews, issue_comments = len(fake.review_comments), len(fake.reviews), len(fake.issue_comments)
-    log_before = len(fake.log)
+    writes_before = len(fake.writes())
     code, _, err, _ = run_post(findings_file, env)
     assert code is ExitCode.OK
     assert (len(fake.review_comments), len(fake.reviews), len(fake.issue_comments)) == (comments, reviews, issue_comments)
-    writes = [e for e in fake.log[log_before:] if e[0] != "GET"]
+    writes = fake.writes()[writes_before:]
     assert [(m, p.rsplit("/", 2)[-2]) for m, p, *_ in writes] == [("PATCH", "comments"), ("POST", "app")]
     assert writes[-1][1].endswith("/check-runs")  # a new check run: the latest one counts
     assert len(fake.summaries()) == 1
@@ -197,27 +197,6 @@ def test_partial_review_says_so_in_the_summary(fake: FakeGitHub, tmp_path: Path,
     assert "Status: Partial review: some of the diff was not reviewed" in summary
     assert "model_timeout: chunk 2 timed out" in summary
     assert "moved on since the review" in summary  # the event's head differs from the document's
-
-
-def test_on_github_a_fixed_findings_comment_stays_as_it_is(fake: FakeGitHub, tmp_path: Path, env: dict[str, str]) -> None:
-    # GitHub's REST API cannot resolve a review thread (the spec has no such endpoint), so the
-    # GitHub host says it cannot, and a push that fixes a finding writes nothing about it.
-    from reviewer.post.hosts.github import GitHubHost
-
-    assert GitHubHost.can_resolve_threads is False
-    first = tmp_path / "first.json"
-    first.write_text(document().model_dump_json())
-    run_post(first, env)
-    shell = [c for c in fake.review_comments if "fingerprints=fp-shell -->" in c["body"]]
-    log_before = len(fake.log)
-    fixed = tmp_path / "fixed.json"
-    doc = document()
-    fixed.write_text(doc.model_copy(update={"findings": tuple(f for f in doc.findings if f.fingerprint != "fp-shell")}).model_dump_json())
-    run_post(fixed, env)
-    writes = [(m, p) for m, p, *_ in fake.log[log_before:] if m != "GET"]
-    assert [m for m, _ in writes] == ["PATCH", "POST"] and writes[1][1].endswith("/check-runs")
-    assert [c for c in fake.review_comments if "fingerprints=fp-shell -->" in c["body"]] == shell
-    assert "Shell injection" not in fake.summaries()[0]["body"]
 
 
 def test_min_severity_keeps_lower_findings_out_of_inline_comments_and_in_the_summary(

@@ -182,6 +182,19 @@ def test_another_authors_thread_and_a_host_that_cannot_resolve_are_left_alone() 
     assert not any(w.startswith("resolve") for w in cannot.writes)
 
 
+def test_a_thread_the_host_will_not_resolve_is_counted_and_the_others_still_resolved() -> None:
+    host = MemoryHost(dict(PATCHES))
+    post(host)
+    shell, ctx = thread_of(host, "fp-shell"), thread_of(host, "fp-ctx")
+    host.refuse_resolving = frozenset({shell})
+    outcome = post(host, without("fp-shell", "fp-ctx"))
+    assert outcome.threads is not None
+    assert (outcome.threads.resolved, outcome.threads.refused) == (1, 1)
+    assert outcome.threads.refusal is not None and outcome.threads.refusal.hint == "grant it"
+    assert [n.id for n in host.ours(NoteKind.INLINE) if n.resolved] == [ctx]
+    assert post(host).threads is None  # nothing gone, nothing to resolve: no count at all
+
+
 # --- through `reviewer post`'s core: identity, status, refusals ------------------------------
 
 

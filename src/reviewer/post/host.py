@@ -25,6 +25,11 @@ class HostRefused(PostError):
     falls back to the summary, so nothing is lost."""
 
 
+class ResolveRefused(PostError):
+    """The host would not resolve a thread (the token lacks a permission for it): the review
+    and the summary are already posted, so the poster counts it, warns once and carries on."""
+
+
 @dataclass(frozen=True)
 class ChangeRequest:
     """The pull or merge request as the host sees it now: its head and base commits ("" when
@@ -108,7 +113,8 @@ class Host(Protocol):
     def edit_note(self, note_id: int, body: str) -> Note: ...
 
     def resolve_thread(self, note: Note) -> None:
-        """Resolve the thread an inline note of ours started (only if can_resolve_threads)."""
+        """Resolve the thread an inline note of ours started (only if can_resolve_threads).
+        Raises ResolveRefused when the host will not, with a hint naming what it needs."""
         ...
 
     def set_status(self, status: CheckRun) -> None:

@@ -12,7 +12,14 @@ from reviewer.formats.common import line_span, sorted_findings
 from reviewer.formats.summary import SUMMARY_MARKER, Placed, Where, summary_body
 from reviewer.models import FindingsDocument, Severity, Status
 from reviewer.post.bodies import fallback_review_body, inline_body, marked_fingerprints, review_body
-from reviewer.post.host import Host, HostRefused, InlineComment, Note, NoteKind
+from reviewer.post.host import (
+    Host,
+    HostRefused,
+    InlineComment,
+    Note,
+    NoteKind,
+    ResolveRefused,
+)
 from reviewer.post.placement import place
 
 
@@ -32,6 +39,16 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Resolutions:
+    """What resolving the threads of fixed findings did: how many the host resolved, how many
+    it would not, and its first refusal (which names what the token lacks)."""
+
+    resolved: int
+    refused: int = 0
+    refusal: ResolveRefused | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
     placed: list[Placed]
     review_id: int | None
@@ -40,6 +57,7 @@ class Outcome:
     summary: str
     fallback: bool = False
     posted_as: str | None = None  # the summary's author as the host reports it
+    threads: Resolutions | None = None  # None: no thread was to be resolved
 
     def author_mismatch(self, author: str) -> str | None:
         """The real author when the host says we posted as someone else than we assumed."""
@@ -139,10 +157,23 @@ class Poster:
                 review_id = review_id if review_id is not None else fallback_id
         body = summary_body(document, placed, updated_at=updated_at, head_note=plan.head_note)
         summary = self._upsert_summary(plan.summary_id, body)
-        for note in plan.stale_threads:
-            self.host.resolve_thread(note)
+        threads = self._resolve(plan.stale_threads) if plan.stale_threads else None
         created = plan.summary_id is None
-        return Outcome(placed, review_id, summary.id, created, body, fallback, summary.author)
+        return Outcome(
+            placed, review_id, summary.id, created, body, fallback, summary.author, threads
+        )
+
+    def _resolve(self, stale: list[Note]) -> Resolutions:
+        """Each thread in turn. A refusal loses nothing (the review and the summary are
+        posted): it is counted, and the first one kept for the warning."""
+        refusals: list[ResolveRefused] = []
+        for note in stale:
+            try:
+                self.host.resolve_thread(note)
+            except ResolveRefused as e:
+                refusals.append(e)
+        first = refusals[0] if refusals else None
+        return Resolutions(len(stale) - len(refusals), len(refusals), first)
 
     def _fallback(self, plan: Plan, refused: frozenset[int]) -> tuple[list[Placed], int | None]:
         """The host refused inline comments: post the same findings in a review body; anything

@@ -29,6 +29,7 @@ from reviewer.post.placement import place
 from reviewer.post.poster import Outcome, Plan, Poster, describe
 from reviewer.post.target import DEFAULT_CHECK_NAME, Target, post_host, resolve_target
 from reviewer.post.token import annotations_refused, missing_token, token_for, token_names
+from reviewer.security import neutralise_terminal
 from reviewer.settings.config import DEFAULT_POST_MAX_WAIT, env_flag
 
 
@@ -100,6 +101,7 @@ def post_command(
         host.close()
     _append_step_summary(env, outcome.summary)
     err.write(_author_warning(outcome, author))
+    err.write(_resolve_warning(outcome))
     report = _report(outcome, target.reference, host.name)
     if check is not None:
         what = "check run" if kind is HostKind.GITHUB else "commit status"
@@ -117,6 +119,16 @@ def _author_warning(outcome: Outcome, author: str) -> str:
         f"reviewer: warning: the token posts as {real!r}, not {author!r}: pass "
         f"--author {real!r} (or set REVIEWER_POST_AUTHOR) so re-runs find their comments\n"
     )
+
+
+def _resolve_warning(outcome: Outcome) -> str:
+    """One line when the host would not resolve threads: nothing is lost, but the user can fix
+    it (the refusal's hint names the permission)."""
+    refusal = outcome.threads.refusal if outcome.threads else None
+    if refusal is None:
+        return ""
+    hint = f"; {refusal.hint}" if refusal.hint else ""
+    return f"reviewer: warning: {neutralise_terminal(refusal.message)}{hint}\n"
 
 
 def _check_for(
@@ -192,6 +204,8 @@ def _show_plan(
             f"({check.title})"
         )
     )
+    if plan.stale_threads:
+        note += f"\nwould resolve {plural(len(plan.stale_threads), 'thread')} of fixed findings"
     _guarded(
         env,
         out,
@@ -248,4 +262,9 @@ def _report(outcome: Outcome, reference: str, host: str) -> str:
     )
     if review:
         text += f", {review} in the review body ({host} refused them inline)"
-    return text + f"; summary comment {verb}"
+    text += f"; summary comment {verb}"
+    if outcome.threads is not None:
+        text += f"; {plural(outcome.threads.resolved, 'thread')} of fixed findings resolved"
+        if outcome.threads.refused:
+            text += f", {outcome.threads.refused} could not be"
+    return text

@@ -1,6 +1,7 @@
 """GitHub: the one module that knows its URLs and JSON shapes. GitHub's description for the
-shared REST client (post.hosts.rest: auth, pagination, retries, errors), `GET /user`, and
-GitHubHost, the post.host interface on it."""
+shared REST client (post.hosts.rest: auth, pagination, retries, errors), `GET /user`, GraphQL
+requests through the same client (post.hosts.github_graphql: review threads), and GitHubHost,
+the post.host interface on it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from reviewer.post.host import (
     InlineComment,
     Note,
     NoteKind,
+    ResolveRefused,
     ReviewResult,
 )
-from reviewer.post.hosts.rest import Forbidden, HostApi, RestClient, RetryPolicy
+from reviewer.post.hosts import github_graphql as gql
+from reviewer.post.hosts.rest import MAX_PAGES, Forbidden, HostApi, RestClient, RetryPolicy
 from reviewer.post.placement import PullFiles
 from reviewer.post.target import Target
 from reviewer.post.transport import Transport
@@ -39,6 +42,15 @@ GITHUB_API = HostApi(
         404: "check --repo/--pr (or GITHUB_REPOSITORY and the event) and the token's access",
     },
     url_hint="check --api-url / GITHUB_API_URL: it must be the REST API's root URL",
+)
+
+# What GitHub wants for resolveReviewThread. Its documentation names no permission; what users
+# report (community discussion 44650, and measured in Actions: `contents: read` with
+# `pull-requests: write` is FORBIDDEN, `contents: write` succeeds) is `contents: write`.
+RESOLVE_HINT = (
+    "an installation token (the Actions GITHUB_TOKEN, a GitHub App's) resolves review threads "
+    "only with `contents: write` besides `pull-requests: write`; without it the threads of fixed "
+    "findings stay open (the summary lists current findings only)"
 )
 
 
@@ -74,6 +86,14 @@ class GitHubClient(RestClient):
             return None
         login = user.get("login") if isinstance(user, dict) else None
         return login if isinstance(login, str) and login else None
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The `data` of a GraphQL request to the endpoint beside the REST root (same origin,
+        retries, rate limits and token scrubbing as REST). An answer with `errors` is a
+        PostError naming the first one (Forbidden for FORBIDDEN)."""
+        body = {"query": query, "variables": dict(variables)}
+        with self.scrubbed():
+            return gql.answer_data(self.post_url(gql.graphql_url(self.api_url), body))
 
 
 # --- the host interface ------------------------------------------------------------------
@@ -130,13 +150,21 @@ def _note(item: Any, kind: NoteKind) -> Note:
     return Note(int(item["id"]), kind, _login(item), str(item.get("body") or ""))
 
 
+def _inline_note(item: Any, threads: Mapping[int, gql.Thread]) -> Note:
+    """A review comment with the thread it started, if it started one (a reply did not)."""
+    note = _note(item, NoteKind.INLINE)
+    thread = threads.get(note.id)
+    if thread is None:
+        return note
+    return Note(note.id, note.kind, note.author, note.body, thread.is_resolved, thread.id)
+
+
 class GitHubHost:
-    """A pull request on GitHub. Review threads cannot be resolved: REST has no endpoint for
-    it (only GraphQL's resolveReviewThread, which nothing here can validate a request against),
-    so a fixed finding's inline comment stays open."""
+    """A pull request on GitHub. Comments, reviews and the summary go through REST; review
+    threads (which REST cannot resolve) through GraphQL."""
 
     name = "GitHub"
-    can_resolve_threads = False
+    can_resolve_threads = True
 
     def __init__(self, client: GitHubClient, target: Target, *, in_actions: bool) -> None:
         self.client = client
@@ -152,8 +180,9 @@ class GitHubHost:
 
     def notes(self) -> list[Note]:
         pull, issue = pull_path(self.target), issue_path(self.target)
+        threads = self._threads()
         return [
-            *(_note(c, NoteKind.INLINE) for c in self.client.paginate(pull + "/comments")),
+            *(_inline_note(c, threads) for c in self.client.paginate(pull + "/comments")),
             *(_note(r, NoteKind.REVIEW) for r in self.client.paginate(pull + "/reviews")),
             *(_note(c, NoteKind.TOP) for c in self.client.paginate(issue + "/comments")),
         ]
@@ -191,7 +220,31 @@ class GitHubHost:
         return Note(note_id, NoteKind.TOP, _login(edited), body)
 
     def resolve_thread(self, note: Note) -> None:
-        raise PostError("GitHub's REST API cannot resolve a review thread")
+        """resolveReviewThread on the thread the note started. GitHub's FORBIDDEN (or a 403)
+        is ResolveRefused: a missing permission, with the hint naming it."""
+        if note.thread is None:
+            raise ResolveRefused(f"GitHub listed no review thread for comment {note.id}")
+        try:
+            data = self.client.graphql(gql.RESOLVE_MUTATION, {"thread": note.thread})
+        except Forbidden as e:
+            raise ResolveRefused(e.message, hint=RESOLVE_HINT) from None
+        if not gql.resolved(data):
+            raise ResolveRefused(f"GitHub did not resolve the review thread of comment {note.id}")
+
+    def _threads(self) -> dict[int, gql.Thread]:
+        """Every review thread of the pull request (all pages), by the REST id of its first
+        comment."""
+        owner, _, name = self.target.repo.partition("/")
+        variables: dict[str, Any] = {"owner": owner, "name": name, "number": self.target.number}
+        threads: dict[int, gql.Thread] = {}
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            data = self.client.graphql(gql.THREADS_QUERY, {**variables, "after": cursor})
+            page, cursor = gql.thread_page(data)
+            threads.update((t.first_comment, t) for t in page if t.first_comment is not None)
+            if cursor is None:
+                return threads
+        raise PostError(f"GitHub kept paginating the review threads past {MAX_PAGES} pages")
 
     def set_status(self, status: CheckRun) -> None:
         """A new check run on every post: GitHub shows, and branch protection uses, the latest

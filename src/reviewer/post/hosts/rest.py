@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -200,6 +201,11 @@ class RestClient:
     def patch(self, path: str, body: dict[str, Any]) -> Any:
         return _json(self._request("PATCH", self._url(path), body), self.api)
 
+    def post_url(self, url: str, body: dict[str, Any]) -> Any:
+        """POST to another endpoint of the API's origin (GitHub's GraphQL beside its REST root)."""
+        self._check_same_origin(url, "endpoint")
+        return _json(self._request("POST", url, body), self.api)
+
     def text(self, path: str) -> str:
         """A plain-text resource (a pull request's .diff)."""
         return self._request("GET", self._url(path)).text
@@ -217,7 +223,7 @@ class RestClient:
         for _ in range(MAX_PAGES):
             if url is None:
                 return items
-            self._check_same_origin(url)
+            self._check_same_origin(url, "pagination")
             response = self._request("GET", url)
             page = _json(response, self.api)
             if not isinstance(page, list):
@@ -230,17 +236,23 @@ class RestClient:
         url = httpx.URL(self.api_url + path)
         return str(url.copy_merge_params(dict(params))) if params else str(url)
 
-    def _check_same_origin(self, url: str) -> None:
-        # The token goes with every request: never follow a link to another host.
+    def _check_same_origin(self, url: str, what: str) -> None:
+        # The token goes with every request: never to another host than the API URL's.
         want, got = urlsplit(self.api_url), urlsplit(url)
         if (want.scheme, want.netloc) != (got.scheme, got.netloc):
-            raise PostError(f"{self.api.name}'s pagination pointed to another host: {got.netloc}")
+            raise PostError(f"{self.api.name}'s {what} pointed to another host: {got.netloc}")
 
     def _request(self, method: str, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        try:
+        with self.scrubbed():
             return self._retried(method, url, body)
+
+    @contextmanager
+    def scrubbed(self) -> Iterator[None]:
+        """Every PostError raised inside with the token scrubbed from its message: a server (or
+        a proxy in between) may echo the token back; nothing we print does."""
+        try:
+            yield
         except PostError as e:
-            # A server (or a proxy in between) may echo the token back; nothing we print does.
             # A fresh exception, so that --debug's traceback holds no unscrubbed copy either.
             raise type(e)(self._scrub(e.message), hint=e.hint) from None
 
