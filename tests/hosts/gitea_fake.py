@@ -74,6 +74,7 @@ class FakeGitea(FakeHost):
     login: str = "reviewer-bot"  # who TOKEN is
     read_only: bool = False  # a token without write access to the repository: writes 403
     max_limit: int = 50  # Gitea's [api] MAX_RESPONSE_ITEMS
+    user_scope: bool = True  # False: a scoped token without read:user (GET /user is 403)
 
     def __post_init__(self) -> None:
         self.spec_name, self.next_id = SPEC_NAME, 2000
@@ -178,6 +179,9 @@ class FakeGitea(FakeHost):
             self.schema_errors.append(f"{request.method} {path}: {error}")
             return _error(error, 422)
         if path == "/user" and request.method == "GET":
+            if not self.user_scope:
+                message = "token does not have at least one of required scope(s): [read:user]"
+                return _error(message, 403)
             return self.answer("/user", "GET", self._user(self.login))
         m = REPO_PATH.match(path)
         if not m or (m.group(1), m.group(2)) != (self.owner, self.repo):

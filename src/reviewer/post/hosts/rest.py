@@ -200,6 +200,9 @@ class RestClient:
     def patch(self, path: str, body: dict[str, Any]) -> Any:
         return _json(self._request("PATCH", self._url(path), body), self.api)
 
+    def delete(self, path: str) -> Any:
+        return _json(self._request("DELETE", self._url(path)), self.api)
+
     def text(self, path: str) -> str:
         """A plain-text resource (a pull request's .diff)."""
         return self._request("GET", self._url(path)).text
