@@ -64,7 +64,7 @@ FORGEJO_ACTIONS_USER = "forgejo-actions"
 # Neutral (review incomplete, LOCAL_LLM_OPTIONAL accepts that) must not block, as GitHub's
 # neutral check run does not: success, with the title saying why.
 STATUS_STATE = {"success": "success", "failure": "failure", "neutral": "success"}
-DESCRIPTION_LIMIT = 140  # what GitHub-compatible UIs show of a status's description
+DESCRIPTION_LIMIT = 140  # one line in the status list (GitHub caps it at 140; Gitea keeps it)
 
 
 def actions_user(env: Mapping[str, str]) -> str | None:
