@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -346,7 +347,8 @@ def test_notes_read_reviews_across_pages_without_a_link_header(
 
 def test_identity_is_get_user_else_the_actions_account_inside_actions(gitea: FakeGitea) -> None:
     def identity(env: Mapping[str, str]) -> str | None:
-        opened = gitea_host.connect(target(gitea), TOKEN, env=env)
+        where = replace(target(gitea), in_actions=bool(env))
+        opened = gitea_host.connect(where, TOKEN, env=env)
         try:
             return opened.identity()
         finally:

@@ -67,13 +67,12 @@ STATUS_STATE = {"success": "success", "failure": "failure", "neutral": "success"
 DESCRIPTION_LIMIT = 140  # one line in the status list (GitHub caps it at 140; Gitea keeps it)
 
 
-def actions_user(env: Mapping[str, str]) -> str | None:
-    """Who the Actions job token writes as, inside Gitea or Forgejo Actions (else None)."""
-    if env.get("FORGEJO_ACTIONS") == "true":
-        return FORGEJO_ACTIONS_USER
-    if env.get("GITEA_ACTIONS") == "true":
-        return GITEA_ACTIONS_USER
-    return None
+def actions_user(in_actions: bool, env: Mapping[str, str]) -> str | None:
+    """Who the Actions job token writes as inside Gitea or Forgejo Actions (else None): Forgejo's
+    runner sets FORGEJO_ACTIONS beside GITEA_ACTIONS."""
+    if not in_actions:
+        return None
+    return FORGEJO_ACTIONS_USER if env.get("FORGEJO_ACTIONS") == "true" else GITEA_ACTIONS_USER
 
 
 def pull_files(diff_text: str) -> PullFiles:
@@ -310,8 +309,10 @@ def connect(
     env: Mapping[str, str] | None = None,
 ) -> GiteaHost:
     """The pull request `target` names on a Gitea or Forgejo instance (`target.api_url` is its
-    /api/v1 root). `env` (the process's by default) says whether this is their Actions."""
+    /api/v1 root; post.hosts.open_host calls this). `env` (the process's by default) tells
+    Forgejo's Actions from Gitea's."""
     client = GiteaClient(
         target.api_url, token, GITEA_API, policy=policy, sleep=sleep, transport=transport
     )
-    return GiteaHost(client, target, actions_user=actions_user(os.environ if env is None else env))
+    who = actions_user(target.in_actions, os.environ if env is None else env)
+    return GiteaHost(client, target, actions_user=who)
