@@ -27,7 +27,14 @@ from reviewer.formats.sanitize import plain_line
 from reviewer.models import Hunk, LineKind
 from reviewer.post.check import CheckRun
 from reviewer.post.host import ChangeRequest, InlineComment, Note, NoteKind, ReviewResult
-from reviewer.post.hosts.rest import MAX_PAGES, Forbidden, HostApi, RestClient, RetryPolicy
+from reviewer.post.hosts.rest import (
+    MAX_PAGES,
+    Forbidden,
+    HostApi,
+    RestClient,
+    RetryPolicy,
+    gate_write,
+)
 from reviewer.post.placement import PullFiles
 from reviewer.post.target import Target
 from reviewer.post.transport import Transport
@@ -285,15 +292,14 @@ class GiteaHost:
     def set_status(self, status: CheckRun) -> None:
         """A commit status on the head, its context the check's name: the newest status of a
         context is the one branch protection's required checks read, so a re-run replaces it."""
-        try:
-            self.client.post(f"{self._repo}/statuses/{status.head_sha}", status_body(status))
-        except Forbidden as e:
-            # Not Forbidden any more: --annotations-fallback must not hide a missing gate.
-            raise PostError(
-                f"{NAME} refused to set the commit status: {e.message}",
-                hint="the token needs write access to the repository's code (an access token: "
-                "scope write:repository); or pass --no-check-run",
-            ) from None
+        gate_write(
+            lambda: self.client.post(
+                f"{self._repo}/statuses/{status.head_sha}", status_body(status)
+            ),
+            f"{NAME} refused to set the commit status",
+            hint="the token needs write access to the repository's code (an access token: "
+            "scope write:repository); or pass --no-check-run",
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -288,6 +288,15 @@ class RestClient:
         return response
 
 
+def gate_write(write: Callable[[], Any], refused: str, hint: str) -> Any:
+    """A write the verdict gate needs (a check run, a commit status). Its 403 is a plain
+    PostError, not Forbidden: --annotations-fallback must not hide a missing gate."""
+    try:
+        return write()
+    except Forbidden as e:
+        raise PostError(f"{refused}: {e.message}", hint=hint) from None
+
+
 def _json(response: httpx.Response, api: HostApi) -> Any:
     if response.status_code == 204 or not response.content:
         return None
