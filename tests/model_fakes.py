@@ -4,9 +4,11 @@ OpenAI-compatible servers on pytest-httpserver, answers in the findings shape, a
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pytest_httpserver import HTTPServer
@@ -261,3 +263,35 @@ def serve_openai_models(server: HTTPServer, ids: tuple[str, ...] = (MODEL,), **e
     server.expect_request("/v1/models", method="GET").respond_with_json(
         {"object": "list", "data": data}
     )
+
+
+class RecordingChat:
+    """/api/chat that records every user message and answers with the scripted findings for
+    the files that message shows."""
+
+    def __init__(self, findings: list[dict[str, Any]]) -> None:
+        self.findings = findings
+        self.messages: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Response:
+        message = request.get_json()["messages"][-1]["content"]
+        with self.lock:
+            self.messages.append(message)
+        shown = [f for f in self.findings if f'=== FILE "{f["path"]}"' in message]
+        content = answer(*shown)
+        return Response(ndjson_bytes(ollama_stream(content)), mimetype="application/x-ndjson")
+
+
+def run_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `reviewer` subprocess in a test: this checkout's source, short
+    retries, its lock and cache under `tmp_path`, in CI."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    return {
+        **keep,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+        "REVIEWER_RETRY_BASE_DELAY": "0.001",
+        "REVIEWER_LOCK_DIR": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "CI": "true",
+    }

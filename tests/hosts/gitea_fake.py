@@ -5,11 +5,14 @@ must sit on a line of the diff, issue comments only their author may edit, commi
 rate limits and server errors on demand. Every request body is validated against
 ../shared/specs/gitea-rest-subset.json, and so is every JSON response.
 
-What a real Gitea does with a review comment on a line outside the diff is approximated: its
-CreateCodeComment blames the line at the PR's head and fails for a line the file does not
-have, while a line of the file outside every hunk may be accepted with no diff context. The
-fake refuses both with 422 (stricter than the host), so a poster that passes here only ever
-places comments on lines of the diff."""
+A review comment on a line outside the diff is accepted, as Gitea accepts it: stored with an
+empty `diff_hunk` (go-gitea/gitea services/pull/review.go, createCodeComment: a blame error for
+a path or a line the file lacks is tolerated, and git.CutDiffAroundLine answers "" for a line
+no hunk holds; routers/api/v1/repo/pull_review.go, CreatePullReview answers 500 only for other
+errors). So a poster has to check what it posted, not trust a 200. Also as in Gitea: a PENDING
+review is seen by its author only and takes the author's next comments (GetCurrentReview); the
+review list says X-Total-Count but sends no Link header (ListPullReviews); anyone who may write
+to the repository may edit or delete an issue comment (editIssueComment)."""
 
 from __future__ import annotations
 
@@ -71,6 +74,7 @@ class FakeGitea(FakeHost):
     login: str = "reviewer-bot"  # who TOKEN is
     read_only: bool = False  # a token without write access to the repository: writes 403
     max_limit: int = 50  # Gitea's [api] MAX_RESPONSE_ITEMS
+    user_scope: bool = True  # False: a scoped token without read:user (GET /user is 403)
 
     def __post_init__(self) -> None:
         self.spec_name, self.next_id = SPEC_NAME, 2000
@@ -175,6 +179,9 @@ class FakeGitea(FakeHost):
             self.schema_errors.append(f"{request.method} {path}: {error}")
             return _error(error, 422)
         if path == "/user" and request.method == "GET":
+            if not self.user_scope:
+                message = "token does not have at least one of required scope(s): [read:user]"
+                return _error(message, 403)
             return self.answer("/user", "GET", self._user(self.login))
         m = REPO_PATH.match(path)
         if not m or (m.group(1), m.group(2)) != (self.owner, self.repo):
@@ -199,9 +206,12 @@ class FakeGitea(FakeHost):
         handler = HANDLERS[(method, template)]
         return handler(self, body, request, *args)
 
-    def _page(self, template: str, request: Request, items: list[Any]) -> Response:
+    def _page(
+        self, template: str, request: Request, items: list[Any], *, with_link: bool = True
+    ) -> Response:
         """Gitea's pagination: page and limit (capped at MAX_RESPONSE_ITEMS), X-Total-Count and
-        a Link header with next/last (and first/prev past the first page)."""
+        (where Gitea calls SetLinkHeader) a Link header with next/last (and first/prev past the
+        first page)."""
         limit = max(1, min(int(request.args.get("limit", self.max_limit)), self.max_limit))
         page = max(1, int(request.args.get("page", 1)))
         pages = max(1, -(-len(items) // limit))
@@ -213,7 +223,7 @@ class FakeGitea(FakeHost):
         links = [link(page + 1, "next"), link(pages, "last")] if page < pages else []
         links += [link(1, "first"), link(page - 1, "prev")] if page > 1 else []
         headers = {"X-Total-Count": str(len(items))}
-        if links:
+        if links and with_link:
             headers["Link"] = ", ".join(links)
         return self.answer(template, "GET", items[(page - 1) * limit : page * limit], 200, headers)
 
@@ -298,64 +308,73 @@ class FakeGitea(FakeHost):
         }
 
     def _find_review(self, review_id: str) -> dict[str, Any] | None:
-        return next((r for r in self.reviews if r["id"] == int(review_id)), None)
+        """prepareSingleReview: another user's pending review is not found."""
+        found = next((r for r in self.reviews if r["id"] == int(review_id)), None)
+        if found is not None and found["state"] == "PENDING" and not self._ours(found):
+            return None
+        return found
 
     def _list_reviews(self, body: Any, request: Request, index: str) -> Response:
-        return self._page(PULL + "/reviews", request, self.reviews)
+        # convert.ToPullReviewList leaves out other users' pending reviews.
+        shown = [r for r in self.reviews if r["state"] != "PENDING" or self._ours(r)]
+        return self._page(PULL + "/reviews", request, shown, with_link=False)
+
+    def _ours(self, item: dict[str, Any]) -> bool:
+        return bool(item["user"]["login"] == self.login)
 
     def _create_review(self, body: dict[str, Any], request: Request, index: str) -> Response:
         comments = body.get("comments") or []
         event = body.get("event") or "PENDING"
         if event not in ("APPROVED", "PENDING", "COMMENT", "REQUEST_CHANGES"):
             event = "PENDING"  # Gitea treats an event it does not know as PENDING
-        if (
-            event in ("COMMENT", "REQUEST_CHANGES")
-            and not (body.get("body") or "").strip()
-            and not comments
-        ):
+        has_body = bool((body.get("body") or "").strip())
+        if event == "COMMENT" and not has_body and not comments:
             return _error(f"review event {event} requires a body or a comment", 422)
-        placed = []
+        if event in ("PENDING", "REQUEST_CHANGES") and not has_body:
+            return _error(f"review event {event} requires a body", 422)
+        # GetCurrentReview: our pending review, if there is one, takes the comments.
+        review = next((r for r in self.reviews if r["state"] == "PENDING" and self._ours(r)), None)
+        if review is None:
+            review = self._review("", self.login, "PENDING", body.get("commit_id") or self.head_sha)
+            self.reviews.append(review)
         for c in comments:
-            line = self._diff_line(c)
-            if line is None:
-                return _error(f"comment on {c.get('path')!r} is not on a line of the diff", 422)
-            placed.append((c, line))
-        review = self._review(
-            body.get("body") or "", self.login, event, body.get("commit_id") or self.head_sha
+            self.review_comments.append(self._comment(review, c))
+        review["comments_count"] = sum(
+            1 for c in self.review_comments if c["pull_request_review_id"] == review["id"]
         )
-        review["comments_count"] = len(placed)
-        self.reviews.append(review)
-        for c, (f, hunk) in placed:
-            self.review_comments.append(self._comment(review, c, f, hunk))
+        review.update(body=body.get("body") or "", state=event)
+        if event != "PENDING":
+            review["submitted_at"] = NOW
         return self.answer(PULL + "/reviews", "POST", review)
 
-    def _diff_line(self, c: dict[str, Any]) -> tuple[DiffFile, str] | None:
-        """The file and its hunk text if the comment names a line of the diff: new_position
-        an added or unchanged line of the new file, or old_position a removed line."""
-        new, old = c.get("new_position") or 0, c.get("old_position") or 0
-        f = next((f for f in self.files if f.new_path == c.get("path")), None)
-        if f is None or (new > 0) == (old > 0):
-            return None
-        if new > 0 and any(line.new == new for line in f.lines):
-            return f, f.hunks_text
-        if old > 0 and any(line.old == old and line.kind == "removed" for line in f.lines):
-            return f, f.hunks_text
-        return None
+    def _diff_hunk(self, path: str, new: int, old: int) -> str:
+        """The file's hunk text if the line is one of the diff's (new: an added or unchanged
+        line by its new number; old: a removed or unchanged line by its old number), else ""
+        as Gitea's CutDiffAroundLine, which counts a hunk's lines on the side asked for."""
+        f: DiffFile | None = next((f for f in self.files if f.new_path == path), None)
+        if f is None:
+            return ""
+        if old > 0:  # CreatePullReview: old_position wins when both are given
+            hit = any(line.old == old for line in f.lines)
+        else:
+            hit = new > 0 and any(line.new == new for line in f.lines)
+        return f.hunks_text if hit else ""
 
-    def _comment(
-        self, review: dict[str, Any], c: dict[str, Any], f: DiffFile, hunk: str
-    ) -> dict[str, Any]:
+    def _comment(self, review: dict[str, Any], c: dict[str, Any]) -> dict[str, Any]:
         new, old = c.get("new_position") or 0, c.get("old_position") or 0
+        if old > 0:
+            new = 0
+        path = c.get("path") or ""
         return {
             "id": self._id(),
             "body": c.get("body") or "",
             "user": review["user"],
-            "path": f.new_path,
+            "path": path,
             "position": new,
             "original_position": old,
             "commit_id": review["commit_id"],
             "original_commit_id": review["commit_id"],
-            "diff_hunk": hunk,
+            "diff_hunk": self._diff_hunk(path, new, old),
             "pull_request_review_id": review["id"],
             "resolver": None,
             "created_at": NOW,
@@ -401,6 +420,9 @@ class FakeGitea(FakeHost):
         if self._find_review(review_id) is None:
             return _error("The target couldn't be found.", 404)
         found = [c for c in self.review_comments if c["pull_request_review_id"] == int(review_id)]
+        # Grouped by file and line as convert.ToPullReviewCommentList walks them, not in the
+        # order they were posted.
+        found.sort(key=lambda c: (c["path"], c["position"], c["original_position"]))
         return self.answer(PULL + "/reviews/{id}/comments", "GET", found)
 
     # --- issue comments and statuses ---------------------------------------------------------
@@ -417,7 +439,8 @@ class FakeGitea(FakeHost):
         comment = next((c for c in self.issue_comments if c["id"] == int(comment_id)), None)
         if comment is None:
             return _error("The target couldn't be found.", 404)
-        if comment["user"]["login"] != self.login:
+        if not self._ours(comment) and self.read_only:
+            # editIssueComment / deleteIssueComment: the poster, or anyone who may write.
             return Response(status=403)
         return comment
 

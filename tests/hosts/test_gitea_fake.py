@@ -1,7 +1,8 @@
 """The fake Gitea answers like Gitea: one pull review carrying many comments, each on a line
-of the pull request's diff (422 otherwise), no API to resolve a comment, pagination with
-page/limit, issue comments only their author edits, and a flag on any request or response
-that does not match Gitea's own API description."""
+of the pull request's diff or, as Gitea does, stored without diff context when it is not; a
+pending review only its author sees; no API to resolve a comment; pagination with page/limit
+(a Link header only where Gitea sends one); issue comments only writers edit; and a flag on any
+request or response that does not match Gitea's own API description."""
 
 from __future__ import annotations
 
@@ -100,13 +101,15 @@ def test_one_review_carries_many_comments(
         (created.json()["id"], "COMMENT", gitea.login)
     ]
     comments = client.get(f"{PULL}/reviews/{created.json()['id']}/comments").json()
+    # Listed by file and line, not in the order they were sent.
     assert [(c["path"], c["position"], c["original_position"]) for c in comments] == [
-        ("src/app.py", 3, 0),
-        ("src/app.py", 0, 20),
-        ("src/app.py", 20, 0),
         ("README.md", 1, 0),
+        ("src/app.py", 0, 20),
+        ("src/app.py", 3, 0),
+        ("src/app.py", 20, 0),
     ]
     assert all(c["resolver"] is None and c["commit_id"] == change.head_sha for c in comments)
+    assert all(c["diff_hunk"].startswith("@@") for c in comments)
     gitea.assert_valid()
 
 
@@ -115,21 +118,24 @@ def test_one_review_carries_many_comments(
     [
         at(new_position=12),  # a line of the file outside every hunk
         at(new_position=99),  # past the end of the file
-        at(old_position=3, new_position=3),  # both sides at once
+        at(old_position=12, new_position=3),  # both sides: the old one counts
         at(),  # neither
-        # an unchanged line by its old number: the fake takes only new_position for those
-        # (stricter than Gitea)
-        at(old_position=21),
+        at(old_position=40),  # past the end of the old file
         at("src/other.py", new_position=1),  # not in the diff
         at("docs/name.md", new_position=1),  # a rename's old name
     ],
 )
-def test_gitea_refuses_a_comment_outside_the_diff(
+def test_gitea_stores_a_comment_outside_the_diff_without_its_context(
     gitea: FakeGitea, client: httpx.Client, comment: dict[str, Any]
 ) -> None:
-    refused = review(client, at(new_position=3), comment)
-    assert refused.status_code == 422 and set(refused.json()) == {"message", "url"}
-    assert gitea.reviews == [] and gitea.review_comments == []  # the whole review is refused
+    created = review(client, at(new_position=3), comment)
+    assert created.status_code == 200 and created.json()["comments_count"] == 2
+    hunks = {
+        c["body"] + str(c["position"]): c["diff_hunk"]
+        for c in client.get(f"{PULL}/reviews/{created.json()['id']}/comments").json()
+    }
+    assert hunks["finding3"].startswith("@@")  # the line of the diff keeps its context
+    assert [h for h in hunks.values() if not h] == [""]  # the other one has none
     gitea.assert_valid()
 
 
@@ -190,21 +196,19 @@ def test_reviews_paginate(gitea: FakeGitea, client: httpx.Client) -> None:
         gitea.add_review(f"review {n}")
     first = client.get(f"{PULL}/reviews", params={"limit": 3})
     assert len(first.json()) == 3 and first.headers["X-Total-Count"] == "7"
-    last = client.get(first.links["last"]["url"])
-    assert [r["body"] for r in last.json()] == ["review 6"] and "next" not in last.links
+    assert "Link" not in first.headers  # ListPullReviews sets no Link header
+    last = client.get(f"{PULL}/reviews", params={"limit": 3, "page": 3})
+    assert [r["body"] for r in last.json()] == ["review 6"]
+    assert client.get(f"{PULL}/reviews", params={"limit": 3, "page": 4}).json() == []
     gitea.assert_valid()
 
 
-def test_only_the_author_edits_an_issue_comment(gitea: FakeGitea, client: httpx.Client) -> None:
+def test_a_writer_edits_anyones_issue_comment(gitea: FakeGitea, client: httpx.Client) -> None:
+    """As Gitea's editIssueComment: the poster or anyone who may write to the repository. So
+    only the poster's own care keeps a planted comment untouched."""
     theirs = gitea.add_issue_comment("a human's words")
     ours = client.post(f"{ISSUE}/comments", json={"body": "<!-- reviewer:summary --> v1"})
     assert ours.status_code == 201
-    assert (
-        client.patch(
-            f"/repos/org/app/issues/comments/{theirs['id']}", json={"body": "x"}
-        ).status_code
-        == 403
-    )
     edited = client.patch(
         f"/repos/org/app/issues/comments/{ours.json()['id']}",
         json={"body": "<!-- reviewer:summary --> v2"},
@@ -214,8 +218,23 @@ def test_only_the_author_edits_an_issue_comment(gitea: FakeGitea, client: httpx.
         "a human's words",
         "<!-- reviewer:summary --> v2",
     ]
-    assert client.delete(f"/repos/org/app/issues/comments/{theirs['id']}").status_code == 403
+    path = f"/repos/org/app/issues/comments/{theirs['id']}"
+    assert client.patch(path, json={"body": "x"}).status_code == 200
+    assert theirs["body"] == "x"
     assert client.delete(f"/repos/org/app/issues/comments/{ours.json()['id']}").status_code == 204
+    gitea.assert_valid()
+
+
+def test_a_pending_review_is_its_authors_alone_and_takes_their_next_comments(
+    gitea: FakeGitea, client: httpx.Client
+) -> None:
+    theirs = gitea.add_review("a human's draft", state="PENDING")
+    pending = review(client, at(new_position=3), event="PENDING").json()
+    again = review(client, at(new_position=20), event="PENDING").json()
+    assert again["id"] == pending["id"] and again["comments_count"] == 2  # GetCurrentReview
+    assert [r["id"] for r in client.get(f"{PULL}/reviews").json()] == [pending["id"]]
+    assert client.get(f"{PULL}/reviews/{theirs['id']}").status_code == 404
+    assert review(client, event="PENDING", body="").status_code == 422  # pending needs a body
     gitea.assert_valid()
 
 

@@ -5,29 +5,18 @@ a recording fake Ollama) and the real `reviewer post` (against the fake GitHub).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from tests.diff.gitrepo_helpers import GitRepo
-from tests.model_fakes import (
-    answer,
-    finding,
-    ndjson_bytes,
-    ollama_stream,
-    serve_ollama_preflight,
-)
+from tests.model_fakes import RecordingChat, finding, run_env, serve_ollama_preflight
 from tests.post.github_fake import TOKEN, FakeGitHub, load_spec
 
-TESTS = Path(__file__).resolve().parents[1]
-PROJECT = TESTS.parent
 VIEWS_BASE = """\
 from app.errors import Forbidden
 
@@ -54,36 +43,6 @@ def pull_request(tmp_path: Path) -> tuple[GitRepo, str, str]:
     repo.write("app/views.py", VIEWS_HEAD)
     repo.remove("app/checks.py")
     return repo, base, repo.commit("remove the admin check and the validation")
-
-
-class RecordingChat:
-    """/api/chat that records every user message and answers with the scripted findings for
-    the files that message shows."""
-
-    def __init__(self, findings: list[dict[str, Any]]) -> None:
-        self.findings = findings
-        self.messages: list[str] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, request: Request) -> Response:
-        message = request.get_json()["messages"][-1]["content"]
-        with self.lock:
-            self.messages.append(message)
-        shown = [f for f in self.findings if f'=== FILE "{f["path"]}"' in message]
-        content = answer(*shown)
-        return Response(ndjson_bytes(ollama_stream(content)), mimetype="application/x-ndjson")
-
-
-def run_env(tmp_path: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    return {
-        **keep,
-        "PYTHONPATH": str(PROJECT / "src"),
-        "REVIEWER_RETRY_BASE_DELAY": "0.001",
-        "REVIEWER_LOCK_DIR": str(tmp_path),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "CI": "true",
-    }
 
 
 def review(

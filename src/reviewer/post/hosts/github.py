@@ -21,7 +21,14 @@ from reviewer.post.host import (
     ReviewResult,
 )
 from reviewer.post.hosts import github_graphql as gql
-from reviewer.post.hosts.rest import MAX_PAGES, Forbidden, HostApi, RestClient, RetryPolicy
+from reviewer.post.hosts.rest import (
+    MAX_PAGES,
+    Forbidden,
+    HostApi,
+    RestClient,
+    RetryPolicy,
+    gate_write,
+)
 from reviewer.post.placement import PullFiles
 from reviewer.post.target import Target
 from reviewer.post.transport import Transport
@@ -249,16 +256,15 @@ class GitHubHost:
     def set_status(self, status: CheckRun) -> None:
         """A new check run on every post: GitHub shows, and branch protection uses, the latest
         check run of a name on a commit, so a re-run replaces the verdict."""
-        try:
-            self.client.post(f"/repos/{self.target.repo}/check-runs", check_run_body(status))
-        except Forbidden as e:
-            # Not Forbidden any more: --annotations-fallback must not hide a missing gate.
-            raise PostError(
-                f"GitHub refused to create the check run: {e.message}",
-                hint="give the job `checks: write`; check runs need the Actions GITHUB_TOKEN or a "
-                "GitHub App token (a personal access token cannot create them); or pass "
-                "--no-check-run",
-            ) from None
+        gate_write(
+            lambda: self.client.post(
+                f"/repos/{self.target.repo}/check-runs", check_run_body(status)
+            ),
+            "GitHub refused to create the check run",
+            hint="give the job `checks: write`; check runs need the Actions GITHUB_TOKEN or a "
+            "GitHub App token (a personal access token cannot create them); or pass "
+            "--no-check-run",
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -206,6 +206,9 @@ class RestClient:
         self._check_same_origin(url, "endpoint")
         return _json(self._request("POST", url, body), self.api)
 
+    def delete(self, path: str) -> Any:
+        return _json(self._request("DELETE", self._url(path)), self.api)
+
     def text(self, path: str) -> str:
         """A plain-text resource (a pull request's .diff)."""
         return self._request("GET", self._url(path)).text
@@ -295,6 +298,15 @@ class RestClient:
             raise _TryAgain(f"{name} answered {response.status_code} to {where}")
         _raise_for_status(response, method, url, self.api)
         return response
+
+
+def gate_write(write: Callable[[], Any], refused: str, hint: str) -> Any:
+    """A write the verdict gate needs (a check run, a commit status). Its 403 is a plain
+    PostError, not Forbidden: --annotations-fallback must not hide a missing gate."""
+    try:
+        return write()
+    except Forbidden as e:
+        raise PostError(f"{refused}: {e.message}", hint=hint) from None
 
 
 def _json(response: httpx.Response, api: HostApi) -> Any:
