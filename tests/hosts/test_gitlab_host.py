@@ -31,6 +31,7 @@ from reviewer.post.poster import Outcome, Poster
 from reviewer.post.publish import PostSettings, post_command
 from reviewer.post.target import Target
 from reviewer.post.transport import Transport
+from tests.diff.gitrepo_helpers import GitRepo
 from tests.hosts.conftest import APP_HEAD, Change
 from tests.hosts.diff_model import line_code
 from tests.hosts.gitlab_fake import TOKEN, FakeGitLab
@@ -477,3 +478,54 @@ def test_a_project_id_or_an_encoded_path_and_nothing_that_walks_out(gitlab: Fake
     for bad in ("..", "group/..", "group//app", "app"):
         with pytest.raises(UsageError, match="not a GitLab project path"):
             on_server(gitlab.url, bad)
+
+
+# --- a second change: a removed range, binary and hidden diffs ---------------------------------
+
+
+def test_a_range_of_removed_lines_uses_old_line_codes(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "other")
+    repo.write("lib.py", "".join(f"row {n}\n" for n in range(1, 11)))
+    base = repo.commit("base")
+    repo.write("lib.py", "".join(f"row {n}\n" for n in range(1, 11) if n not in (5, 6)))
+    head = repo.commit("head")
+    gitlab.push(repo.git("diff", base, head).decode(), base, head)
+    doc = sample_document(head=head).model_copy(
+        update={
+            "findings": (
+                finding("fp-gone", "lib.py", 5, 6, side="LEFT", head_line=4, suggestion="row 5\n"),
+            )
+        }
+    )
+    outcome = post(gitlab, doc)
+    assert where(outcome) == {"fp-gone": Where.INLINE}
+    (discussion,) = gitlab.diff_discussions()
+    pos = discussion["notes"][0]["position"]
+    assert (pos["old_line"], pos["new_line"]) == (6, None)
+    # removed rows 5 and 6 sit before new row 5 (row 7): GitLab's counters old 5/new 5, 6/5
+    assert pos["line_range"] == {
+        "start": {"line_code": line_code("lib.py", 5, 5), "type": "old"},
+        "end": {"line_code": line_code("lib.py", 6, 5), "type": "old"},
+    }
+    # A removed line's suggestion is never offered to apply (it is not in the head file).
+    body = discussion["notes"][0]["body"]
+    assert "```suggestion" not in body and "```\nrow 5\n```" in body
+    gitlab.assert_valid()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"diff": "", "new_path": "logo.png"},  # a binary file: GitLab shows no hunks
+        {"diff": "Binary files a/logo.png and b/logo.png differ\n", "new_path": "logo.png"},
+        {"diff": "@@ -1 +1 @@\n-a\n+b\n", "new_path": "big.sql", "too_large": True},
+        {"diff": "@@ -1 +1 @@\n-a\n+b\n", "new_path": "gen.js", "collapsed": True},
+    ],
+)
+def test_a_file_gitlab_shows_without_a_diff_has_no_commentable_line(entry: dict[str, Any]) -> None:
+    f = gitlab_host.diff_file(entry)
+    assert f.patch is None and f.old_path == f.new_path == entry["new_path"]
+    files = gitlab_host.pull_files([f])
+    assert files.reason_not_inline(finding("fp", f.new_path, 1)) == (
+        "GitLab shows no diff for this file"
+    )
