@@ -529,3 +529,12 @@ def test_a_file_gitlab_shows_without_a_diff_has_no_commentable_line(entry: dict[
     assert files.reason_not_inline(finding("fp", f.new_path, 1)) == (
         "GitLab shows no diff for this file"
     )
+
+
+def test_an_answer_in_another_shape_is_a_clear_error(httpserver: HTTPServer) -> None:
+    # An --api-url that reaches something JSON-speaking but not GitLab's API.
+    httpserver.expect_request(re.compile(".*/versions$")).respond_with_json([{"id": "x"}])
+    httpserver.expect_request(re.compile(".*")).respond_with_json({"sha": "a" * 40})
+    with pytest.raises(PostError, match="in a shape it does not use") as odd:
+        on_server(httpserver.url_for("/api/v4")).change_request()
+    assert "CI_API_V4_URL" in (odd.value.hint or "")

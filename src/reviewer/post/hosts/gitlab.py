@@ -204,16 +204,23 @@ class GitLabHost:
         versions = self.client.get(self._mr + "/versions")
         if not isinstance(versions, list) or not versions:
             raise PostError(f"GitLab lists no diff version for merge request !{self.target.number}")
-        latest = versions[0]
-        version = Version(
-            str(latest["base_commit_sha"]),
-            str(latest["start_commit_sha"]),
-            str(latest["head_commit_sha"]),
-        )
-        full = self.client.get(f"{self._mr}/versions/{int(latest['id'])}")
-        files = [diff_file(d) for d in full.get("diffs") or []]
+        try:
+            latest = versions[0]
+            version = Version(
+                str(latest["base_commit_sha"]),
+                str(latest["start_commit_sha"]),
+                str(latest["head_commit_sha"]),
+            )
+            full = self.client.get(f"{self._mr}/versions/{int(latest['id'])}")
+            files = [diff_file(d) for d in full.get("diffs") or []]
+            head = str(mr.get("sha") or version.head_sha)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise PostError(
+                f"GitLab answered merge request !{self.target.number}'s versions in a shape "
+                f"it does not use ({type(e).__name__}: {e})",
+                hint=GITLAB_API.url_hint,
+            ) from None
         self._version, self._files = version, {f.new_path: f for f in files}
-        head = str(mr.get("sha") or version.head_sha)
         return ChangeRequest(head, version.base_sha, pull_files(files))
 
     def suggestion_fence(self, first: int, last: int) -> str | None:
