@@ -35,6 +35,7 @@ from tests.diff.gitrepo_helpers import GitRepo
 from tests.hosts.conftest import APP_HEAD, Change
 from tests.hosts.diff_model import line_code
 from tests.hosts.gitlab_fake import TOKEN, FakeGitLab
+from tests.hosts.test_gitlab_fake import position
 from tests.markdown_html import render
 from tests.post.pr_data import document as sample_document
 from tests.post.pr_data import finding
@@ -94,12 +95,19 @@ def on_server(url: str, repo: str = "group/app") -> gitlab_host.GitLabHost:
 
 
 def post(
-    fake: FakeGitLab, doc: FindingsDocument, sleep: Callable[[float], None] = lambda s: None
+    fake: FakeGitLab,
+    doc: FindingsDocument,
+    sleep: Callable[[float], None] = lambda s: None,
+    between: Callable[[], None] = lambda: None,
 ) -> Outcome:
+    """One `reviewer post` through the shared poster; `between` runs after the reads, before
+    the writes (what GitLab may do in that time)."""
     host = connect(fake, sleep)
     try:
         poster = Poster(host, host.identity() or "")
-        return poster.apply(doc, poster.plan(doc), STAMP)
+        plan = poster.plan(doc)
+        between()
+        return poster.apply(doc, plan, STAMP)
     finally:
         host.close()
 
@@ -209,13 +217,12 @@ def test_no_suggestion_is_offered_beyond_what_gitlab_applies(gitlab: FakeGitLab)
 def test_a_refused_comment_falls_back_and_nothing_is_lost(
     gitlab: FakeGitLab, change: Change
 ) -> None:
-    host = connect(gitlab)
-    poster = Poster(host, gitlab.username)
     doc = document(change)
-    plan = poster.plan(doc)
-    # Between reading and writing, GitLab stops showing README.md's diff: its comment is refused.
-    gitlab.latest.files = [f for f in gitlab.latest.files if f.new_path != "README.md"]
-    outcome = poster.apply(doc, plan, STAMP)
+
+    def hide_readme() -> None:  # GitLab stops showing README.md's diff: its comment is refused
+        gitlab.latest.files = [f for f in gitlab.latest.files if f.new_path != "README.md"]
+
+    outcome = post(gitlab, doc, between=hide_readme)
     assert where(outcome)["fp-readme"] is Where.REVIEW and outcome.fallback
     assert {fp for fp, w in where(outcome).items() if w is Where.INLINE} == INLINE - {"fp-readme"}
     fallback = [n for n in top_notes(gitlab) if not n["body"].startswith(SUMMARY)]
@@ -232,12 +239,11 @@ def test_a_refused_comment_falls_back_and_nothing_is_lost(
 def test_a_push_between_read_and_write_sends_every_finding_to_one_fallback_note(
     gitlab: FakeGitLab, change: Change
 ) -> None:
-    host = connect(gitlab)
-    poster = Poster(host, gitlab.username)
-    doc = document(change)
-    plan = poster.plan(doc)
-    gitlab.push(change.diff)  # a new version: GitLab refuses positions on the old one
-    outcome = poster.apply(doc, plan, STAMP)
+
+    def push() -> None:  # a new version: GitLab refuses positions on the old one
+        gitlab.push(change.diff)
+
+    outcome = post(gitlab, document(change), between=push)
     assert gitlab.diff_discussions() == []
     assert {fp for fp, w in where(outcome).items() if w is Where.REVIEW} == INLINE
     assert len(top_notes(gitlab)) == 2  # the fallback note and the summary
@@ -267,16 +273,7 @@ def test_someone_elses_summary_and_fingerprints_count_for_nothing(
 ) -> None:
     planted_summary = gitlab.add_note(f"{SUMMARY}\nall clear", author="attacker")
     gitlab.add_note("x\n\n<!-- reviewer:fingerprints=fp-readme -->", author="attacker")
-    pos = {
-        "position_type": "text",
-        "base_sha": change.base_sha,
-        "start_sha": change.base_sha,
-        "head_sha": change.head_sha,
-        "old_path": APP,
-        "new_path": APP,
-        "old_line": None,
-        "new_line": 3,
-    }
+    pos = {**position(change, new_line=3), "old_line": None, "line_range": None}
     planted = gitlab._note(
         "x\n\n<!-- reviewer:fingerprints=fp-added -->", "attacker", pos, "DiffNote"
     )
