@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from reviewer.post.bodies import marked_fingerprints
 from reviewer.post.check import CheckRun
 from reviewer.post.host import Host, HostForbidden
 from reviewer.post.hosts import gitlab as gitlab_host
-from reviewer.post.hosts import open_host
 from reviewer.post.hosts.rest import RetryPolicy
 from reviewer.post.poster import Outcome, Poster
 from reviewer.post.publish import PostSettings, post_command
@@ -357,16 +355,10 @@ def run_post(
     path.write_text(doc.model_dump_json())
     err = io.StringIO()
     settings = PostSettings(
-        findings=path, repo=fake.project_path, pr=fake.iid, api_url=fake.url, **kw
+        findings=path, host="gitlab", repo=fake.project_path, pr=fake.iid, api_url=fake.url, **kw
     )
-
-    def to_gitlab(t: Target, token: str, e: Mapping[str, str], **opts: Any) -> Host:
-        return open_host(replace(t, host="gitlab"), token, e, **opts)
-
-    env = {"GITHUB_TOKEN": TOKEN, **(env or {})}
-    code = post_command(
-        settings, env, out=io.StringIO(), err=err, sleep=lambda s: None, connect=to_gitlab
-    )
+    env = {"REVIEWER_GITLAB_TOKEN": TOKEN, **(env or {})}
+    code = post_command(settings, env, out=io.StringIO(), err=err, sleep=lambda s: None)
     return code, err.getvalue()
 
 
@@ -454,7 +446,11 @@ def test_plain_http_to_another_machine_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "findings.json"
     path.write_text(sample_document().model_dump_json())
     settings = PostSettings(
-        findings=path, repo="group/app", pr=7, api_url="http://gitlab.example.com/api/v4"
+        findings=path,
+        host="gitlab",
+        repo="group/app",
+        pr=7,
+        api_url="http://gitlab.example.com/api/v4",
     )
     opened: list[Target] = []
 
@@ -463,7 +459,7 @@ def test_plain_http_to_another_machine_is_refused(tmp_path: Path) -> None:
         raise AssertionError("connected")
 
     with pytest.raises(UsageError, match="unencrypted"):
-        post_command(settings, {"GITHUB_TOKEN": TOKEN}, connect=never)
+        post_command(settings, {"REVIEWER_GITLAB_TOKEN": TOKEN}, connect=never)
     assert opened == []
 
 
