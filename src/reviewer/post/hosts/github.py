@@ -196,16 +196,14 @@ class GitHubHost:
     def set_status(self, status: CheckRun) -> None:
         """A new check run on every post: GitHub shows, and branch protection uses, the latest
         check run of a name on a commit, so a re-run replaces the verdict."""
-        try:
-            self.client.post(f"/repos/{self.target.repo}/check-runs", check_run_body(status))
-        except Forbidden as e:
-            # Not Forbidden any more: --annotations-fallback must not hide a missing gate.
-            raise PostError(
-                f"GitHub refused to create the check run: {e.message}",
-                hint="give the job `checks: write`; check runs need the Actions GITHUB_TOKEN or a "
-                "GitHub App token (a personal access token cannot create them); or pass "
-                "--no-check-run",
-            ) from None
+        self.client.post_gate(
+            f"/repos/{self.target.repo}/check-runs",
+            check_run_body(status),
+            what="create the check run",
+            hint="give the job `checks: write`; check runs need the Actions GITHUB_TOKEN or a "
+            "GitHub App token (a personal access token cannot create them); or pass "
+            "--no-check-run",
+        )
 
     def close(self) -> None:
         self.client.close()

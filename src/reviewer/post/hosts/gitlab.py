@@ -7,7 +7,6 @@ a fixed finding's discussion is resolved; the verdict is a commit status on the 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from reviewer.errors import PostError, UsageError
 from reviewer.formats.sanitize import plain_line
 from reviewer.post.check import CheckRun
 from reviewer.post.host import ChangeRequest, InlineComment, Note, NoteKind, ReviewResult
-from reviewer.post.hosts.rest import Forbidden, HostApi, Refused, RestClient, RetryPolicy
+from reviewer.post.hosts.rest import HostApi, Refused, RestClient, RetryPolicy
 from reviewer.post.placement import PatchLine, PullFiles, patch_hunks
 from reviewer.post.target import Target
 from reviewer.post.transport import Transport
@@ -291,16 +290,13 @@ class GitLabHost:
     def set_status(self, status: CheckRun) -> None:
         """A commit status named after the check on the head: a failed one fails the pipeline
         it joins, which blocks the merge under "Pipelines must succeed"; success lets it."""
-        path = f"/projects/{project_ref(self.target)}/statuses/{status.head_sha}"
-        try:
-            self.client.post(path, status_body(status))
-        except Forbidden as e:
-            # Not Forbidden any more: --annotations-fallback must not hide a missing gate.
-            raise PostError(
-                f"GitLab refused to set the commit status: {e.message}",
-                hint="the token needs the `api` scope and at least the Developer role on the "
-                "project; or pass --no-check-run",
-            ) from None
+        self.client.post_gate(
+            f"/projects/{project_ref(self.target)}/statuses/{status.head_sha}",
+            status_body(status),
+            what="set the commit status",
+            hint="the token needs the `api` scope and at least the Developer role on the "
+            "project; or pass --no-check-run",
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -312,8 +308,9 @@ def connect(
     *,
     transport: Transport,
     policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None],
 ) -> GitLabHost:
+    """The merge request `target` names, on GitLab (post.hosts.open_host calls this)."""
     client = RestClient(
         target.api_url, token, GITLAB_API, policy=policy, sleep=sleep, transport=transport
     )

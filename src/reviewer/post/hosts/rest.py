@@ -200,6 +200,14 @@ class RestClient:
     def patch(self, path: str, body: dict[str, Any]) -> Any:
         return _json(self._request("PATCH", self._url(path), body), self.api)
 
+    def post_gate(self, path: str, body: dict[str, Any], *, what: str, hint: str) -> Any:
+        """POST the verdict (a check run, a commit status). A 403 is a plain PostError here,
+        not Forbidden: --annotations-fallback must not hide a missing gate."""
+        try:
+            return self.post(path, body)
+        except Forbidden as e:
+            raise PostError(f"{self.api.name} refused to {what}: {e.message}", hint=hint) from None
+
     def text(self, path: str) -> str:
         """A plain-text resource (a pull request's .diff)."""
         return self._request("GET", self._url(path)).text
