@@ -39,6 +39,7 @@ class MemoryHost:
     whole_review: bool = True  # refuse the whole review for one bad comment (GitHub's rule)
     patches_at_post: dict[str, str | None] | None = None  # the diff moved between read and write
     refuse_body_reviews: bool = False  # refuse a review without comments too
+    review_bodies: bool = True  # False: a review without comments is a top-level note (GitLab)
     forbidden: bool = False  # every write refused, like a fork's read-only token
     refuse_resolving: frozenset[int] = frozenset()  # notes whose threads the token may not resolve
     stored: list[Note] = field(default_factory=list)
@@ -84,7 +85,8 @@ class MemoryHost:
         if not accepted and comments:
             return ReviewResult(None, refused)
         self.reviews.append((head_sha, body, accepted))
-        review = self.add_note(NoteKind.REVIEW, body, self.writes_as)
+        kind = NoteKind.REVIEW if self.review_bodies or comments else NoteKind.TOP
+        review = self.add_note(kind, body, self.writes_as)
         for c in accepted:
             self.add_note(NoteKind.INLINE, c.body, self.writes_as)
         return ReviewResult(review.id, refused)

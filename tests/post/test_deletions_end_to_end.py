@@ -46,12 +46,13 @@ def pull_request(tmp_path: Path) -> tuple[GitRepo, str, str]:
 
 
 def review(
-    repo: GitRepo, base: str, head: str, server: HTTPServer, out: Path, tmp_path: Path
+    repo: GitRepo, base: str, head: str, server: HTTPServer, out: Path, tmp_path: Path,
+    *extra: str,
 ) -> subprocess.CompletedProcess[str]:
     args = [
         "--repo", str(repo.root), "--base", base, "--head", head,
         "--ollama-url", server.url_for("/").rstrip("/"), "--output", str(out),
-        "--timeout", "10", "--retries", "1", "--no-cache", "--format", "json",
+        "--timeout", "10", "--retries", "1", "--no-cache", "--format", "json", *extra,
     ]  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "reviewer", "run", *args],

@@ -109,6 +109,19 @@ def test_a_rerun_after_a_fallback_adds_nothing(host: MemoryHost) -> None:
     assert second.count(Where.REVIEW, already=True) == len(INLINE)
 
 
+def test_a_fallback_in_a_top_level_note_is_recognised_on_a_rerun() -> None:
+    # A host without review objects (GitLab) posts the fallback body as a top-level note.
+    host = MemoryHost(dict(PATCHES), whole_review=False, review_bodies=False, patches_at_post={})
+    host.add_note(NoteKind.TOP, "x\n\n<!-- reviewer:fingerprints=fp-ctx -->", "attacker")
+    first = post(host)
+    assert not any(p.already_posted for p in first.placed)
+    assert [n.kind for n in host.ours(NoteKind.REVIEW)] == []
+    count = len(host.stored)
+    second = post(host)
+    assert len(host.stored) == count
+    assert second.count(Where.REVIEW, already=True) == len(INLINE)
+
+
 def test_notes_by_another_author_count_for_nothing(host: MemoryHost) -> None:
     planted_fp = host.add_note(NoteKind.INLINE, "x\n\n<!-- reviewer:fingerprints=fp-shell -->", "attacker")
     planted_review = host.add_note(NoteKind.REVIEW, "<!-- reviewer:fingerprints=fp-ctx -->", "attacker")

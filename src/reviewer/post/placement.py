@@ -16,41 +16,55 @@ from reviewer.models import Finding, Severity
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
+@dataclass(frozen=True)
+class PatchLine:
+    """One line of a hunk: `kind` "+", "-" or " ", and both files' running line numbers at it
+    (on an added line `old` is the old file's next line, on a removed one `new` the new file's
+    next line: what GitLab's line codes are made of)."""
+
+    kind: str
+    old: int
+    new: int
+
+
+def patch_hunks(patch: str) -> list[list[PatchLine]]:
+    """The lines of each hunk of a patch (a host's per-file unified-diff hunks), each with its
+    numbers; a hunk holds only the lines its header's counts promise."""
+    hunks: list[list[PatchLine]] = []
+    old_no = new_no = old_left = new_left = 0
+    for text in patch.split("\n"):
+        m = _HUNK.match(text)
+        if m:
+            hunks.append([])
+            old_no, old_left = int(m.group(1)), int(m.group(2) or "1")
+            new_no, new_left = int(m.group(3)), int(m.group(4) or "1")
+            continue
+        if not hunks or text.startswith("\\"):
+            continue
+        kind = text[:1]
+        if kind == "+" and new_left > 0:
+            hunks[-1].append(PatchLine("+", old_no, new_no))
+            new_no, new_left = new_no + 1, new_left - 1
+        elif kind == "-" and old_left > 0:
+            hunks[-1].append(PatchLine("-", old_no, new_no))
+            old_no, old_left = old_no + 1, old_left - 1
+        elif kind in (" ", "") and new_left > 0 and old_left > 0:
+            # "" is a context line whose single space was lost on the way; count it.
+            hunks[-1].append(PatchLine(" ", old_no, new_no))
+            new_no, new_left = new_no + 1, new_left - 1
+            old_no, old_left = old_no + 1, old_left - 1
+    return hunks
+
+
 def commentable_hunks(patch: str, side: str = "RIGHT") -> list[frozenset[int]]:
     """Line numbers a host accepts a comment on, one set per hunk (a multi-line comment must
     stay inside one hunk): RIGHT, the new-file numbers of added and context lines; LEFT, the
     old-file numbers of removed lines."""
-    hunks: list[frozenset[int]] = []
-    right: set[int] = set()
-    left: set[int] = set()
-    old_no = new_no = old_left = new_left = 0
-    in_hunk = False
-    for text in patch.split("\n"):
-        m = _HUNK.match(text)
-        if m:
-            if in_hunk:
-                hunks.append(frozenset(left if side == "LEFT" else right))
-            right, left, in_hunk = set(), set(), True
-            old_no, old_left = int(m.group(1)), int(m.group(2) or "1")
-            new_no, new_left = int(m.group(3)), int(m.group(4) or "1")
-            continue
-        if not in_hunk or text.startswith("\\"):
-            continue
-        kind = text[:1]
-        if kind == "+" and new_left > 0:
-            right.add(new_no)
-            new_no, new_left = new_no + 1, new_left - 1
-        elif kind == "-" and old_left > 0:
-            left.add(old_no)
-            old_no, old_left = old_no + 1, old_left - 1
-        elif kind in (" ", "") and new_left > 0 and old_left > 0:
-            # "" is a context line whose single space was lost on the way; count it.
-            right.add(new_no)
-            new_no, new_left = new_no + 1, new_left - 1
-            old_no, old_left = old_no + 1, old_left - 1
-    if in_hunk:
-        hunks.append(frozenset(left if side == "LEFT" else right))
-    return hunks
+    left = side == "LEFT"
+    return [
+        frozenset(line.old if left else line.new for line in hunk if (line.kind == "-") == left)
+        for hunk in patch_hunks(patch)
+    ]
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,14 @@ def authored_by(note: Note, login: str) -> bool:
 
 def _posted_fingerprints(notes: list[Note]) -> dict[str, Where]:
     found: dict[str, Where] = {}
-    for kind, where in ((NoteKind.REVIEW, Where.REVIEW), (NoteKind.INLINE, Where.INLINE)):
+    # A host without review objects (GitLab) posts the fallback review body as a top-level
+    # note: its trailer counts as a review body's. The summary carries no trailer.
+    kinds = (
+        (NoteKind.REVIEW, Where.REVIEW),
+        (NoteKind.TOP, Where.REVIEW),
+        (NoteKind.INLINE, Where.INLINE),
+    )
+    for kind, where in kinds:
         for note in notes:
             if note.kind is kind:
                 for fp in marked_fingerprints(note.body):

@@ -33,7 +33,6 @@ from reviewer.post.hosts.rest import (
     HostApi,
     RestClient,
     RetryPolicy,
-    gate_write,
 )
 from reviewer.post.placement import PullFiles
 from reviewer.post.target import Target
@@ -292,11 +291,10 @@ class GiteaHost:
     def set_status(self, status: CheckRun) -> None:
         """A commit status on the head, its context the check's name: the newest status of a
         context is the one branch protection's required checks read, so a re-run replaces it."""
-        gate_write(
-            lambda: self.client.post(
-                f"{self._repo}/statuses/{status.head_sha}", status_body(status)
-            ),
-            f"{NAME} refused to set the commit status",
+        self.client.post_gate(
+            f"{self._repo}/statuses/{status.head_sha}",
+            status_body(status),
+            what="set the commit status",
             hint="the token needs write access to the repository's code (an access token: "
             "scope write:repository); or pass --no-check-run",
         )

@@ -27,7 +27,6 @@ from reviewer.post.hosts.rest import (
     HostApi,
     RestClient,
     RetryPolicy,
-    gate_write,
 )
 from reviewer.post.placement import PullFiles
 from reviewer.post.target import Target
@@ -256,11 +255,10 @@ class GitHubHost:
     def set_status(self, status: CheckRun) -> None:
         """A new check run on every post: GitHub shows, and branch protection uses, the latest
         check run of a name on a commit, so a re-run replaces the verdict."""
-        gate_write(
-            lambda: self.client.post(
-                f"/repos/{self.target.repo}/check-runs", check_run_body(status)
-            ),
-            "GitHub refused to create the check run",
+        self.client.post_gate(
+            f"/repos/{self.target.repo}/check-runs",
+            check_run_body(status),
+            what="create the check run",
             hint="give the job `checks: write`; check runs need the Actions GITHUB_TOKEN or a "
             "GitHub App token (a personal access token cannot create them); or pass "
             "--no-check-run",

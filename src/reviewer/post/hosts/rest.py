@@ -209,6 +209,14 @@ class RestClient:
     def delete(self, path: str) -> Any:
         return _json(self._request("DELETE", self._url(path)), self.api)
 
+    def post_gate(self, path: str, body: dict[str, Any], *, what: str, hint: str) -> Any:
+        """POST the verdict (a check run, a commit status). A 403 is a plain PostError here,
+        not Forbidden: --annotations-fallback must not hide a missing gate."""
+        try:
+            return self.post(path, body)
+        except Forbidden as e:
+            raise PostError(f"{self.api.name} refused to {what}: {e.message}", hint=hint) from None
+
     def text(self, path: str) -> str:
         """A plain-text resource (a pull request's .diff)."""
         return self._request("GET", self._url(path)).text
@@ -298,15 +306,6 @@ class RestClient:
             raise _TryAgain(f"{name} answered {response.status_code} to {where}")
         _raise_for_status(response, method, url, self.api)
         return response
-
-
-def gate_write(write: Callable[[], Any], refused: str, hint: str) -> Any:
-    """A write the verdict gate needs (a check run, a commit status). Its 403 is a plain
-    PostError, not Forbidden: --annotations-fallback must not hide a missing gate."""
-    try:
-        return write()
-    except Forbidden as e:
-        raise PostError(f"{refused}: {e.message}", hint=hint) from None
 
 
 def _json(response: httpx.Response, api: HostApi) -> Any:
