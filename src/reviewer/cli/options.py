@@ -1,5 +1,5 @@
-"""Option declarations shared by the commands (`run` and `doctor`; `post` and `report`), so they
-read the same flags and environment variables the same way."""
+"""Option declarations shared by the commands (`run`, `eval` and `doctor`; `post` and `report`),
+so they read the same flags and environment variables the same way."""
 
 from __future__ import annotations
 
@@ -139,6 +139,13 @@ NumCtxOption = Annotated[
         metavar="TOKENS",
         help="Context size to ask for (tokens), at least 512.",
     ),
+]
+NumPredictOption = Annotated[
+    int, typer.Option(parser=whole(16), metavar="TOKENS", help="Cap on answer tokens, 16+.")
+]
+RetriesOption = Annotated[
+    int,
+    typer.Option(parser=whole(0, 10), metavar="N", help="Retries after a failure, 0 to 10."),
 ]
 TimeoutOption = Annotated[
     float,

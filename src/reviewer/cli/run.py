@@ -20,8 +20,10 @@ from reviewer.cli.options import (
     ModelDigestOption,
     ModelOption,
     NumCtxOption,
+    NumPredictOption,
     OllamaUrlOption,
     RepoOption,
+    RetriesOption,
     TimeoutOption,
     choice,
     choices,
@@ -118,14 +120,9 @@ def run(
     model_digest: ModelDigestOption = _MODEL.model_digest,
     allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
     num_ctx: NumCtxOption = _MODEL.num_ctx,
-    num_predict: Annotated[
-        int, typer.Option(parser=whole(16), metavar="TOKENS", help="Cap on answer tokens, 16+.")
-    ] = _MODEL.num_predict,
+    num_predict: NumPredictOption = _MODEL.num_predict,
     timeout: TimeoutOption = _MODEL.timeout,
-    retries: Annotated[
-        int,
-        typer.Option(parser=whole(0, 10), metavar="N", help="Retries after a failure, 0 to 10."),
-    ] = _MODEL.retries,
+    retries: RetriesOption = _MODEL.retries,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
