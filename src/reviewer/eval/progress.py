@@ -64,10 +64,12 @@ class EvalProgress:
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, advance=1)
             return
-        elapsed = time.monotonic() - self._started
-        left = elapsed / self.done * (self.total - self.done)
-        self._stream.write(
+        line = (
             f"reviewer: eval: case {self.done}/{self.total} {neutralise_terminal(case_id)}: "
-            f"{plural(findings, 'finding')}; about {left:.0f} s left\n"
+            f"{plural(findings, 'finding')}"
         )
+        if self.done < self.total:
+            elapsed = time.monotonic() - self._started
+            line += f"; about {elapsed / self.done * (self.total - self.done):.0f} s left"
+        self._stream.write(line + "\n")
         self._stream.flush()
