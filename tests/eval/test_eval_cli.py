@@ -174,3 +174,31 @@ def test_the_shipped_corpus_agrees_with_the_matcher(
     extra = [c["id"] for c in report["cases"] if any(f["outcome"] != "hit" for f in c["findings"])]
     assert (missed, extra) == ([], [])
     assert report["overall"]["recall"] == report["overall"]["precision"] == 1.0
+
+
+def test_the_review_options_reach_the_model_and_the_report(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    serve_scripted(server, silent)
+    out = tmp_path / "eval.json"
+    result = reviewer_eval(server, env, "--max-findings", "1", "--num-predict", "512",
+                           "--output", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    bodies = [json.loads(r.get_data()) for r in requests_to(server, "/api/chat")]
+    assert bodies and all(b["format"]["properties"]["findings"]["maxItems"] == 1 for b in bodies)
+    assert all(b["options"]["num_predict"] == 512 for b in bodies)
+    options = json.loads(out.read_text(encoding="utf-8"))["options"]
+    assert (options["max_findings"], options["num_predict"]) == (1, 512)
+
+
+def test_the_cache_is_off_unless_asked_for(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    serve_scripted(server, silent)
+    for _ in range(2):
+        assert reviewer_eval(server, env).returncode == 0
+    chats = len(requests_to(server, "/api/chat"))
+    assert chats == 8  # 4 cases, twice: no answer was reused
+    for _ in range(2):
+        assert reviewer_eval(server, env, "--cache").returncode == 0
+    assert len(requests_to(server, "/api/chat")) == chats + 4  # the second --cache run reused

@@ -16,6 +16,7 @@ from reviewer.cli.options import (
     BackendOption,
     BaseUrlOption,
     DebugOption,
+    MaxFindingsOption,
     ModelDigestOption,
     ModelOption,
     NumCtxOption,
@@ -25,9 +26,9 @@ from reviewer.cli.options import (
     TimeoutOption,
     model_settings,
 )
-from reviewer.settings.slices import ModelSettings
+from reviewer.settings.slices import ModelSettings, ReviewSettings
 
-_MODEL = ModelSettings()
+_MODEL, _REVIEW = ModelSettings(), ReviewSettings()
 REPORT = "evaluation report"  # what the report's writer names in its errors
 
 
@@ -62,6 +63,7 @@ def eval_command(
     num_predict: NumPredictOption = _MODEL.num_predict,
     timeout: TimeoutOption = _MODEL.timeout,
     retries: RetriesOption = _MODEL.retries,
+    max_findings: MaxFindingsOption = _REVIEW.max_findings,
     debug: DebugOption = False,
 ) -> None:
     """Measure how well the model reviews: the real review of every case of a labelled corpus,
@@ -83,22 +85,23 @@ def eval_command(
             num_predict=num_predict,
             retries=retries,
         )
-        _evaluate(settings, corpus, output, cache)
+        review = ReviewSettings(max_findings=max_findings, no_cache=not cache)
+        _evaluate(settings, review, corpus, output)
 
 
-def _evaluate(model: ModelSettings, corpus: Path | None, output: Path | None, cache: bool) -> None:
+def _evaluate(
+    model: ModelSettings, review: ReviewSettings, corpus: Path | None, output: Path | None
+) -> None:
     from reviewer.backends import check_model_arguments
     from reviewer.eval.corpus import load_corpus, shipped_corpus
     from reviewer.eval.harness import evaluate
     from reviewer.eval.table import print_report
     from reviewer.findings.document import check_writable, write_json
-    from reviewer.settings.slices import ReviewSettings
-
     check_model_arguments(model)  # a malformed flag is refused before the corpus is read
     if output is not None:
         check_writable(output, REPORT)  # before any model time is spent
     cases = load_corpus(corpus if corpus is not None else shipped_corpus())
-    report = evaluate(cases, model, ReviewSettings(no_cache=not cache))
+    report = evaluate(cases, model, review)
     if output is not None:
         write_json(report, output, REPORT)
     print_report(report, sys.stdout)

@@ -12,7 +12,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from reviewer.settings.config import DEFAULT_OPENAI_URL, Backend, default_url
+from reviewer.settings.config import (
+    DEFAULT_OPENAI_URL,
+    MAX_FINDINGS_PER_CHUNK,
+    Backend,
+    default_url,
+)
 from reviewer.settings.slices import ModelSettings
 
 # `-h` as well as `--help`, on the app and (inherited through the context) every command.
@@ -151,6 +156,14 @@ TimeoutOption = Annotated[
     float,
     typer.Option(
         "--timeout", parser=seconds(1), metavar="SECONDS", help="Per-request timeout, 1 or more."
+    ),
+]
+MaxFindingsOption = Annotated[
+    int,
+    typer.Option(
+        parser=whole(1, MAX_FINDINGS_PER_CHUNK),
+        metavar="N",
+        help=f"Most findings the model may report per chunk, 1 to {MAX_FINDINGS_PER_CHUNK}.",
     ),
 ]
 DebugOption = Annotated[

@@ -17,6 +17,7 @@ from reviewer.cli.options import (
     BaseUrlOption,
     ConfigOption,
     DebugOption,
+    MaxFindingsOption,
     ModelDigestOption,
     ModelOption,
     NumCtxOption,
@@ -35,7 +36,6 @@ from reviewer.cli.options import (
 from reviewer.models import Severity
 from reviewer.settings.config import (
     MAX_CONTEXT_LINES,
-    MAX_FINDINGS_PER_CHUNK,
     FilterMode,
     env_flag,
 )
@@ -147,14 +147,7 @@ def run(
             help=f"Lines a finding may point at: {choices(FilterMode)}.",
         ),
     ] = _REVIEW.filter_mode,
-    max_findings: Annotated[
-        int,
-        typer.Option(
-            parser=whole(1, MAX_FINDINGS_PER_CHUNK),
-            metavar="N",
-            help=f"Most findings the model may report per chunk, 1 to {MAX_FINDINGS_PER_CHUNK}.",
-        ),
-    ] = _REVIEW.max_findings,
+    max_findings: MaxFindingsOption = _REVIEW.max_findings,
     max_chunks: Annotated[
         int,
         typer.Option(
