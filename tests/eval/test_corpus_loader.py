@@ -122,6 +122,29 @@ def test_a_symbolic_link_in_a_tree_is_refused(tmp_path: Path) -> None:
         load_corpus(root)
 
 
+def test_a_git_directory_in_a_tree_is_refused(tmp_path: Path) -> None:
+    """Copied into the case's repository it would be git's own config (an fsmonitor or
+    external diff program) and hooks, run by the harness's own git commands."""
+    root = copy_corpus(tmp_path)
+    hooks = root / "go-clean-rename" / "head" / ".git" / "hooks"
+    hooks.mkdir(parents=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\ntouch /tmp/owned\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"head/\.git: a case.s tree may not hold a .git entry"):
+        load_corpus(root)
+
+
+def test_an_ignored_file_is_still_part_of_the_case(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The case's own .gitignore does not keep a labelled file out of its repository."""
+    root = copy_corpus(tmp_path)
+    (root / "py-sql-injection" / "head" / ".gitignore").write_text("app/\n", encoding="utf-8")
+    (root / "py-sql-injection" / "base" / ".gitignore").write_text("app/\n", encoding="utf-8")
+    serve_scripted(server, silent)
+    result = reviewer_eval(server, env, corpus=root)
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_hash_covers_every_byte_and_name_and_nothing_else(tmp_path: Path) -> None:
     root = copy_corpus(tmp_path)
     first = load_corpus(root).sha256

@@ -136,8 +136,9 @@ def _read_label(case_id: str, path: Path) -> CaseLabel:
 
 
 def _tree(case_id: str, directory: Path, side: str) -> dict[str, bytes]:
-    """The files of base/ or head/ by repository-relative path; symbolic links are refused
-    (a link could carry a file from outside the corpus to the model)."""
+    """The files of base/ or head/ by repository-relative path. Symbolic links are refused (a
+    link could carry a file from outside the corpus to the model), and so is a `.git` entry
+    (written into the case's repository it would be git's own configuration and hooks)."""
     top = directory / side
     if top.is_symlink() or not top.is_dir():
         raise _error(case_id, f"{side}/ is missing (an empty {side}/ holds {PLACEHOLDER})")
@@ -146,6 +147,8 @@ def _tree(case_id: str, directory: Path, side: str) -> dict[str, bytes]:
         rel = path.relative_to(top).as_posix()
         if path.is_symlink():
             raise _error(case_id, f"{side}/{rel} is a symbolic link")
+        if any(part.casefold() == ".git" for part in path.relative_to(top).parts):
+            raise _error(case_id, f"{side}/{rel}: a case's tree may not hold a .git entry")
         if path.is_file() and rel != PLACEHOLDER:
             files[rel] = path.read_bytes()
     return files

@@ -41,7 +41,8 @@ def _commit(directory: Path, files: dict[str, bytes], message: str) -> str:
         path = directory / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    run_git(directory, [*_COMMIT, "add", "-A"])
+    # --force: the case's own .gitignore must not keep one of its files out of the tree.
+    run_git(directory, [*_COMMIT, "add", "--all", "--force"])
     run_git(directory, [*_COMMIT, "commit", "-q", "--allow-empty", "-m", message])
     return run_git(directory, ["rev-parse", "HEAD"]).stdout.decode().strip()
 
