@@ -70,10 +70,10 @@ def _label_problem(defect: Defect, plan: ReviewPlan) -> str | None:
     first, last = defect.lines
     wanted = set(range(first, last + 1))
     if defect.side == "new":
-        if wanted & added_lines(file):
+        if wanted & changed_lines(file, LineKind.ADDED):
             return None
         return f"lines {[first, last]} of `{defect.path}` hold no line the change adds"
-    missing = sorted(wanted - removed_lines(file))
+    missing = sorted(wanted - changed_lines(file, LineKind.REMOVED))
     if not missing:
         return None
     return f"line {missing[0]} of base/{defect.path} is not a line the change removes"
@@ -88,19 +88,12 @@ def _file(defect: Defect, plan: ReviewPlan) -> FileDiff | None:
     return None
 
 
-def added_lines(file: FileDiff) -> set[int]:
-    return {
-        line.new_no
+def changed_lines(file: FileDiff, kind: LineKind) -> set[int]:
+    """The numbers of the file's added lines (new-file numbers) or removed ones (old-file)."""
+    numbers = (
+        line.new_no if kind is LineKind.ADDED else line.old_no
         for hunk in file.hunks
         for line in hunk.lines
-        if line.kind is LineKind.ADDED and line.new_no is not None
-    }
-
-
-def removed_lines(file: FileDiff) -> set[int]:
-    return {
-        line.old_no
-        for hunk in file.hunks
-        for line in hunk.lines
-        if line.kind is LineKind.REMOVED and line.old_no is not None
-    }
+        if line.kind is kind
+    )
+    return {n for n in numbers if n is not None}
