@@ -20,12 +20,12 @@ def print_report(report: EvalReport, out: TextIO) -> None:
     # Not a terminal (a CI log, a file): wide enough that the table never wraps.
     console = Console(file=out, width=None if out.isatty() else 120, highlight=False)
     console.print(scores_table(report))
-    console.print(Text(cost_line(report)))
+    out.write(cost_line(report) + "\n")  # one line for a log to grep, never wrapped
 
 
 def scores_table(report: EvalReport) -> Table:
     table = Table(title="reviewer eval", title_justify="left")
-    table.add_column("group")
+    table.add_column("group", no_wrap=True)
     for name in _COLUMNS:
         table.add_column(name, justify="right")
     table.add_row("overall", *_cells(report.overall), end_section=True)
