@@ -202,3 +202,15 @@ def test_the_cache_is_off_unless_asked_for(
     for _ in range(2):
         assert reviewer_eval(server, env, "--cache").returncode == 0
     assert len(requests_to(server, "/api/chat")) == chats + 4  # the second --cache run reused
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_model_call(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    serve_scripted(server, silent)
+    result = reviewer_eval(server, env, "--output", str(tmp_path / "missing-dir" / "eval.json"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[0].startswith(
+        f"reviewer: error: cannot write the evaluation report {tmp_path / 'missing-dir'}"
+    )
+    assert not server.log
