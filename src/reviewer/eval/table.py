@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reviewer.eval.report import EvalReport, Scores
+from reviewer.formats.common import plural
 from reviewer.security import neutralise_terminal
 
 _COLUMNS = ("cases", "defects", "found", "findings", "false +", "recall", "precision", "F1",
@@ -60,8 +61,11 @@ def _ratio(value: float | None) -> str:
 def cost_line(report: EvalReport) -> str:
     c, m = report.cost, report.model
     digest = f" ({m.digest[:12]})" if m.digest else ""
+    dropped = sum(case.findings_dropped for case in report.cases)
+    # Findings the validation refused (outside the lines shown) score nothing: say how many.
+    refused = f"; {plural(dropped, 'finding')} dropped outside the lines shown" if dropped else ""
     return neutralise_terminal(
         f"{m.name}{digest} on {report.corpus.cases} cases (corpus {report.corpus.sha256[:12]}): "
         f"{c.model_calls} model calls, {c.prompt_tokens} prompt + {c.completion_tokens} answer "
-        f"tokens, {c.duration_s:.1f} s"
+        f"tokens, {c.duration_s:.1f} s{refused}"
     )
