@@ -214,3 +214,20 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_model_call(
         f"reviewer: error: cannot write the evaluation report {tmp_path / 'missing-dir'}"
     )
     assert not server.log
+
+
+def test_findings_outside_the_lines_shown_are_dropped_and_counted(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The real validation runs: a finding on a line the chunk did not show as changed never
+    reaches the matcher (no hit, no false positive), and the report says it was dropped."""
+    serve_scripted(server, lambda files: [
+        {**random_answers(files)[0], "line": 9999}
+    ])  # fmt: skip
+    out = tmp_path / "eval.json"
+    result = reviewer_eval(server, env, "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [c["findings_dropped"] for c in report["cases"]] == [1, 1, 1, 1]
+    assert report["overall"]["findings"] == 0
+    assert "4 findings dropped outside the lines shown" in result.stdout
