@@ -58,9 +58,14 @@ BAD: dict[str, tuple[Callable[[Path], None], str]] = {
         'corpus case `py-sql-injection`: case.toml: (top level): kind = "clean" takes no '
         "[[defects]] entry",
     ),
-    "no base/": (
-        lambda r: shutil.rmtree(r / "go-clean-rename" / "base"),
-        "corpus case `go-clean-rename`: base/ is missing (an empty base/ holds .gitkeep)",
+    "neither base/ nor head/": (
+        lambda r: [shutil.rmtree(r / "go-clean-rename" / side) for side in ("base", "head")],
+        "corpus case `go-clean-rename`: neither base/ nor head/ exists",
+    ),
+    "a head/ that is a file": (
+        lambda r: [shutil.rmtree(r / "go-clean-rename" / "head"),
+                   (r / "go-clean-rename" / "head").write_text("x", encoding="utf-8")],
+        "corpus case `go-clean-rename`: head/ is not a directory",
     ),
     "a path of the other side": (
         lambda r: edit_label(
@@ -171,3 +176,7 @@ def test_an_empty_base_holds_a_placeholder_that_is_not_part_of_the_tree(tmp_path
                 case / "head" / "server" / "files.js")  # fmt: skip
     loaded = {c.id: c for c in load_corpus(root).cases}["js-upload-two-defects"]
     assert loaded.base == {} and list(loaded.head) == ["server/files.js"]
+    # A wheel drops the placeholder (and git the empty directory): a missing base/ is empty.
+    shutil.rmtree(case / "base")
+    again = {c.id: c for c in load_corpus(root).cases}["js-upload-two-defects"]
+    assert again.base == {} and again.head == loaded.head

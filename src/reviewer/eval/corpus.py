@@ -21,7 +21,7 @@ from reviewer.models import Strict
 CASE_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 LABEL_FILE = "case.toml"
 # git keeps no empty directory: an empty base/ (a change that only adds files) holds this file,
-# which is not part of the case's tree.
+# which is not part of the case's tree (a missing base/ or head/ reads as empty too).
 PLACEHOLDER = ".gitkeep"
 _ENTRIES = frozenset({LABEL_FILE, "base", "head"})
 FORMAT_HINT = "see docs/evaluation.md, `The corpus format`"
@@ -113,6 +113,8 @@ def load_case(directory: Path) -> Case:
         holds = ", ".join(sorted(_ENTRIES))
         raise _error(case_id, f"unexpected entry `{extra[0]}` (a case holds {holds})")
     label = _read_label(case_id, directory / LABEL_FILE)
+    if not (directory / "base").exists() and not (directory / "head").exists():
+        raise _error(case_id, "neither base/ nor head/ exists")
     base, head = _tree(case_id, directory, "base"), _tree(case_id, directory, "head")
     case = Case(case_id, label, base, head)
     for i, defect in enumerate(label.defects):
@@ -136,14 +138,16 @@ def _read_label(case_id: str, path: Path) -> CaseLabel:
 
 
 def _tree(case_id: str, directory: Path, side: str) -> dict[str, bytes]:
-    """The files of base/ or head/ by repository-relative path. Symbolic links are refused (a
-    link could carry a file from outside the corpus to the model), and so is a `.git` entry
-    (written into the case's repository it would be git's own configuration and hooks)."""
+    """The files of base/ or head/ by repository-relative path. A missing one is empty: git
+    keeps no empty directory and a wheel drops the .gitkeep that stands for one. Symbolic links
+    are refused (a link could carry a file from outside the corpus to the model), and so is a
+    `.git` entry (written into the case's repository it would be git's own configuration and
+    hooks)."""
     top = directory / side
-    if top.is_symlink() or not top.is_dir():
-        raise _error(case_id, f"{side}/ is missing (an empty {side}/ holds {PLACEHOLDER})")
+    if top.is_symlink() or (top.exists() and not top.is_dir()):
+        raise _error(case_id, f"{side}/ is not a directory")
     files: dict[str, bytes] = {}
-    for path in sorted(top.rglob("*")):
+    for path in sorted(top.rglob("*")) if top.is_dir() else ():
         rel = path.relative_to(top).as_posix()
         if path.is_symlink():
             raise _error(case_id, f"{side}/{rel} is a symbolic link")
