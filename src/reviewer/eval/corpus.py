@@ -185,7 +185,8 @@ def corpus_hash(root: Path, case_dirs: list[str]) -> str:
     )
     for rel, path in files:
         data = path.read_bytes()
-        digest.update(f"{rel}\0{len(data)}\0".encode())
+        # NUL as bytes: the path and size are fields, not text to show.
+        digest.update(rel.encode() + b"\0" + str(len(data)).encode() + b"\0")
         digest.update(data)
     return digest.hexdigest()
 
