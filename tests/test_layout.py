@@ -18,6 +18,7 @@ from tests.sourcefiles import SRC, python_modules
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("cli",),  # the command line: options, the error boundary, one module per command
+    ("eval",),  # `reviewer eval`: a labelled corpus through the real review, scored
     ("post", "review"),  # the poster (token holder) | the run: plan, model loop, document write
     ("formats",),  # every output format, the Markdown summary and its sanitiser
     ("backends", "findings"),  # model servers | strict answers, the document, the verdict

@@ -26,7 +26,7 @@ from tests.model_fakes import (
     serve_ollama_preflight,
 )
 
-COMMANDS = ([], ["run"], ["post"], ["report"], ["schema"], ["doctor"])
+COMMANDS = ([], ["run"], ["eval"], ["post"], ["report"], ["schema"], ["doctor"])
 # What typer and click print when an option has no metavar: `<list[str]>`, `<int range>`...
 TYPE_NAMES = re.compile(r"<[^>\s]*>|list\[|range>|<int|<float|<str|<path|<bool")
 LIBRARY_WORDS = ("Value error", "Extra inputs", "Input should", "ConnectError", "File exists")

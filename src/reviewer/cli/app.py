@@ -10,6 +10,7 @@ import typer
 
 from reviewer import __version__
 from reviewer.cli.doctor import doctor
+from reviewer.cli.eval import eval_command
 from reviewer.cli.options import HELP_OPTIONS
 from reviewer.cli.post import post
 from reviewer.cli.report import report
@@ -43,6 +44,7 @@ def _root(
 
 
 app.command("run")(run)
+app.command("eval")(eval_command)
 app.command("post")(post)
 app.command("report")(report)
 app.command("schema")(schema)

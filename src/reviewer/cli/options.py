@@ -1,5 +1,5 @@
-"""Option declarations shared by the commands (`run` and `doctor`; `post` and `report`), so they
-read the same flags and environment variables the same way."""
+"""Option declarations shared by the commands (`run`, `eval` and `doctor`; `post` and `report`),
+so they read the same flags and environment variables the same way."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from reviewer.settings.config import DEFAULT_OPENAI_URL, Backend, default_url
+from reviewer.settings.config import (
+    DEFAULT_OPENAI_URL,
+    MAX_FINDINGS_PER_CHUNK,
+    Backend,
+    default_url,
+)
 from reviewer.settings.slices import ModelSettings
 
 # `-h` as well as `--help`, on the app and (inherited through the context) every command.
@@ -140,10 +145,25 @@ NumCtxOption = Annotated[
         help="Context size to ask for (tokens), at least 512.",
     ),
 ]
+NumPredictOption = Annotated[
+    int, typer.Option(parser=whole(16), metavar="TOKENS", help="Cap on answer tokens, 16+.")
+]
+RetriesOption = Annotated[
+    int,
+    typer.Option(parser=whole(0, 10), metavar="N", help="Retries after a failure, 0 to 10."),
+]
 TimeoutOption = Annotated[
     float,
     typer.Option(
         "--timeout", parser=seconds(1), metavar="SECONDS", help="Per-request timeout, 1 or more."
+    ),
+]
+MaxFindingsOption = Annotated[
+    int,
+    typer.Option(
+        parser=whole(1, MAX_FINDINGS_PER_CHUNK),
+        metavar="N",
+        help=f"Most findings the model may report per chunk, 1 to {MAX_FINDINGS_PER_CHUNK}.",
     ),
 ]
 DebugOption = Annotated[

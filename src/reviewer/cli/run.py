@@ -17,11 +17,14 @@ from reviewer.cli.options import (
     BaseUrlOption,
     ConfigOption,
     DebugOption,
+    MaxFindingsOption,
     ModelDigestOption,
     ModelOption,
     NumCtxOption,
+    NumPredictOption,
     OllamaUrlOption,
     RepoOption,
+    RetriesOption,
     TimeoutOption,
     choice,
     choices,
@@ -33,7 +36,6 @@ from reviewer.cli.options import (
 from reviewer.models import Severity
 from reviewer.settings.config import (
     MAX_CONTEXT_LINES,
-    MAX_FINDINGS_PER_CHUNK,
     FilterMode,
     env_flag,
 )
@@ -118,14 +120,9 @@ def run(
     model_digest: ModelDigestOption = _MODEL.model_digest,
     allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
     num_ctx: NumCtxOption = _MODEL.num_ctx,
-    num_predict: Annotated[
-        int, typer.Option(parser=whole(16), metavar="TOKENS", help="Cap on answer tokens, 16+.")
-    ] = _MODEL.num_predict,
+    num_predict: NumPredictOption = _MODEL.num_predict,
     timeout: TimeoutOption = _MODEL.timeout,
-    retries: Annotated[
-        int,
-        typer.Option(parser=whole(0, 10), metavar="N", help="Retries after a failure, 0 to 10."),
-    ] = _MODEL.retries,
+    retries: RetriesOption = _MODEL.retries,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
@@ -150,14 +147,7 @@ def run(
             help=f"Lines a finding may point at: {choices(FilterMode)}.",
         ),
     ] = _REVIEW.filter_mode,
-    max_findings: Annotated[
-        int,
-        typer.Option(
-            parser=whole(1, MAX_FINDINGS_PER_CHUNK),
-            metavar="N",
-            help=f"Most findings the model may report per chunk, 1 to {MAX_FINDINGS_PER_CHUNK}.",
-        ),
-    ] = _REVIEW.max_findings,
+    max_findings: MaxFindingsOption = _REVIEW.max_findings,
     max_chunks: Annotated[
         int,
         typer.Option(
