@@ -14,21 +14,35 @@ from dataclasses import dataclass, field
 from reviewer.chunks.prompt import estimate_tokens, prompt_overhead_tokens
 from reviewer.chunks.render import file_header, hunk_header, render_lines, with_gutter
 from reviewer.errors import UsageError
-from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
+from reviewer.models import (
+    NO_CONTEXT,
+    Chunk,
+    ChunkFile,
+    FileDiff,
+    Hunk,
+    LineKind,
+    PromptContext,
+)
 from reviewer.settings.config import DEFAULT_CONTEXT_LINES, DEFAULT_NUM_CTX
 
 BOUNDARY_MODULUS = 4  # about one group per 4 files
 MIN_CHUNK_TOKENS = 64  # a file header, a hunk header and one short line
 
 
-def chunk_budget(num_ctx: int, num_predict: int) -> int:
-    """Tokens a chunk's text may use: the context minus the answer and the fixed prompt."""
-    budget = num_ctx - num_predict - prompt_overhead_tokens()
+def chunk_budget(
+    num_ctx: int, num_predict: int, context: PromptContext = NO_CONTEXT
+) -> int:
+    """Tokens a chunk's text may use: the context minus the answer and the rest of the prompt
+    (the system prompt with the rules, the intent, the path-scoped rules, the framing)."""
+    budget = num_ctx - num_predict - prompt_overhead_tokens(context)
     if budget < MIN_CHUNK_TOKENS:
+        extra = context.intent or context.rules
+        with_what = " (with the change's intent and the rules)" if extra else ""
         raise UsageError(
-            f"--num-ctx {num_ctx} leaves {budget} tokens for the diff after the prompt and the "
-            f"{num_predict}-token answer; at least {MIN_CHUNK_TOKENS} are needed",
-            hint=f"raise --num-ctx (default {DEFAULT_NUM_CTX}) or lower --num-predict",
+            f"--num-ctx {num_ctx} leaves {budget} tokens for the diff after the prompt{with_what} "
+            f"and the {num_predict}-token answer; at least {MIN_CHUNK_TOKENS} are needed",
+            hint=f"raise --num-ctx (default {DEFAULT_NUM_CTX}) or lower --num-predict"
+            + (" (or pass --no-description)" if context.intent else ""),
         )
     return budget
 

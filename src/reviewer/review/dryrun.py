@@ -34,7 +34,7 @@ def check_dry_run_format(name: str) -> None:
 
 def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
     """The plan as plain JSON-able data (sorted line numbers: stable output)."""
-    overhead = prompt_overhead_tokens()
+    overhead = prompt_overhead_tokens(plan.context)
     cov = coverage(plan, plan.chunks)  # as if every chunk were answered
     entry = unreviewed_entry(cov)
     return {
@@ -92,7 +92,7 @@ def write_requests(
     backend it would use (the object only: no connection is made)."""
     backend = build_backend(model)
     try:
-        write_all(directory, plan.chunks, backend, findings_schema(settings.max_findings))
+        write_all(directory, plan, backend, findings_schema(settings.max_findings))
     finally:
         backend.close()
 
