@@ -159,3 +159,16 @@ def test_rules_over_the_bound_are_exit_2_in_one_line(
     assert lines[0].startswith("reviewer: error: the rules for every chunk (.reviewer/rules.md)")
     assert "over the limit of 1000" in lines[0] and len(lines) <= 2
     assert "Traceback" not in proc.stderr and not requests_to(server, "/api/chat")
+
+
+def test_the_dry_run_names_the_rules(
+    server: HTTPServer, repo: GitRepo, env: dict[str, str], tmp_path: Path
+) -> None:
+    text = reviewer(args(server, repo, "--dry-run", "--base", "HEAD~1"), env, tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "Rules: .reviewer/rules.md; .reviewer.toml rules[1]\n" in text.stdout
+    shown = reviewer(args(server, repo, "--dry-run", "--base", "HEAD~1", "-f", "json"), env, tmp_path)
+    assert json.loads(shown.stdout)["rules"] == [
+        {"source": RULES_FILE, "paths": [], "chunks": 2},
+        {"source": ".reviewer.toml rules[1]", "paths": ["api/**"], "chunks": 1},
+    ]

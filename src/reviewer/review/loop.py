@@ -31,7 +31,6 @@ from reviewer.findings.coverage import (
 )
 from reviewer.models import (
     NO_CONTEXT,
-    AppliedRule,
     Chunk,
     ErrorEntry,
     Finding,
@@ -47,7 +46,7 @@ from reviewer.plan.baseline import split_accepted
 from reviewer.plan.build import check_chunk_budget
 from reviewer.review.interrupt import Interrupted, hold
 from reviewer.review.progress import ReviewProgress, summary
-from reviewer.review.requests import PromptLog, chunk_request
+from reviewer.review.requests import PromptLog, applied_rules, chunk_request
 from reviewer.settings.slices import ModelSettings, ReviewSettings
 
 
@@ -483,19 +482,6 @@ def _document(
         rules=applied_rules(plan),
     )
 
-
-def applied_rules(plan: ReviewPlan) -> tuple[AppliedRule, ...]:
-    """The repository's rules the plan's chunks carried, each with how many chunks."""
-    return tuple(
-        AppliedRule(
-            source=rule.source,
-            paths=rule.paths,
-            chunks=sum(1 for c in plan.chunks if rule in prompt.chunk_rules(c, plan.context))
-            if rule.paths
-            else len(plan.chunks),
-        )
-        for rule in plan.context.rules
-    )
 
 
 def _stats(

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.backends.interface import ModelBackend
-from reviewer.chunks.prompt import SYSTEM_PROMPT, system_prompt, user_message
+from reviewer.chunks.prompt import SYSTEM_PROMPT, chunk_rules, system_prompt, user_message
 from reviewer.errors import UsageError
-from reviewer.models import NO_CONTEXT, Chunk, PromptContext, ReviewPlan
+from reviewer.models import NO_CONTEXT, AppliedRule, Chunk, PromptContext, ReviewPlan
 
 
 def chunk_request(
@@ -25,6 +25,20 @@ def chunk_request(
     whole request body the backend posts for it."""
     user = user_message(chunk, context)
     return user, backend.request_body(system_prompt(context), user, schema=schema)
+
+
+def applied_rules(plan: ReviewPlan) -> tuple[AppliedRule, ...]:
+    """The repository's rules the plan's chunks carried, each with how many chunks."""
+    return tuple(
+        AppliedRule(
+            source=rule.source,
+            paths=rule.paths,
+            chunks=sum(1 for c in plan.chunks if rule in chunk_rules(c, plan.context))
+            if rule.paths
+            else len(plan.chunks),
+        )
+        for rule in plan.context.rules
+    )
 
 
 class PromptLog:
