@@ -13,6 +13,7 @@ from reviewer.chunks import intent as intent_module
 from reviewer.chunks.intent import (
     DESCRIPTION_TOKENS,
     INTENT_HEADER,
+    MAX_INTENT_TOKENS,
     SUBJECTS_TOKENS,
     TITLE_TOKENS,
     render_intent,
@@ -22,6 +23,7 @@ from reviewer.chunks.prompt import (
     DIFF_END,
     RULE_PREFIX,
     estimate_tokens,
+    exact_estimate,
     render_user_message,
 )
 
@@ -86,6 +88,8 @@ def test_any_intent_keeps_every_line_behind_a_prefix(
     assert all(line.startswith(INTENT_PREFIXES) for line in lines[1:]), lines
     inside = framed_lines(render_user_message(CHUNK, intent))
     assert all(FRAMED.match(line) for line in inside)
+    # The chunk budget keeps room for this much (plan/build.py): never more.
+    assert exact_estimate(intent) <= MAX_INTENT_TOKENS
 
 
 def _part(intent: str, prefix: str) -> list[str]:
@@ -111,6 +115,7 @@ def test_each_part_is_bounded_and_a_cut_says_how_much_was_left_out() -> None:
     assert _tokens(title_lines) <= TITLE_TOKENS
     assert _tokens(description_lines) <= DESCRIPTION_TOKENS
     assert _tokens(commit_lines) <= SUBJECTS_TOKENS
+    assert exact_estimate(intent) <= MAX_INTENT_TOKENS
     # Whole lines are kept first: the description's kept lines are its first paragraphs.
     assert _part(intent, "description|")[0] == "description|Paragraph 0: " + "word " * 40
     shown = len(_part(intent, "commit|"))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewer.chunks.intent import MAX_INTENT_TOKENS
 from reviewer.chunks.prompt import (
     DIFF_BEGIN,
     MESSAGE_OVERHEAD_TOKENS,
@@ -255,13 +256,18 @@ def test_the_chunk_budget_makes_room_for_the_intent_and_the_rules(tmp_path: Path
         assert chunk.estimated_tokens + prompt_overhead_tokens(plan.context) >= sent
 
 
-def test_a_context_too_small_for_the_intent_says_so(tmp_path: Path) -> None:
+def test_whether_a_context_fits_never_depends_on_the_authors_text(tmp_path: Path) -> None:
+    """A context too small for the longest intent is refused for a short description too: a
+    pull request cannot make its own review refuse to run by writing more."""
     repo = repo_with_change(tmp_path / "repo")
-    env = event_file(tmp_path, repo, "Title", "A long description line.\n" * 2000)
-    with pytest.raises(UsageError) as e:
-        build_plan(DiffSettings(repo=repo.root), environ=env, num_ctx=1700, num_predict=512)
-    assert "with the change's intent" in e.value.message
-    assert e.value.hint is not None and "--no-description" in e.value.hint
-    plain = build_plan(DiffSettings(repo=repo.root), PlanSettings(no_description=True), env,
-                       num_ctx=1700, num_predict=512)
-    assert plain.chunks
+    for body in ("Short.", "A long description line.\n" * 2000):
+        env = event_file(tmp_path, repo, "Title", body)
+        with pytest.raises(UsageError) as e:
+            build_plan(DiffSettings(repo=repo.root), environ=env, num_ctx=1700, num_predict=512)
+        assert "with room for the change's intent" in e.value.message
+        assert e.value.hint is not None and "--no-description" in e.value.hint
+        plain = build_plan(DiffSettings(repo=repo.root), PlanSettings(no_description=True), env,
+                           num_ctx=1700, num_predict=512)
+        assert plain.chunks
+    fits = MAX_INTENT_TOKENS + 1700
+    assert build_plan(DiffSettings(repo=repo.root), environ=env, num_ctx=fits, num_predict=512)

@@ -13,6 +13,8 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from reviewer.chunks.chunking import build_chunks, chunk_budget
+from reviewer.chunks.intent import MAX_INTENT_TOKENS
+from reviewer.chunks.prompt import exact_estimate
 from reviewer.diff.filters import Evidence, filter_files
 from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import parse_raw
@@ -137,8 +139,9 @@ def _build_plan(
     name, found = find_repo_config(settings.config_path, source)
     config = merged_config(found, settings)
     context = prompt_context(diff, settings, environ, raw, read_rules(found, name, source))
-    # The chunks make room for the rest of the prompt: the rules, the intent, the framing.
-    budget = chunk_budget(*sizes, context)
+    # The chunks make room for the rest of the prompt: the rules, the intent, the framing;
+    # whether the run fits never depends on how long the author's text is.
+    budget = chunk_budget(*sizes, context, reserve=intent_reserve(settings, raw, context))
     # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
     files = parse_raw(raw, config.max_file_lines)
     evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
@@ -166,6 +169,13 @@ def _build_plan(
         accepted=read_baseline(config, source),
         context=context,
     )
+
+
+def intent_reserve(settings: PlanSettings, raw: RawDiff, context: PromptContext) -> int:
+    """Room the budget check keeps beside this intent, up to the longest one could be."""
+    if settings.no_description or raw.base is None or raw.head is None:
+        return 0
+    return max(0, MAX_INTENT_TOKENS - exact_estimate(context.intent))
 
 
 def prompt_context(
