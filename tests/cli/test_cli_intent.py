@@ -28,15 +28,15 @@ text = "Every handler checks authorization first."
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    """Two files whose changes need two chunks at --num-ctx 2048, rules at base."""
+    """Two files whose changes need two chunks at --num-ctx 3072, rules at base."""
     r = GitRepo(tmp_path / "repo")
     r.write(RULES_FILE, "Never log a password.\n")
     r.write(".reviewer.toml", CONFIG)
     r.write("api/users.py", "users = {}\n")
     r.write("lib/util.py", "util = {}\n")
     r.commit("base")
-    r.write("api/users.py", "".join(f"user_{n} = load_user({n}, cache=True)\n" for n in range(10)))
-    r.write("lib/util.py", "".join(f"value_{n} = compute({n}, strict=False)\n" for n in range(10)))
+    r.write("api/users.py", "".join(f"user_{n} = load_user({n}, cache=True)\n" for n in range(26)))
+    r.write("lib/util.py", "".join(f"value_{n} = compute({n}, strict=False)\n" for n in range(26)))
     r.commit("Load users and values")
     return r
 
@@ -61,7 +61,7 @@ def args(server: HTTPServer, repo: GitRepo, *more: str) -> list[str]:
     url = server.url_for("/").rstrip("/")
     return [
         "--repo", str(repo.root), "--ollama-url", url, "--model", MODEL, "--retries", "0",
-        "--num-ctx", "2048", "--num-predict", "512", *more,
+        "--num-ctx", "3072", "--num-predict", "512", *more,
     ]
 
 
@@ -164,10 +164,11 @@ def test_rules_over_the_bound_are_exit_2_in_one_line(
 def test_the_dry_run_names_the_rules(
     server: HTTPServer, repo: GitRepo, env: dict[str, str], tmp_path: Path
 ) -> None:
-    text = reviewer(args(server, repo, "--dry-run", "--base", "HEAD~1"), env, tmp_path)
+    ci = event(tmp_path, repo, "Fix the login bypass")
+    text = reviewer(args(server, repo, "--dry-run"), env, tmp_path, **ci)
     assert text.returncode == 0, text.stderr
     assert "Rules: .reviewer/rules.md; .reviewer.toml rules[1]\n" in text.stdout
-    shown = reviewer(args(server, repo, "--dry-run", "--base", "HEAD~1", "-f", "json"), env, tmp_path)
+    shown = reviewer(args(server, repo, "--dry-run", "-f", "json"), env, tmp_path, **ci)
     assert json.loads(shown.stdout)["rules"] == [
         {"source": RULES_FILE, "paths": [], "chunks": 2},
         {"source": ".reviewer.toml rules[1]", "paths": ["api/**"], "chunks": 1},
