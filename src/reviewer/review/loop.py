@@ -483,7 +483,6 @@ def _document(
     )
 
 
-
 def _stats(
     plan: ReviewPlan, results: list[ChunkResult], done: list[ChunkResult], started: float
 ) -> Stats:
