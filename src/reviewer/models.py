@@ -266,8 +266,19 @@ class ErrorEntry(Strict):
     message: str
 
 
+class AppliedRule(Strict):
+    """One of the repository's review rules (read from the base revision) that went to the
+    model: where it was read, the paths it is scoped to (empty: every chunk), and how many of
+    the plan's chunks carried it."""
+
+    source: str
+    paths: tuple[str, ...] = ()
+    chunks: int = 0
+
+
 class FindingsDocument(Strict):
-    schema_version: Literal[1] = 1
+    # 2 adds `rules`; a version 1 document (without it) still loads.
+    schema_version: Literal[1, 2] = 2
     status: Status
     tool: ToolInfo
     model: ModelInfo
@@ -280,9 +291,31 @@ class FindingsDocument(Strict):
     stats: Stats = Stats()
     errors: tuple[ErrorEntry, ...] = ()
     coverage: Coverage = Coverage()
+    rules: tuple[AppliedRule, ...] = ()
 
 
 # --- the plan: what a run will send ----------------------------------------------------------
+
+
+class Rule(Frozen):
+    """One review rule of the repository, read from the base revision (the team's words, not
+    the pull request's), bounded in size when it was read."""
+
+    source: str  # where it was read: ".reviewer/rules.md", ".reviewer.toml instructions"...
+    text: str
+    paths: tuple[str, ...] = ()  # globs of the files it is for; empty: every chunk
+
+
+class PromptContext(Frozen):
+    """What the model is told beside the diff, the same for every chunk of a run: the
+    change's intent (the author's words, already rendered with fixed line prefixes, escaped
+    and bounded; "" for none) and the repository's rules."""
+
+    intent: str = ""
+    rules: tuple[Rule, ...] = ()
+
+
+NO_CONTEXT = PromptContext()  # the diff alone: no intent, no rules
 
 
 class ReviewPlan(Frozen):
@@ -294,3 +327,4 @@ class ReviewPlan(Frozen):
     skipped: tuple[SkippedFile, ...] = ()
     chunks: tuple[Chunk, ...] = ()
     accepted: frozenset[str] = frozenset()  # the baseline's fingerprints, not reported again
+    context: PromptContext = NO_CONTEXT

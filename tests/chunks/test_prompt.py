@@ -32,15 +32,23 @@ def test_the_parser_accepts_exactly_the_schema_enums() -> None:
 
 
 def test_the_prompt_lists_the_same_members() -> None:
-    for name in ("side", "severity", "category"):
-        assert f'"{name}": "{"|".join(_enum(name))}"' in prompt.SYSTEM_PROMPT
+    assert f'"side" ({" or ".join(_enum("side"))}' in prompt.SYSTEM_PROMPT
+    for name in ("severity", "category"):
+        assert f'"{name}" ({", ".join(_enum(name))})' in prompt.SYSTEM_PROMPT
+
+
+def test_the_prompt_has_no_answer_the_model_could_copy() -> None:
+    # The small real model returned the old example's own `"title": "one line"` as a finding:
+    # the fields are described, never shown as a JSON object with values.
+    assert "{" not in prompt.SYSTEM_PROMPT
+    assert '": "' not in prompt.SYSTEM_PROMPT
 
 
 # Changing either digest means the model sees something new: bump PROMPT_VERSION with it, so
 # the response cache never answers a new prompt with an old answer.
 PINNED = {
-    "4": (
-        "9f7e08c276f0abaef72dbf281a4cc2359e7bf81b85886283ee8f529deddbcf80",
+    "5": (
+        "21f39c8783926b9030a8924a78172ddb8e1372a2504a4f931cd3666f04440bef",
         "bdbe15565c8cdc65b7f3e704dd98711fb4275e8242f48c4843cb5b1364dfd6ce",
     )
 }

@@ -65,13 +65,15 @@ def test_an_event_without_a_pull_request_is_an_empty_view(tmp_path: Path, data: 
 
 
 def test_ill_typed_values_are_dropped_not_trusted(tmp_path: Path) -> None:
-    pull = {"number": "12", "base": {"sha": 5}, "head": {"sha": ""}}
+    pull = {"number": "12", "base": {"sha": 5}, "head": {"sha": ""}, "title": 3, "body": [""]}
     event = {"pull_request": pull, "repository": {"full_name": ["o/r"]}}
     assert read_event(_env(_event(tmp_path, event))) == PullRequestEvent()
     assert pull_request_of({"pull_request": {"number": True}}).number is None
 
 
-KEYS = st.sampled_from(["pull_request", "number", "head", "base", "sha", "repository", "full_name"])
+KEYS = st.sampled_from(
+    ["pull_request", "number", "head", "base", "sha", "repository", "full_name", "title", "body"]
+)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
     lambda inner: st.lists(inner) | st.dictionaries(KEYS | st.text(), inner),
@@ -82,7 +84,7 @@ JSON = st.recursive(
 def test_any_json_value_gives_a_well_typed_view(data: object) -> None:
     view = pull_request_of(data)
     assert view.number is None or (type(view.number) is int)
-    for text in (view.base_sha, view.head_sha, view.repository):
+    for text in (view.base_sha, view.head_sha, view.repository, view.title, view.body):
         assert text is None or (isinstance(text, str) and text)
 
 

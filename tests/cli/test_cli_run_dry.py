@@ -86,7 +86,7 @@ def test_show_prompts_writes_each_request(repo: tuple[Path, str], tmp_path: Path
     prompts.mkdir()
     (prompts / "chunk-0009.txt").write_text("stale")
     proc = reviewer("--repo", str(root), "--base", base, "--dry-run", "--show-prompts",
-                    str(prompts), "--format", "json")
+                    str(prompts), "--format", "json", "--no-description")
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)
     assert [f["path"] for f in plan["files"]] == ["app.py", "new.py"]

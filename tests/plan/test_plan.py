@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewer.chunks.chunking import chunk_budget
+from reviewer.chunks.intent import render_intent
 from reviewer.errors import ConfigError
-from reviewer.models import FileStatus, LineKind, ReviewPlan
+from reviewer.models import FileStatus, LineKind, PromptContext, ReviewPlan
 from reviewer.plan import build as plan_module
 from reviewer.plan.build import build_plan
 from reviewer.settings.slices import DiffSettings, PlanSettings
@@ -116,7 +117,8 @@ def test_empty_diff_is_an_empty_plan(tmp_path: Path) -> None:
     base = commit(tmp_path)
     head = commit(tmp_path)
     plan = build_plan(DiffSettings(repo=tmp_path, base="HEAD~1"), environ={})
-    assert head != base and plan == ReviewPlan(base=base, head=head)
+    intent = PromptContext(intent=render_intent(None, None, ["c"]))  # the commit's subject
+    assert head != base and plan == ReviewPlan(base=base, head=head, context=intent)
 
 
 
@@ -244,9 +246,12 @@ def test_random_repositories(
         write(root, new)
         head = commit(root)
         settings_ = DiffSettings(repo=root, base=base)
-        plan = build_plan(settings_, environ={}, num_ctx=num_ctx, num_predict=64)
+        # The diff alone: small contexts (the point here) leave no room for an intent.
+        alone = PlanSettings(no_description=True)
+        plan = build_plan(settings_, alone, {}, num_ctx=num_ctx, num_predict=64)
         _assert_plan_is_right(root, base, head, plan, chunk_budget(num_ctx, 64))
-        assert build_plan(settings_, environ={}, num_ctx=num_ctx, num_predict=64) == plan  # deterministic
+        again = build_plan(settings_, alone, {}, num_ctx=num_ctx, num_predict=64)
+        assert again == plan  # deterministic
         paths = {f.path for f in plan.files} | {s.path for s in plan.skipped}
         changed = {p.decode() for p in git(root, "diff", "--name-only", "-z", "-M", base, head).split(b"\0") if p}
         assert paths == changed

@@ -14,21 +14,41 @@ from dataclasses import dataclass, field
 from reviewer.chunks.prompt import estimate_tokens, prompt_overhead_tokens
 from reviewer.chunks.render import file_header, hunk_header, render_lines, with_gutter
 from reviewer.errors import UsageError
-from reviewer.models import Chunk, ChunkFile, FileDiff, Hunk, LineKind
+from reviewer.models import (
+    NO_CONTEXT,
+    Chunk,
+    ChunkFile,
+    FileDiff,
+    Hunk,
+    LineKind,
+    PromptContext,
+)
 from reviewer.settings.config import DEFAULT_CONTEXT_LINES, DEFAULT_NUM_CTX
 
 BOUNDARY_MODULUS = 4  # about one group per 4 files
 MIN_CHUNK_TOKENS = 64  # a file header, a hunk header and one short line
 
 
-def chunk_budget(num_ctx: int, num_predict: int) -> int:
-    """Tokens a chunk's text may use: the context minus the answer and the fixed prompt."""
-    budget = num_ctx - num_predict - prompt_overhead_tokens()
-    if budget < MIN_CHUNK_TOKENS:
+def chunk_budget(
+    num_ctx: int, num_predict: int, context: PromptContext = NO_CONTEXT, *, reserve: int = 0
+) -> int:
+    """Tokens a chunk's text may use: the context minus the answer and the rest of the prompt
+    (the system prompt with the rules, the intent, the path-scoped rules, the framing).
+    `reserve`: tokens that must be left over beside it, so that whether a run is refused never
+    depends on the author's text (room for the longest intent, however short this one is)."""
+    budget = num_ctx - num_predict - prompt_overhead_tokens(context)
+    if budget - reserve < MIN_CHUNK_TOKENS:
+        with_what = ""
+        if reserve or context.intent:
+            with_what = " (with room for the change's intent)"
+        elif context.rules:
+            with_what = " (with the repository's rules)"
         raise UsageError(
-            f"--num-ctx {num_ctx} leaves {budget} tokens for the diff after the prompt and the "
-            f"{num_predict}-token answer; at least {MIN_CHUNK_TOKENS} are needed",
-            hint=f"raise --num-ctx (default {DEFAULT_NUM_CTX}) or lower --num-predict",
+            f"--num-ctx {num_ctx} leaves {budget - reserve} tokens for the diff after the "
+            f"prompt{with_what} and the {num_predict}-token answer; at least "
+            f"{MIN_CHUNK_TOKENS} are needed",
+            hint=f"raise --num-ctx (default {DEFAULT_NUM_CTX}) or lower --num-predict"
+            + (", or pass --no-description" if with_what.endswith("intent)") else ""),
         )
     return budget
 

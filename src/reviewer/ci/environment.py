@@ -36,6 +36,10 @@ class CiContext:
     head_sha: str | None = None  # the request's own head: never a merge commit CI made
     base_branch: str | None = None  # the target branch, for `origin/<branch>` without a SHA
     forgejo: bool = False  # a Forgejo runner (same API as Gitea; said for messages)
+    # The request's title and description: the author's own words, untrusted and unchecked
+    # (the prompt frames and bounds them, chunks/intent.py).
+    title: str | None = None
+    description: str | None = None
 
 
 def host_of(env: Mapping[str, str]) -> Host:
@@ -98,6 +102,8 @@ def _actions(env: Mapping[str, str], host: Host, *, strict_event: bool) -> CiCon
         head_sha=_checked_sha(event.head_sha, f"{where}.head.sha"),
         base_branch=_branch(env, "GITHUB_BASE_REF"),
         forgejo=_flag(env, "FORGEJO_ACTIONS"),
+        title=event.title,
+        description=event.body,
     )
 
 
@@ -142,6 +148,8 @@ def _gitlab(env: Mapping[str, str]) -> CiContext:
         base_sha=_sha(env, "CI_MERGE_REQUEST_DIFF_BASE_SHA"),
         head_sha=_gitlab_head(env),
         base_branch=_branch(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
+        title=_value(env, "CI_MERGE_REQUEST_TITLE"),
+        description=_value(env, "CI_MERGE_REQUEST_DESCRIPTION"),
     )
 
 

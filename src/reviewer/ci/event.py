@@ -30,6 +30,9 @@ class PullRequestEvent:
     base_sha: str | None = None
     head_sha: str | None = None
     repository: str | None = None  # owner/name, from repository.full_name
+    # The author's own words (untrusted): pull_request.title and pull_request.body.
+    title: str | None = None
+    body: str | None = None
 
 
 def read_event(env: Mapping[str, str]) -> PullRequestEvent:
@@ -71,6 +74,8 @@ def pull_request_of(event: Any) -> PullRequestEvent:
         base_sha=_sha(pull, "base"),
         head_sha=_sha(pull, "head"),
         repository=_text(repository.get("full_name")) if isinstance(repository, dict) else None,
+        title=_text(pull.get("title")),
+        body=_text(pull.get("body")),
     )
 
 

@@ -104,6 +104,14 @@ def run(
             "by policy, not unreviewed. Repeatable.",
         ),
     ] = None,
+    no_description: Annotated[
+        bool,
+        typer.Option(
+            "--no-description",
+            help="Do not send the change's intent (the pull request's title and description, "
+            "the commit subjects) to the model.",
+        ),
+    ] = _PLAN.no_description,
     context_lines: Annotated[
         int,
         typer.Option(
@@ -227,6 +235,7 @@ def run(
                 exclude=glob_list(exclude),
                 max_file_lines=max_file_lines,
                 accept_unreviewed=tuple(accept_unreviewed or ()),
+                no_description=no_description,
             ),
             model=model_settings(
                 backend=backend,

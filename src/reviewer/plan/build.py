@@ -13,12 +13,17 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from reviewer.chunks.chunking import build_chunks, chunk_budget
+from reviewer.chunks.intent import MAX_INTENT_TOKENS
+from reviewer.chunks.prompt import exact_estimate
 from reviewer.diff.filters import Evidence, filter_files
+from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import parse_raw
 from reviewer.diff.select import select_source
 from reviewer.errors import BudgetError, UsageError, first_problem
-from reviewer.models import ReviewPlan, SkippedFile, SkipReason
+from reviewer.models import PromptContext, ReviewPlan, Rule, SkippedFile, SkipReason
 from reviewer.plan.baseline import read_baseline
+from reviewer.plan.intent import gather_intent
+from reviewer.plan.rules import read_rules
 from reviewer.settings.config import (
     DEFAULT_NUM_CTX,
     DEFAULT_NUM_PREDICT,
@@ -64,6 +69,11 @@ def find_repo_config(
 def effective_config(settings: PlanSettings, reader: ConfigReader) -> RepoConfig:
     """The config file's values, with the flags' globs added and --max-file-lines on top."""
     _, config = find_repo_config(settings.config_path, reader)
+    return merged_config(config, settings)
+
+
+def merged_config(config: RepoConfig, settings: PlanSettings) -> RepoConfig:
+    """`config` with the flags' globs added and --max-file-lines on top."""
     try:
         return _merged(config, settings)
     except ValidationError as e:
@@ -108,21 +118,30 @@ def build_plan(
     """Read, parse, filter and chunk the diff the settings name, each chunk within the context
     the model settings leave for it (`num_ctx` less the answer's `num_predict` and the prompt).
     Nothing is sent anywhere."""
+    chunk_budget(num_ctx, num_predict)  # fail fast on a bad budget, before git is asked
     with cycle_collector_paused():
         return _build_plan(
             diff,
             settings if settings is not None else PlanSettings(),
             os.environ if environ is None else environ,
-            chunk_budget(num_ctx, num_predict),  # fail fast on a bad budget
+            (num_ctx, num_predict),
         )
 
 
 def _build_plan(
-    diff: DiffSettings, settings: PlanSettings, environ: Mapping[str, str], budget: int
+    diff: DiffSettings,
+    settings: PlanSettings,
+    environ: Mapping[str, str],
+    sizes: tuple[int, int],
 ) -> ReviewPlan:
     source = select_source(diff, environ)
     raw = source.read()
-    config = effective_config(settings, source)
+    name, found = find_repo_config(settings.config_path, source)
+    config = merged_config(found, settings)
+    context = prompt_context(diff, settings, environ, raw, read_rules(found, name, source))
+    # The chunks make room for the rest of the prompt: the rules, the intent, the framing;
+    # whether the run fits never depends on how long the author's text is.
+    budget = chunk_budget(*sizes, context, reserve=intent_reserve(settings, raw, context))
     # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
     files = parse_raw(raw, config.max_file_lines)
     evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
@@ -148,7 +167,30 @@ def _build_plan(
         skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         chunks=result.chunks,
         accepted=read_baseline(config, source),
+        context=context,
     )
+
+
+def intent_reserve(settings: PlanSettings, raw: RawDiff, context: PromptContext) -> int:
+    """Room the budget check keeps beside this intent, up to the longest one could be."""
+    if settings.no_description or raw.base is None or raw.head is None:
+        return 0
+    return max(0, MAX_INTENT_TOKENS - exact_estimate(context.intent))
+
+
+def prompt_context(
+    diff: DiffSettings,
+    settings: PlanSettings,
+    environ: Mapping[str, str],
+    raw: RawDiff,
+    rules: tuple[Rule, ...],
+) -> PromptContext:
+    """What the model is told beside the diff: the repository's rules and, for a git range
+    unless --no-description, the change's intent."""
+    intent = ""
+    if not settings.no_description and raw.base is not None and raw.head is not None:
+        intent = gather_intent(diff.repo, raw.base, raw.head, environ)
+    return PromptContext(intent=intent, rules=rules)
 
 
 def check_chunk_budget(plan: ReviewPlan, max_chunks: int) -> None:

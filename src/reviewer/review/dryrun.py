@@ -14,7 +14,7 @@ from reviewer.errors import UsageError
 from reviewer.findings.coverage import coverage, unreviewed_entry
 from reviewer.formats.common import plural
 from reviewer.models import ReviewPlan
-from reviewer.review.requests import write_all
+from reviewer.review.requests import applied_rules, write_all
 from reviewer.security import neutralise_terminal
 from reviewer.settings.slices import ModelSettings, OutputSettings, ReviewSettings
 
@@ -34,7 +34,7 @@ def check_dry_run_format(name: str) -> None:
 
 def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
     """The plan as plain JSON-able data (sorted line numbers: stable output)."""
-    overhead = prompt_overhead_tokens()
+    overhead = prompt_overhead_tokens(plan.context)
     cov = coverage(plan, plan.chunks)  # as if every chunk were answered
     entry = unreviewed_entry(cov)
     return {
@@ -82,6 +82,7 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
             "unreviewed_files": cov.files_unreviewed,
         },
         "unreviewed": None if entry is None else entry.message,
+        "rules": [rule.model_dump() for rule in applied_rules(plan)],
     }
 
 
@@ -92,7 +93,7 @@ def write_requests(
     backend it would use (the object only: no connection is made)."""
     backend = build_backend(model)
     try:
-        write_all(directory, plan.chunks, backend, findings_schema(settings.max_findings))
+        write_all(directory, plan, backend, findings_schema(settings.max_findings))
     finally:
         backend.close()
 
@@ -116,6 +117,9 @@ def _text_lines(summary: dict[str, Any]) -> list[str]:
         f"~{plural(t['diff_tokens'], 'diff token')} "
         f"(~{t['prompt_tokens']} with the prompt)"
     )
+    if summary["rules"]:
+        names = "; ".join(r["source"] for r in summary["rules"])
+        out.append(f"Rules: {names}")
     if summary["unreviewed"]:
         out.append(f"Not reviewed: {summary['unreviewed']} (the review would not be complete)")
     elif not summary["chunks"]:
@@ -147,7 +151,7 @@ def _print_rich(summary: dict[str, Any]) -> None:
     for table in (files, skipped, chunks):
         console.print(table)
     lines = _text_lines(summary)
-    tail = 3 if summary["unreviewed"] or not summary["chunks"] else 2
+    tail = 2 + bool(summary["unreviewed"] or not summary["chunks"]) + bool(summary["rules"])
     console.print(Text("\n".join(lines[-tail:])))
 
 
@@ -173,3 +177,5 @@ def _neutralise_paths(summary: dict[str, Any]) -> None:
     for chunk in summary["chunks"]:
         for cf in chunk["files"]:
             cf["path"] = neutralise_terminal(cf["path"])
+    for rule in summary["rules"]:
+        rule["source"] = neutralise_terminal(rule["source"])

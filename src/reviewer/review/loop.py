@@ -30,11 +30,13 @@ from reviewer.findings.coverage import (
     unreviewed_entry,
 )
 from reviewer.models import (
+    NO_CONTEXT,
     Chunk,
     ErrorEntry,
     Finding,
     FindingsDocument,
     ModelInfo,
+    PromptContext,
     ReviewPlan,
     Stats,
     Status,
@@ -44,7 +46,7 @@ from reviewer.plan.baseline import split_accepted
 from reviewer.plan.build import check_chunk_budget
 from reviewer.review.interrupt import Interrupted, hold
 from reviewer.review.progress import ReviewProgress, summary
-from reviewer.review.requests import PromptLog, chunk_request
+from reviewer.review.requests import PromptLog, applied_rules, chunk_request
 from reviewer.settings.slices import ModelSettings, ReviewSettings
 
 
@@ -64,9 +66,12 @@ def cache_key(
     options: dict[str, Any],
     chunk_text: str,
     schema: dict[str, Any] | None = None,
+    system: str = prompt.SYSTEM_PROMPT,
 ) -> str:
     """Everything that determines an answer: server API, model and its digest, the prompt
-    (version and text), the answer schema, the generation options and the chunk."""
+    (version, the run's system prompt with its rules), the answer schema, the generation
+    options and the user message as sent (`chunk_text`: the chunk with its intent and
+    path-scoped rules)."""
     from reviewer.review.cache import make_key
 
     if schema is None:
@@ -77,7 +82,7 @@ def cache_key(
             "model": model,
             "digest": digest,
             "prompt_version": prompt.PROMPT_VERSION,
-            "system": hashlib.sha256(prompt.SYSTEM_PROMPT.encode()).hexdigest(),
+            "system": hashlib.sha256(system.encode()).hexdigest(),
             "schema": schema,
             "options": options,
             "chunk": chunk_text,
@@ -106,9 +111,9 @@ def shown_answer(content: str) -> str:
     return neutralise_terminal(cut)
 
 
-def estimate_prompt_tokens(chunk: Chunk) -> int:
-    # The chunker already estimated the chunk's text; only the fixed prompt is added.
-    return prompt.prompt_overhead_tokens() + chunk.estimated_tokens
+def estimate_prompt_tokens(chunk: Chunk, context: PromptContext = NO_CONTEXT) -> int:
+    # The chunker already estimated the chunk's text; only the rest of the prompt is added.
+    return prompt.prompt_overhead_tokens(context) + chunk.estimated_tokens
 
 
 @dataclass
@@ -139,13 +144,15 @@ class ChunkReviewer:
     digest: str | None
     cache: ResponseCache | None = None
     prompt_log: PromptLog | None = None
+    context: PromptContext = NO_CONTEXT
     schema: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.schema = prompt.findings_schema(self.settings.max_findings)
 
     def __call__(self, chunk: Chunk) -> ChunkResult:
-        result = ChunkResult(chunk=chunk, estimated_tokens=estimate_prompt_tokens(chunk))
+        estimated = estimate_prompt_tokens(chunk, self.context)
+        result = ChunkResult(chunk=chunk, estimated_tokens=estimated)
         try:
             self._review(result)
         except ModelError as e:
@@ -185,14 +192,15 @@ class ChunkReviewer:
             model=self.model,
             digest=self.digest,
             options=self.backend.generation_options(),
-            chunk_text=chunk.text,
+            chunk_text=prompt.user_message(chunk, self.context),
             schema=self.schema,
+            system=prompt.system_prompt(self.context),
         )
 
     def _ask(self, chunk: Chunk, result: ChunkResult) -> str:
         result.calls += 1
         result.estimated_sent += result.estimated_tokens
-        user, body = chunk_request(self.backend, chunk, self.schema)
+        user, body = chunk_request(self.backend, chunk, self.schema, self.context)
         if self.prompt_log is not None:
             self.prompt_log.record(chunk, user, body)
         reply = self.backend.chat(body, estimated_prompt_tokens=result.estimated_tokens)
@@ -310,8 +318,11 @@ def _review_with(
         return _document(model, settings, plan, [], None, [entry], started, e), None, e
     if cache is None:
         cache = open_cache(settings)
-    reviewer = ChunkReviewer(model.model, settings, backend, info.digest, cache, prompt_log)
-    with ReviewProgress(len(plan.chunks), out) as progress:
+    reviewer = ChunkReviewer(
+        model.model, settings, backend, info.digest, cache, prompt_log, plan.context
+    )
+    overhead = prompt.prompt_overhead_tokens(plan.context)
+    with ReviewProgress(len(plan.chunks), out, overhead=overhead) as progress:
         results, interrupted = _review_chunks(reviewer, plan.chunks, model.concurrency, progress)
     errors, hint = _errors(results, len(plan.chunks), interrupted)
     doc = _document(model, settings, plan, results, info.digest, errors, started, interrupted)
@@ -468,6 +479,7 @@ def _document(
         skipped=plan.skipped,
         stats=_stats(plan, results, done, started),
         errors=tuple(errors),
+        rules=applied_rules(plan),
     )
 
 

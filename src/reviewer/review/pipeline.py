@@ -39,7 +39,11 @@ def review_and_report(request: ReviewRequest) -> ExitCode:
     if output.output is not None:
         check_writable(output.output)  # before any model time is spent
     # The auditor's record of each request, written before it is sent.
-    log = PromptLog.open(output.show_prompts) if output.show_prompts is not None else None
+    log = None
+    if output.show_prompts is not None:
+        from reviewer.chunks.prompt import system_prompt
+
+        log = PromptLog.open(output.show_prompts, system_prompt(plan.context))
     try:
         document = review(model, plan, request.review, prompt_log=log)
     except Interrupted as e:

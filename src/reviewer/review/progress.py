@@ -26,6 +26,7 @@ from rich.progress import (
 from reviewer.chunks.prompt import prompt_overhead_tokens
 from reviewer.formats.common import plural
 from reviewer.models import Chunk, FindingsDocument, Severity, Stats
+from reviewer.security import neutralise_terminal
 from reviewer.settings.config import env_flag
 
 LOG_INTERVAL_S = 10.0
@@ -40,9 +41,16 @@ class ReviewProgress:
     """Counts chunks as they finish and shows it. Thread-safe (--concurrency N)."""
 
     def __init__(
-        self, total: int, stream: TextIO | None = None, interval: float = LOG_INTERVAL_S
+        self,
+        total: int,
+        stream: TextIO | None = None,
+        interval: float = LOG_INTERVAL_S,
+        *,
+        overhead: int | None = None,
     ) -> None:
         self.total = total
+        # Tokens each request spends beside its chunk (the run's prompt, intent and rules).
+        self._overhead = prompt_overhead_tokens() if overhead is None else overhead
         self.done = 0
         self.tokens = 0
         self._stream = stream if stream is not None else sys.stderr
@@ -88,7 +96,7 @@ class ReviewProgress:
         """A chunk is on its way to the model. The first is announced at once (with its
         estimated prompt size); while an answer is awaited, a line every interval says so."""
         number = chunk.index + 1
-        tokens = chunk.estimated_tokens + prompt_overhead_tokens()
+        tokens = chunk.estimated_tokens + self._overhead
         with self._lock:
             first = self._reading is None
             self._reading = (number, tokens, time.monotonic())
@@ -153,7 +161,7 @@ class ReviewProgress:
 
 
 def summary(doc: FindingsDocument) -> str:
-    """One line for the end of a run."""
+    """One line for the end of a run, and one more naming the rules applied, if any."""
     s = doc.stats
     counts = Counter(f.severity for f in doc.findings)
     by_severity = ", ".join(f"{counts[sev]} {sev.value}" for sev in Severity if counts[sev])
@@ -166,7 +174,19 @@ def summary(doc: FindingsDocument) -> str:
         f"{len(doc.skipped)} skipped; {findings}; {plural(s.model_calls, 'model call')}"
         f"{_cache_part(s)}, {s.prompt_tokens} prompt{_estimate_part(s)} + "
         f"{s.completion_tokens} completion tokens; {s.duration_s:.1f} s\n"
-    )
+    ) + rules_line(doc)
+
+
+def rules_line(doc: FindingsDocument) -> str:
+    """One line naming the repository rules the model was given, or "" when none."""
+    if not doc.rules:
+        return ""
+    total = doc.stats.chunks
+    parts = [
+        f"{r.source} ({'every chunk' if not r.paths else f'{r.chunks} of {total} chunks'})"
+        for r in doc.rules
+    ]
+    return f"reviewer: rules applied: {neutralise_terminal('; '.join(parts))}\n"
 
 
 def _dropped_part(s: Stats) -> str:

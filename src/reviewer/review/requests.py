@@ -10,17 +10,35 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.backends.interface import ModelBackend
-from reviewer.chunks.prompt import SYSTEM_PROMPT, render_user_message
+from reviewer.chunks.prompt import SYSTEM_PROMPT, chunk_rules, system_prompt, user_message
 from reviewer.errors import UsageError
-from reviewer.models import Chunk
+from reviewer.models import NO_CONTEXT, AppliedRule, Chunk, PromptContext, ReviewPlan
 
 
 def chunk_request(
-    backend: ModelBackend, chunk: Chunk, schema: dict[str, Any]
+    backend: ModelBackend,
+    chunk: Chunk,
+    schema: dict[str, Any],
+    context: PromptContext = NO_CONTEXT,
 ) -> tuple[str, bytes]:
-    """The user message for `chunk` and the whole request body the backend posts for it."""
-    user = render_user_message(chunk.text)
-    return user, backend.request_body(SYSTEM_PROMPT, user, schema=schema)
+    """The user message for `chunk` in a run with `context` (the intent, the rules) and the
+    whole request body the backend posts for it."""
+    user = user_message(chunk, context)
+    return user, backend.request_body(system_prompt(context), user, schema=schema)
+
+
+def applied_rules(plan: ReviewPlan) -> tuple[AppliedRule, ...]:
+    """The repository's rules the plan's chunks carried, each with how many chunks."""
+    return tuple(
+        AppliedRule(
+            source=rule.source,
+            paths=rule.paths,
+            chunks=sum(1 for c in plan.chunks if rule in chunk_rules(c, plan.context))
+            if rule.paths
+            else len(plan.chunks),
+        )
+        for rule in plan.context.rules
+    )
 
 
 class PromptLog:
@@ -32,7 +50,7 @@ class PromptLog:
         self.directory = directory
 
     @classmethod
-    def open(cls, directory: Path) -> PromptLog:
+    def open(cls, directory: Path, system: str = SYSTEM_PROMPT) -> PromptLog:
         """Make the directory ready before any request: created when missing, and emptied of
         an earlier run's chunk files (an audit must not see requests this run did not make)."""
         if directory.exists() and not directory.is_dir():
@@ -45,7 +63,7 @@ class PromptLog:
             directory.mkdir(parents=True, exist_ok=True)
             for stale in [*directory.glob("chunk-*.txt"), *directory.glob("chunk-*.json")]:
                 stale.unlink()
-            (directory / "system-prompt.txt").write_text(SYSTEM_PROMPT, encoding="utf-8")
+            (directory / "system-prompt.txt").write_text(system, encoding="utf-8")
         return log
 
     def record(self, chunk: Chunk, user: str, body: bytes) -> None:
@@ -68,9 +86,9 @@ class PromptLog:
 
 
 def write_all(
-    directory: Path, chunks: tuple[Chunk, ...], backend: ModelBackend, schema: dict[str, Any]
+    directory: Path, plan: ReviewPlan, backend: ModelBackend, schema: dict[str, Any]
 ) -> None:
     """The dry run's log: every request the review would send, none sent."""
-    log = PromptLog.open(directory)
-    for chunk in chunks:
-        log.record(chunk, *chunk_request(backend, chunk, schema))
+    log = PromptLog.open(directory, system_prompt(plan.context))
+    for chunk in plan.chunks:
+        log.record(chunk, *chunk_request(backend, chunk, schema, plan.context))

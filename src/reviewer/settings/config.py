@@ -79,6 +79,13 @@ ACCEPTABLE_REASONS = frozenset(
 
 
 DEFAULT_BASELINE = ".reviewer/baseline"  # the config's `baseline` key names another file
+class RuleEntry(BaseModel):
+    """`[[rules]]`: review text for the files matching `paths` (globs, as --include takes)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    paths: tuple[str, ...] = Field(min_length=1)
+    text: str = Field(min_length=1)
 
 
 class RepoConfig(BaseModel):
@@ -97,6 +104,12 @@ class RepoConfig(BaseModel):
     accept_unreviewed: tuple[str, ...] = ()
     # Accepted findings, by fingerprint, not reported again (see findings/baseline.py).
     baseline: str = Field(default=DEFAULT_BASELINE, min_length=1, max_length=200)
+    # Review rules for every chunk (with .reviewer/rules.md, in the system prompt) and for the
+    # chunks holding matching files (plan/rules.py). AGENTS.md is read only when asked for:
+    # it is written for coding agents and would cost its tokens in every request.
+    instructions: str = ""
+    rules: tuple[RuleEntry, ...] = ()
+    agents_md: bool = False
 
     @field_validator("accept_unreviewed")
     @classmethod

@@ -50,6 +50,7 @@ class PlanSettings(_Slice):
     exclude: tuple[str, ...] = ()
     max_file_lines: int | None = None  # overrides the config file
     accept_unreviewed: tuple[str, ...] = ()  # added to the config file's
+    no_description: bool = False  # --no-description: no title, description or commit subjects
 
 
 class ModelSettings(_Slice):
