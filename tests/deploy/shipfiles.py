@@ -11,6 +11,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose"
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+SYSTEMD = ROOT / "deploy" / "systemd"
+# Every Kubernetes manifest shipped (the scanner's list of accepted findings is not one).
+KUBERNETES_FILES = sorted(
+    path for path in KUBERNETES.glob("*.yaml") if path.name != "checkov-accepted.yaml"
+)
 EXAMPLES = ROOT / "examples"
 # The examples split as scripts/check-ci-files.sh splits them: GitLab CI files by their name,
 # checked against GitLab's schema; every other one is a GitHub Actions workflow (Gitea and
@@ -30,6 +36,11 @@ WORKFLOW_FILES = sorted(
 
 def load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_all(path: Path) -> list[Any]:
+    """Every document of a multi-document YAML file (a Kubernetes manifest)."""
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc is not None]
 
 
 def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Every container image the project ships a reference to is pinned by digest: the compose
-files, the Dockerfile's FROM, the example workflows' service containers and the GitLab
-examples' images and services."""
+files, the Dockerfiles' FROM (reviewer's and the Kubernetes model bundle's), the Kubernetes
+manifests' containers, the example workflows' service containers and the GitLab examples'
+images and services."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.shipfiles import COMPOSE, GITLAB_FILES, ROOT, WORKFLOW_FILES, load
+from tests.deploy.shipfiles import (
+    COMPOSE,
+    GITLAB_FILES,
+    KUBERNETES,
+    KUBERNETES_FILES,
+    ROOT,
+    WORKFLOW_FILES,
+    load,
+    load_all,
+)
 
 # name[:tag]@sha256:<64 hex>; the tag is kept for the reader, the digest decides.
 PINNED = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?@sha256:[0-9a-f]{64}")
@@ -45,6 +55,23 @@ def dockerfile_images(text: str) -> list[str]:
         if stage:
             stages.add(stage)
     return images
+
+
+# The model bundles the model-init Jobs copy from are built by each site (docs/deploy.md): the
+# manifests name them with this digest, which no registry can serve, until the site puts its own.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
+
+
+def kubernetes_images() -> list[tuple[str, str]]:
+    found = []
+    for path in KUBERNETES_FILES:
+        for doc in load_all(path):
+            template = doc.get("spec", {}).get("template", {}).get("spec", {})
+            found += [
+                (f"{path.name}:{container['name']}", container["image"])
+                for container in [*template.get("initContainers", []), *template.get("containers", [])]
+            ]
+    return found
 
 
 def workflow_images(workflow: dict[str, Any]) -> list[str]:
@@ -110,6 +137,25 @@ def test_dockerfile_bases_are_pinned_by_digest() -> None:
         assert PINNED.fullmatch(image), image
 
 
+@pytest.mark.parametrize(("where", "image"), kubernetes_images(), ids=lambda v: str(v))
+def test_kubernetes_image_is_pinned_by_digest(where: str, image: str) -> None:
+    assert PINNED.fullmatch(image), f"{where}: {image}"
+
+
+def test_kubernetes_placeholders_are_only_the_site_built_model_bundles() -> None:
+    images = kubernetes_images()
+    placeholders = sorted(where for where, image in images if image.endswith(PLACEHOLDER_DIGEST))
+    assert placeholders == ["ollama-model-init.yaml:copy", "vllm-model-init.yaml:copy"]
+    servers = {image.split("@")[0] for _, image in images if not image.endswith(PLACEHOLDER_DIGEST)}
+    assert servers == {"ollama/ollama:0.12.10", "vllm/vllm-openai:v0.10.2"}
+
+
+def test_the_model_bundle_base_is_pinned_by_digest() -> None:
+    text = (KUBERNETES / "model-bundle.Dockerfile").read_text(encoding="utf-8")
+    (image,) = dockerfile_images(text)
+    assert PINNED.fullmatch(image), image
+
+
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_workflow_containers_are_pinned_by_digest(path: Path) -> None:
     for image in workflow_images(load(path)):
@@ -131,11 +177,17 @@ def test_the_gitlab_check_catches_an_unpinned_service() -> None:
 
 
 def test_one_image_has_one_digest_everywhere() -> None:
-    references = [image for _, image in compose_images()]
+    references = [image for _, image in compose_images() + kubernetes_images()]
+    references += dockerfile_images((ROOT / "Dockerfile").read_text(encoding="utf-8"))
+    references += dockerfile_images(
+        (KUBERNETES / "model-bundle.Dockerfile").read_text(encoding="utf-8")
+    )
     references += [image for path in WORKFLOW_FILES for image in workflow_images(load(path))]
     references += [image for path in GITLAB_FILES for image in gitlab_images(load(path))]
     digests: dict[str, set[str]] = {}
     for reference in references:
+        if reference.endswith(PLACEHOLDER_DIGEST):
+            continue
         name, digest = reference.split("@")
         digests.setdefault(name, set()).add(digest)
     assert len(digests) >= 2
