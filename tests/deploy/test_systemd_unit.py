@@ -8,12 +8,15 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reviewer.security import Scope, address_scope
 from tests.deploy.shipfiles import ROOT, SYSTEMD
+from tests.e2e.llama import SERVER_SCRIPT, read_url, skip_reason, stop
 
 UNIT = SYSTEMD / "reviewer-llama-server.service"
 # The exposure `systemd-analyze security` gives the unit (0 best, 10 worst), as docs/deploy.md
@@ -186,3 +189,60 @@ def test_the_threshold_fails_a_unit_that_drops_its_sandbox(tmp_path: Path) -> No
     done, score = security(copy)
     assert score > THRESHOLD
     assert done.returncode != 0
+
+
+MDWE_EXEC = Path(__file__).with_name("mdwe_exec.py")
+
+
+def mdwe_supported() -> bool:
+    done = subprocess.run(
+        [sys.executable, str(MDWE_EXEC), "/bin/true"], capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
+WX_MAP = "import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)"
+
+
+def test_the_mdwe_wrapper_refuses_a_writable_executable_mapping() -> None:
+    if not mdwe_supported():
+        pytest.skip("the kernel has no PR_SET_MDWE (Linux 6.3 or later)")
+    free = subprocess.run([sys.executable, "-c", WX_MAP], capture_output=True, check=False)
+    assert free.returncode == 0, free.stderr
+    refused = subprocess.run(
+        [sys.executable, str(MDWE_EXEC), sys.executable, "-c", WX_MAP],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0 and "PermissionError" in refused.stderr
+
+
+@pytest.mark.e2e
+def test_llama_cpp_serves_under_memory_deny_write_execute(tmp_path: Path) -> None:
+    # The unit's MemoryDenyWriteExecute=yes, checked on llama.cpp itself: its server (the
+    # xllamacpp build the end-to-end tests use) loads the small real model and answers.
+    reason = skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    if not mdwe_supported():
+        pytest.skip("the kernel has no PR_SET_MDWE (Linux 6.3 or later)")
+    log = tmp_path / "server.log"
+    with log.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, str(MDWE_EXEC), sys.executable, str(SERVER_SCRIPT), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+        )
+    try:
+        base_url = read_url(proc, log)
+        response = httpx.post(
+            f"{base_url}/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 4},
+            timeout=120,
+        )
+        response.raise_for_status()
+        assert response.json()["usage"]["completion_tokens"] >= 1
+    finally:
+        stop(proc)
