@@ -1,14 +1,17 @@
 """checkov, run offline on a directory for the tests in this package.
 
 checkov is not a test extra: its pinned closure downgrades `packaging` (26 -> 23) under the
-project's own tools, so it lives in a venv of its own inside the project's venv
-(`.venv/tools/checkov-<version>`), created on first use from tests/deploy/checkov-requirements.txt
-(about a minute and a half, once) and reused after. It runs with the settings that keep it off
+project's own tools, so it lives in a venv of its own in the user's cache
+(`~/.cache/reviewer-tests/checkov-<version>-...`), created on first use from
+tests/deploy/checkov-requirements.txt (one to five minutes, once per machine) and reused after,
+by every clone. It runs with the settings that keep it off
 the network (no platform download, no mapping, no update check) and under netaudit/, which
 refuses and records any name lookup or connection, so the test can show it made none."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -30,26 +33,34 @@ VERSION = next(
 OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE"}
 
 
-def venv_dir() -> Path | None:
-    """Where checkov's venv goes, or None when the tests do not run from a venv."""
-    if sys.prefix == sys.base_prefix:
-        return None
-    return Path(sys.prefix) / "tools" / f"checkov-{VERSION}"
+def venv_dir() -> Path:
+    """Where checkov's venv goes: the user's cache, named by checkov's version, the Python and
+    the requirements' hash, so that it outlives a fresh clone (CI starts from one) and a change
+    of pins never reuses an old install."""
+    pins = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    python = f"py{sys.version_info.major}{sys.version_info.minor}"
+    return cache / "reviewer-tests" / f"checkov-{VERSION}-{python}-{pins}"
 
 
 def ensure_checkov(venv: Path) -> Path:
-    """The venv's python, installing checkov first if a complete install is not there."""
+    """The venv's python, installing checkov first if a complete install is not there. A lock
+    keeps two test runs sharing the cache from installing into one directory at once."""
     python = venv / "bin" / "python"
     done = venv / ".installed"
-    if done.exists() and python.exists():
-        return python
-    shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    # Exact versions of the whole closure and no resolver: the scanner under test never moves.
-    install = [str(python), "-m", "pip", "install", "-q", "--no-deps", "-r", str(REQUIREMENTS)]
-    subprocess.run(install, check=True, capture_output=True, text=True)
-    subprocess.run([str(python), "-m", "pip", "check"], check=True, capture_output=True)
-    done.write_text(VERSION, encoding="utf-8")
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists() and python.exists():
+            return python
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # Exact versions of the whole closure and no resolver: the scanner never moves.
+        install = [str(python), "-m", "pip", "install", "-q", "--no-deps", "-r", str(REQUIREMENTS)]
+        installed = subprocess.run(install, capture_output=True, text=True, check=False)
+        assert installed.returncode == 0, f"installing checkov failed:\n{installed.stderr[-3000:]}"
+        subprocess.run([str(python), "-m", "pip", "check"], check=True, capture_output=True)
+        done.write_text(VERSION, encoding="utf-8")
     return python
 
 

@@ -16,16 +16,10 @@ from tests.deploy.shipfiles import KUBERNETES, load
 
 ACCEPTED_FILE = KUBERNETES / "checkov-accepted.yaml"
 
-pytestmark = pytest.mark.skipif(
-    venv_dir() is None, reason="checkov is installed into the test venv (scripts/test.sh)"
-)
-
 
 @pytest.fixture(scope="module")
 def checkov() -> Path:
-    venv = venv_dir()
-    assert venv is not None
-    return ensure_checkov(venv)
+    return ensure_checkov(venv_dir())
 
 
 @pytest.fixture(scope="module")
