@@ -141,7 +141,8 @@ class GitRangeSource:
         self.repo, self.base, self.head = repo, base, head
         self.context_lines = context_lines
         self.fetch_hint = fetch_hint  # how this CI fetches a missing commit
-        self._base_sha, self._head_sha = resolved or (None, None)
+        self._base_sha: str | None = resolved[0] if resolved else None
+        self._head_sha: str | None = resolved[1] if resolved else None
         self._merge_base: str | None = None
 
     def read(self) -> RawDiff:
