@@ -7,6 +7,7 @@ import sys
 
 from reviewer.backends import check_model_arguments
 from reviewer.errors import ExitCode
+from reviewer.formats import format_name
 from reviewer.models import FindingsDocument
 from reviewer.plan.build import build_plan
 from reviewer.review.dryrun import check_dry_run_format
@@ -61,10 +62,6 @@ def checked_output(settings: OutputSettings) -> OutputSettings:
     file or the model is touched. The name comes back in its canonical case."""
     if settings.format is None:
         return settings
-    # Loaded here, not at start-up: every format (and rich) is imported with it, and a run
-    # without --format (a dry run in a pre-commit hook) needs none of them.
-    from reviewer.formats import format_name
-
     name = format_name(settings.format)
     if settings.dry_run:
         check_dry_run_format(name)
