@@ -63,6 +63,26 @@ def fast_hunks(body: list[str]) -> tuple[Hunk, ...] | None:
     return tuple(hunks)
 
 
+def _header(match: re.Match[str]) -> tuple[int, int, int, int, str]:
+    """(old start, old length, new start, new length, section) of a hunk header's match."""
+    old_s, old_l, new_s, new_l, section = match.groups()
+    old_len = 1 if old_l is None else int(old_l)
+    new_len = 1 if new_l is None else int(new_l)
+    return int(old_s), old_len, int(new_s), new_len, strip_ending(section)
+
+
+def _made(header: tuple[int, int, int, int, str], lines: tuple[DiffLine, ...]) -> Hunk:
+    old_start, old_len, new_start, new_len, section = header
+    return Hunk.model_construct(
+        old_start=old_start,
+        old_len=old_len,
+        new_start=new_start,
+        new_len=new_len,
+        section=section,
+        lines=lines,
+    )
+
+
 _NEW_LINE = functools.partial(tuple.__new__, DiffLine)
 _KIND_OF = {"+": _ADDED, "-": _REMOVED, " ": _CONTEXT}
 
@@ -76,10 +96,8 @@ def _plain_hunk(
     header's counts are exactly those lines'. The lines and the hunk are then those _hunk
     makes: each line moves at least one side's count on, so _hunk's counts are met only at the
     last line, and it strips no CR."""
-    old_s, old_l, new_s, new_l, section = match.groups()
-    old_start, new_start = int(old_s), int(new_s)
-    old_len = 1 if old_l is None else int(old_l)
-    new_len = 1 if new_l is None else int(new_l)
+    header = _header(match)
+    old_start, old_len, new_start, new_len, _ = header
     seg, marks = body[at:stop], marks[at:stop]
     if not seg or seg[-1][-1:] != "\n":
         return None
@@ -105,24 +123,14 @@ def _plain_hunk(
             ),
         )
     )
-    hunk = Hunk.model_construct(
-        old_start=old_start,
-        old_len=old_len,
-        new_start=new_start,
-        new_len=new_len,
-        section=strip_ending(section),
-        lines=lines,
-    )
-    return hunk, stop
+    return _made(header, lines), stop
 
 
 def _hunk(body: list[str], at: int, match: re.Match[str]) -> tuple[Hunk, int] | None:
     """The hunk whose lines start at body[at], and the index after it; None on a count mismatch
     or an unusual line (unidiff then reports or tolerates it as before)."""
-    old_s, old_l, new_s, new_l, section = match.groups()
-    old_start, new_start = int(old_s), int(new_s)
-    old_len = 1 if old_l is None else int(old_l)
-    new_len = 1 if new_l is None else int(new_l)
+    header = _header(match)
+    old_start, old_len, new_start, new_len, _ = header
     if old_len == 0 and new_len == 0:
         return None  # unidiff consumes one more line here: leave that oddity to it
     old_no, new_no = old_start, new_start
@@ -158,13 +166,5 @@ def _hunk(body: list[str], at: int, match: re.Match[str]) -> tuple[Hunk, int] | 
         if old_no > old_end or new_no > new_end:
             return None
         if old_no == old_end and new_no == new_end:
-            hunk = Hunk.model_construct(
-                old_start=old_start,
-                old_len=old_len,
-                new_start=new_start,
-                new_len=new_len,
-                section=strip_ending(section),
-                lines=tuple(lines),
-            )
-            return hunk, i
+            return _made(header, tuple(lines)), i
     return None
