@@ -258,3 +258,37 @@ def test_context_lines_flag(repo: tuple[Path, str]) -> None:
     bad = reviewer("--repo", str(root), "--base", base, "--dry-run", "--context-lines", "21")
     assert bad.returncode == 2 and "--context-lines" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_the_text_report_is_the_one_the_full_summary_gives(
+    repo: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The text report builds its summary without the chunks' line numbers (it prints none):
+    # the same lines as from the whole summary the JSON report prints.
+    from reviewer.plan.build import build_plan
+    from reviewer.review.dryrun import _text_lines, plan_summary, show_dry_run
+    from reviewer.settings.slices import DiffSettings, OutputSettings
+
+    root, base = repo
+    plan = build_plan(DiffSettings(repo=root, base=base), environ={})
+    show_dry_run(plan, OutputSettings(dry_run=True))
+    assert capsys.readouterr().out == "\n".join(_text_lines(plan_summary(plan))) + "\n"
+    assert "added_lines" not in plan_summary(plan, line_numbers=False)["chunks"][0]["files"][0]
+
+
+def test_a_dry_run_starts_without_rich(repo: tuple[Path, str]) -> None:
+    # Start-up time matters for a dry run in a pre-commit hook: rich (a few tens of ms to
+    # import) is loaded only to print rich tables on a terminal or to render the text format.
+    root, base = repo
+    argv = ["reviewer", "run", "--dry-run", "--repo", str(root), "--base", base]
+    probe = (
+        f"import runpy, sys\nsys.argv = {argv!r}\n"
+        "try:\n    runpy.run_module('reviewer', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "sys.stderr.write('LOADED ' + ' '.join(m for m in sys.modules if 'rich' in m))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], env=BASE_ENV, capture_output=True, text=True, check=False
+    )
+    assert "Dry run: nothing was sent" in proc.stdout, proc.stderr
+    assert proc.stderr.endswith("LOADED "), proc.stderr

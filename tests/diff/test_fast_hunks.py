@@ -126,3 +126,33 @@ def test_unusual_bodies_are_left_to_unidiff(body: str) -> None:
 
 def test_module_is_the_one_parse_uses() -> None:
     assert parse_module.fast_hunks is hunks_module.fast_hunks
+
+
+def _first_hunk_both_ways(lines: list[str]) -> tuple[object, object]:
+    """The first hunk of `lines` read whole (_plain_hunk) and line by line (_hunk)."""
+    match = hunks_module._HUNK_HEADER.match(lines[0])
+    assert match is not None
+    marks = "".join(line[:1] for line in lines)
+    stop = marks.find("@", 1)
+    whole = hunks_module._plain_hunk(lines, marks, 1, len(lines) if stop < 0 else stop, match)
+    return whole, hunks_module._hunk(lines, 1, match)
+
+
+@SETTINGS
+@example(["+a\n", "+b\n"])  # more lines than counted: the whole-hunk reader declines
+@example(["\\ No newline at end of file\n"])
+@given(st.lists(_PIECE, max_size=12))
+def test_the_whole_hunk_reader_agrees_with_the_line_reader(pieces: list[str]) -> None:
+    body = "@@ -1,2 +1,2 @@\n-o\n+n\n a\n" + "".join(pieces)
+    whole, by_line = _first_hunk_both_ways(split_lines(body))
+    assert whole is None or whole == by_line
+
+
+@SETTINGS
+@given(_good_body())
+def test_plain_hunks_without_markers_or_cr_are_read_whole(body: str) -> None:
+    lines = [ln for ln in split_lines(body) if not ln.startswith("\\")]
+    lines = [ln.replace("\r", "") for ln in lines]
+    whole, by_line = _first_hunk_both_ways(lines)
+    assert whole is not None
+    assert whole == by_line

@@ -137,11 +137,20 @@ def _whole(r: _Rendered) -> _Block:
     block.add_text(hunk_header(h.old_start, h.old_len, h.new_start, h.new_len, h.section))
     block.lines += r.texts
     block.tokens += r.tokens
-    added, context = LineKind.ADDED, LineKind.CONTEXT
-    block.added = {ln.new_no for ln in h.lines if ln.kind is added}  # type: ignore[misc]
-    block.context = {ln.new_no for ln in h.lines if ln.kind is context}  # type: ignore[misc]
-    block.removed = _removed_at(h, 0, len(h.lines))
-    _keep_shown(block, r, 0, 0, len(h.lines), len(h.lines))
+    # What _removed_at and _keep_shown give for the whole hunk, in one pass over its lines
+    # (every hunk not split goes through here: most of a large diff).
+    at = max(1, _position(h, 0, old=False))
+    added_kind = LineKind.ADDED
+    added, context, removed = block.added, block.context, block.removed
+    new_texts, old_texts = block.new_texts, block.old_texts
+    for (kind, old_no, new_no, _), text in zip(h.lines, r.shown, strict=True):
+        if new_no is None:  # a removed line
+            removed[old_no] = at  # type: ignore[index]
+            old_texts[old_no] = text  # type: ignore[index]
+        else:
+            at = new_no
+            new_texts[new_no] = text
+            (added if kind is added_kind else context).add(new_no)
     return block
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewer.diff.gitcmd import git_stream, read_prefix, run_git
+from reviewer.diff.gitcmd import blob_prefixes, run_git
 from reviewer.diff.parse import decode_diff
 from reviewer.models import FileDiff, FileStatus
 
@@ -65,21 +65,8 @@ def _mostly_non_text(sample: bytes) -> bool:
 
 
 def _samples(repo: Path, shas: Iterable[str]) -> dict[str, bytes]:
-    """The first SAMPLE_BYTES of each blob, from one streamed `git cat-file --batch`."""
-    wanted = sorted(set(shas))
-    if not wanted:
-        return {}
-    request = "".join(f"{sha}\n" for sha in wanted).encode("ascii")
-    result: dict[str, bytes] = {}
-    with git_stream(repo, ["cat-file", "--batch=%(objecttype) %(objectsize)"], request) as out:
-        for sha in wanted:
-            fields = out.readline().rstrip(b"\n").split(b" ")
-            if len(fields) != 2 or not fields[1].isdigit():
-                continue
-            data = read_prefix(out, int(fields[1]) + 1, SAMPLE_BYTES)
-            if fields[0] == b"blob":
-                result[sha] = data
-    return result
+    """The first SAMPLE_BYTES of each blob."""
+    return blob_prefixes(repo, sorted(set(shas)), SAMPLE_BYTES)
 
 
 @dataclass(frozen=True)

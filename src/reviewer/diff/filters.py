@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
+from itertools import islice
 from operator import attrgetter
 
 from reviewer.diff import policy
@@ -126,8 +127,9 @@ def _shown_head(f: FileDiff) -> list[str]:
     """The first lines of the new file as far as the diff shows them."""
     if not f.hunks or f.hunks[0].new_start > 1:
         return []
-    texts = [ln.text for ln in f.hunks[0].lines if ln.kind is not LineKind.REMOVED]
-    return texts[:GENERATED_SCAN_LINES]
+    # islice: the first lines only, not a list of the whole hunk's texts.
+    new_side = (ln.text for ln in f.hunks[0].lines if ln.kind is not LineKind.REMOVED)
+    return list(islice(new_side, GENERATED_SCAN_LINES))
 
 
 def _heads_or_shown(

@@ -48,6 +48,27 @@ def read_prefix(out: IO[bytes], size: int, keep: int) -> bytes:
     return head
 
 
+def blob_prefixes(repo: Path, names: Sequence[str], keep: int) -> dict[str, bytes]:
+    """The first `keep` bytes of each blob `names` names (a sha or `<rev>:<path>`), from one
+    streamed `git cat-file --batch`: memory stays bounded however large the blobs are. A name
+    that is missing, ambiguous or not a blob has no entry. `--buffer`: git flushes its output
+    when its buffer fills, not after every object (one write per object, thousands on a big
+    diff, each waiting for the reader)."""
+    result: dict[str, bytes] = {}
+    if not names:
+        return result
+    request = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
+    argv = ["cat-file", "--buffer", "--batch=%(objecttype) %(objectsize)"]
+    with git_stream(repo, argv, request) as out:
+        for name in names:
+            fields = out.readline().rstrip(b"\n").split(b" ")
+            if len(fields) != 2 or not fields[1].isdigit():  # "<name> missing" or "ambiguous"
+                continue
+            data = read_prefix(out, int(fields[1]) + 1, keep)  # the object, then a newline
+            if fields[0] == b"blob":
+                result[name] = data
+    return result
+
 
 def _first_line(stderr: bytes) -> str:
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]

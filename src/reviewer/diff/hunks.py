@@ -8,6 +8,8 @@ the unidiff path (the diff tests and the fuzz properties compare both)."""
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 
 from reviewer.models import DiffLine, Hunk, LineKind
@@ -32,7 +34,12 @@ def fast_hunks(body: list[str]) -> tuple[Hunk, ...] | None:
     """The hunks of a section body (from its first "@@ " line on), or None when the body is not
     in the plain shape this parser handles."""
     hunks: list[Hunk] = []
+    # Each line's first character, in one string: a hunk runs at most to the next line starting
+    # with "@" (no hunk line does), which lets the common hunk be read whole (_plain_hunk). An
+    # empty line (split_lines makes none) would shift the positions: then _hunk reads it all.
+    marks = "".join([line[:1] for line in body])
     i, n = 0, len(body)
+    whole = len(marks) == n
     while i < n:
         line = body[i]
         if line.startswith("\\"):
@@ -44,7 +51,11 @@ def fast_hunks(body: list[str]) -> tuple[Hunk, ...] | None:
         match = _HUNK_HEADER.match(line)
         if match is None:
             return None
-        parsed = _hunk(body, i + 1, match)
+        parsed = None
+        if whole:
+            stop = marks.find("@", i + 1)
+            parsed = _plain_hunk(body, marks, i + 1, n if stop < 0 else stop, match)
+        parsed = parsed or _hunk(body, i + 1, match)
         if parsed is None:
             return None
         hunk, i = parsed
@@ -52,13 +63,74 @@ def fast_hunks(body: list[str]) -> tuple[Hunk, ...] | None:
     return tuple(hunks)
 
 
+def _header(match: re.Match[str]) -> tuple[int, int, int, int, str]:
+    """(old start, old length, new start, new length, section) of a hunk header's match."""
+    old_s, old_l, new_s, new_l, section = match.groups()
+    old_len = 1 if old_l is None else int(old_l)
+    new_len = 1 if new_l is None else int(new_l)
+    return int(old_s), old_len, int(new_s), new_len, strip_ending(section)
+
+
+def _made(header: tuple[int, int, int, int, str], lines: tuple[DiffLine, ...]) -> Hunk:
+    old_start, old_len, new_start, new_len, section = header
+    return Hunk.model_construct(
+        old_start=old_start,
+        old_len=old_len,
+        new_start=new_start,
+        new_len=new_len,
+        section=section,
+        lines=lines,
+    )
+
+
+_NEW_LINE = functools.partial(tuple.__new__, DiffLine)
+_KIND_OF = {"+": _ADDED, "-": _REMOVED, " ": _CONTEXT}
+
+
+def _plain_hunk(
+    body: list[str], marks: str, at: int, stop: int, match: re.Match[str]
+) -> tuple[Hunk, int] | None:
+    """The hunk whose lines are exactly body[at:stop] (`marks`: each body line's first
+    character), read a whole hunk at a time, or None to leave it to _hunk: only when every
+    line is an added, removed or context line ending in a newline, no line holds a CR, and the
+    header's counts are exactly those lines'. The lines and the hunk are then those _hunk
+    makes: each line moves at least one side's count on, so _hunk's counts are met only at the
+    last line, and it strips no CR."""
+    header = _header(match)
+    old_start, old_len, new_start, new_len, _ = header
+    seg, marks = body[at:stop], marks[at:stop]
+    if not seg or seg[-1][-1:] != "\n":
+        return None
+    added, removed = marks.count("+"), marks.count("-")
+    context = len(marks) - added - removed
+    if (
+        marks.count(" ") != context
+        or context + removed != old_len
+        or context + added != new_len
+        or "\r" in "".join(seg)
+    ):
+        return None
+    olds, news = itertools.count(old_start), itertools.count(new_start)
+    lines = tuple(
+        map(
+            _NEW_LINE,
+            zip(
+                list(map(_KIND_OF.__getitem__, marks)),
+                [None if m == "+" else next(olds) for m in marks],
+                [None if m == "-" else next(news) for m in marks],
+                [line[1:-1] for line in seg],
+                strict=True,
+            ),
+        )
+    )
+    return _made(header, lines), stop
+
+
 def _hunk(body: list[str], at: int, match: re.Match[str]) -> tuple[Hunk, int] | None:
     """The hunk whose lines start at body[at], and the index after it; None on a count mismatch
     or an unusual line (unidiff then reports or tolerates it as before)."""
-    old_s, old_l, new_s, new_l, section = match.groups()
-    old_start, new_start = int(old_s), int(new_s)
-    old_len = 1 if old_l is None else int(old_l)
-    new_len = 1 if new_l is None else int(new_l)
+    header = _header(match)
+    old_start, old_len, new_start, new_len, _ = header
     if old_len == 0 and new_len == 0:
         return None  # unidiff consumes one more line here: leave that oddity to it
     old_no, new_no = old_start, new_start
@@ -94,13 +166,5 @@ def _hunk(body: list[str], at: int, match: re.Match[str]) -> tuple[Hunk, int] | 
         if old_no > old_end or new_no > new_end:
             return None
         if old_no == old_end and new_no == new_end:
-            hunk = Hunk.model_construct(
-                old_start=old_start,
-                old_len=old_len,
-                new_start=new_start,
-                new_len=new_len,
-                section=strip_ending(section),
-                lines=tuple(lines),
-            )
-            return hunk, i
+            return _made(header, tuple(lines)), i
     return None

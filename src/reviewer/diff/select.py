@@ -81,20 +81,24 @@ def select_source(settings: DiffSettings, environ: Mapping[str, str]) -> DiffSou
     head = default_head(environ) if settings.head == "HEAD" else settings.head
     hint = fetch_hint(host_of(environ))
     defaulted = settings.base is None
-    check_distinct(settings.repo, base, head, defaulted=defaulted, fetch_hint=hint)
-    return GitRangeSource(settings.repo, base, head, settings.context_lines, fetch_hint=hint)
+    shas = check_distinct(settings.repo, base, head, defaulted=defaulted, fetch_hint=hint)
+    return GitRangeSource(
+        settings.repo, base, head, settings.context_lines, fetch_hint=hint, resolved=shas
+    )
 
 
 def check_distinct(
     repo: Path, base: str, head: str, *, defaulted: bool, fetch_hint: str
-) -> None:
-    """A range whose base is its head reviews nothing, and a "complete, no findings" document
-    would claim otherwise: a usage error naming what to pass. (Different commits with an empty
-    diff between them, such as a merge, are a real, empty review.)"""
+) -> tuple[str, str]:
+    """The commits `base` and `head` name. A range whose base is its head reviews nothing, and
+    a "complete, no findings" document would claim otherwise: a usage error naming what to
+    pass. (Different commits with an empty diff between them, such as a merge, are a real,
+    empty review.)"""
     ensure_repo(repo)
     sha = resolve_commit(repo, base, fetch_hint)
-    if resolve_commit(repo, head, fetch_hint) != sha:
-        return
+    head_sha = resolve_commit(repo, head, fetch_hint)
+    if head_sha != sha:
+        return sha, head_sha
     if defaulted:
         hint = (
             "pass --base REF, the branch the change is to be merged into (for example --base "

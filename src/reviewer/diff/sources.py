@@ -13,7 +13,7 @@ from typing import IO
 
 from reviewer.ci.environment import Host, fetch_hint
 from reviewer.diff.binary import BinaryFiles, find_binary, git_at_least, raw_entries
-from reviewer.diff.gitcmd import git_stream, read_prefix, run_git
+from reviewer.diff.gitcmd import blob_prefixes, run_git
 from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import decode_diff
 from reviewer.errors import ConfigError, DiffError
@@ -81,16 +81,12 @@ def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[st
     wanted = [p for p in paths if "\n" not in p and not p.endswith("\r")]
     if not wanted:
         return {}
-    request = "".join(f"{prefix}{p}\n" for p in wanted).encode("utf-8", "surrogateescape")
+    blobs = blob_prefixes(repo, [f"{prefix}{p}" for p in wanted], HEAD_BYTES)
     result: dict[str, str] = {}
-    with git_stream(repo, ["cat-file", "--batch=%(objecttype) %(objectsize)"], request) as out:
-        for path in wanted:
-            fields = out.readline().rstrip(b"\n").split(b" ")
-            if len(fields) != 2 or not fields[1].isdigit():  # "<name> missing" or "ambiguous"
-                continue
-            blob = read_prefix(out, int(fields[1]) + 1, HEAD_BYTES)  # the object, a newline
-            if fields[0] == b"blob":
-                result[path] = "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
+    for path in wanted:
+        blob = blobs.get(f"{prefix}{path}")
+        if blob is not None:
+            result[path] = "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
     return result
 
 
@@ -138,19 +134,23 @@ class GitRangeSource:
         context_lines: int = DEFAULT_CONTEXT_LINES,
         *,
         fetch_hint: str = fetch_hint(Host.NONE),
+        resolved: tuple[str, str] | None = None,
     ) -> None:
+        """`resolved`: the commits `base` and `head` name, when the caller has resolved them
+        already (diff/select.py does, to refuse an empty range): git is not asked again."""
         self.repo, self.base, self.head = repo, base, head
         self.context_lines = context_lines
         self.fetch_hint = fetch_hint  # how this CI fetches a missing commit
-        self._base_sha: str | None = None
-        self._head_sha: str | None = None
+        self._base_sha: str | None = resolved[0] if resolved else None
+        self._head_sha: str | None = resolved[1] if resolved else None
         self._merge_base: str | None = None
 
     def read(self) -> RawDiff:
-        ensure_repo(self.repo)
-        base_sha = resolve_commit(self.repo, self.base, self.fetch_hint)
-        head_sha = resolve_commit(self.repo, self.head, self.fetch_hint)
-        self._base_sha, self._head_sha = base_sha, head_sha
+        if self._base_sha is None or self._head_sha is None:
+            ensure_repo(self.repo)
+            self._base_sha = resolve_commit(self.repo, self.base, self.fetch_hint)
+            self._head_sha = resolve_commit(self.repo, self.head, self.fetch_hint)
+        base_sha, head_sha = self._base_sha, self._head_sha
         proc = run_git(self.repo, ["merge-base", base_sha, head_sha], check=False)
         if proc.returncode != 0:
             raise DiffError(

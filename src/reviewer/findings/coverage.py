@@ -64,7 +64,9 @@ def _sent_file(
 
 def coverage(plan: ReviewPlan, seen_chunks: Iterable[Chunk]) -> Coverage:
     """The accounting of `plan` when the model answered for `seen_chunks`."""
-    sent, seen = _lines(plan.chunks), _lines(seen_chunks)
+    sent = _lines(plan.chunks)
+    # A dry run counts every chunk as answered: the same sets, not built twice (read only).
+    seen = sent if seen_chunks is plan.chunks else _lines(seen_chunks)
     empty: tuple[set[int], set[int]] = (set(), set())
     files = [
         _sent_file(

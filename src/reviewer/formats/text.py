@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from reviewer.formats.common import (
     bounded,
@@ -23,6 +21,9 @@ from reviewer.formats.common import (
 from reviewer.formats.sanitize import redact_credentials
 from reviewer.models import FindingsDocument
 from reviewer.security import defuse_workflow_commands, neutralise_lines, neutralise_terminal
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 FIELD_LIMIT = 500  # characters of one field shown; the document keeps them all
 LINES_LIMIT = 2000  # characters of a message or a suggestion shown
@@ -53,6 +54,11 @@ class TextFormat:
     name = "text"
 
     def render(self, document: FindingsDocument) -> str:
+        # rich is loaded when text is rendered, not whenever a format is looked up: a dry run
+        # or a run with another --format starts without it.
+        from rich.console import Console
+        from rich.text import Text
+
         # Every string is shown with its control characters as escapes: paths, titles and
         # error messages come from diffs and models, and this goes to a terminal.
         document = clean_document(document, _shown, _shown_lines)
@@ -95,6 +101,8 @@ class TextFormat:
 def _finding_blocks(document: FindingsDocument) -> list[Text]:
     """Each finding as a person reads it: a heading line (severity, location, category, title),
     then its message and its suggestion, indented (every field already cleaned)."""
+    from rich.text import Text
+
     blocks = []
     for finding in sorted_findings(document.findings):
         lines = [

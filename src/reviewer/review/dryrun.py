@@ -13,7 +13,7 @@ from reviewer.chunks.prompt import findings_schema, prompt_overhead_tokens
 from reviewer.errors import UsageError
 from reviewer.findings.coverage import coverage, unreviewed_entry
 from reviewer.formats.common import plural
-from reviewer.models import ReviewPlan
+from reviewer.models import ChunkFile, ReviewPlan
 from reviewer.review.requests import applied_rules, write_all
 from reviewer.security import neutralise_terminal
 from reviewer.settings.slices import ModelSettings, OutputSettings, ReviewSettings
@@ -32,8 +32,10 @@ def check_dry_run_format(name: str) -> None:
         )
 
 
-def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
-    """The plan as plain JSON-able data (sorted line numbers: stable output)."""
+def plan_summary(plan: ReviewPlan, *, line_numbers: bool = True) -> dict[str, Any]:
+    """The plan as plain JSON-able data (sorted line numbers: stable output). Without
+    `line_numbers` a chunk's files carry their paths only: the text report shows no more, and
+    sorting every line number of a large diff is a good part of a dry run's time."""
     overhead = prompt_overhead_tokens(plan.context)
     cov = coverage(plan, plan.chunks)  # as if every chunk were answered
     entry = unreviewed_entry(cov)
@@ -59,15 +61,7 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
             {
                 "index": c.index,
                 "estimated_tokens": c.estimated_tokens,
-                "files": [
-                    {
-                        "path": cf.path,
-                        "added_lines": sorted(cf.added_lines),
-                        "context_lines": sorted(cf.context_lines),
-                        "removed_lines": sorted(cf.removed_lines),
-                    }
-                    for cf in c.files
-                ],
+                "files": [_chunk_file(cf, line_numbers) for cf in c.files],
             }
             for c in plan.chunks
         ],
@@ -83,6 +77,17 @@ def plan_summary(plan: ReviewPlan) -> dict[str, Any]:
         },
         "unreviewed": None if entry is None else entry.message,
         "rules": [rule.model_dump() for rule in applied_rules(plan)],
+    }
+
+
+def _chunk_file(cf: ChunkFile, line_numbers: bool) -> dict[str, Any]:
+    if not line_numbers:
+        return {"path": cf.path}
+    return {
+        "path": cf.path,
+        "added_lines": sorted(cf.added_lines),
+        "context_lines": sorted(cf.context_lines),
+        "removed_lines": sorted(cf.removed_lines),
     }
 
 
@@ -158,10 +163,10 @@ def _print_rich(summary: dict[str, Any]) -> None:
 def show_dry_run(plan: ReviewPlan, settings: OutputSettings) -> None:
     """Print the plan (rich tables on a terminal, plain text otherwise, JSON with --format
     json). Paths are neutralised: they come from the diff."""
-    summary = plan_summary(plan)
     if settings.format == "json":
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        sys.stdout.write(json.dumps(plan_summary(plan), indent=2) + "\n")
         return
+    summary = plan_summary(plan, line_numbers=False)
     _neutralise_paths(summary)
     if sys.stdout.isatty():
         _print_rich(summary)
