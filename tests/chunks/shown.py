@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewer.chunks.render import GUTTER, quote_path
+from reviewer.chunks.render import quote_path
 from reviewer.models import Chunk
 
 _FILE = "=== FILE "
@@ -23,15 +23,15 @@ def file_lines(chunk: Chunk, path: str) -> list[str]:
 
 def assert_texts_are_shown(chunk: Chunk) -> None:
     """Each file's kept texts are those of exactly the numbers the chunk lists, and each is the
-    text behind that number's gutter, with that line's marker, under the file's own header."""
+    text behind that number and that line's marker under the file's own header (a context
+    line's behind the context prefix, without a number)."""
     for cf in chunk.files:
         assert set(cf.new_texts) == cf.added_lines | cf.context_lines, cf.path
         assert set(cf.old_texts) == cf.removed_lines, cf.path
         lines = set(file_lines(chunk, cf.path))
-        for numbers, mark, texts in (
-            (cf.added_lines, "+", cf.new_texts),
-            (cf.context_lines, " ", cf.new_texts),
-            (cf.removed_lines, "-", cf.old_texts),
-        ):
-            for n in numbers:
-                assert f"{n:>{GUTTER}} {mark}|{texts[n]}" in lines, (cf.path, n, mark)
+        for n in cf.added_lines:
+            assert f"{n} {cf.new_texts[n]}" in lines, (cf.path, n, "added")
+        for n in cf.removed_lines:
+            assert f"{n}-{cf.old_texts[n]}" in lines, (cf.path, n, "removed")
+        for n in cf.context_lines:
+            assert f" {cf.new_texts[n]}" in lines, (cf.path, n, "context")

@@ -22,9 +22,11 @@ from reviewer.diff.parse import parse_diff
 from reviewer.errors import UsageError
 from reviewer.models import Chunk, FileDiff, LineKind
 from reviewer.settings.config import DEFAULT_CONTEXT_LINES
-from tests.chunks.shown import assert_texts_are_shown
+from tests.chunks.shown import assert_texts_are_shown, file_lines
 
-LINE_PREFIX = re.compile(r"(=== FILE \"|@@ -\d+,\d+ \+\d+,\d+ @@|[ \d]{6} [+ -]\|)")
+# Every line of a chunk: a file header, a hunk header, a numbered added (`12 `) or removed
+# (`7-`) line, a context line (` `) or a removed line shown as context (`-`).
+LINE_PREFIX = re.compile(r"=== FILE \"|@@( |$)|\d+[ -]| |-")
 
 
 def _file_diff(path: str, added: Sequence[str], start: int = 1) -> str:
@@ -79,11 +81,11 @@ def _check(files: Sequence[FileDiff], budget: int) -> ChunkingResult:
         assert chunk.estimated_tokens == estimate_tokens(chunk.text) <= budget
         for line in chunk.text.split("\n"):
             assert LINE_PREFIX.match(line), line
-        for cf in chunk.files:  # every number listed is shown with its marker
-            for n in cf.added_lines:
-                assert re.search(rf"^ *{n} \+\|", chunk.text, re.M)
-            for n in cf.removed_lines:
-                assert re.search(rf"^ *{n} -\|", chunk.text, re.M)
+        for cf in chunk.files:  # every number listed is shown once, with its marker
+            shown = file_lines(chunk, cf.path)
+            for numbers, mark in ((cf.added_lines, " "), (cf.removed_lines, "-")):
+                for n in numbers:
+                    assert sum(1 for ln in shown if ln.startswith(f"{n}{mark}")) == 1, n
         assert_texts_are_shown(chunk)
     assert [c.index for c in result.chunks] == list(range(len(result.chunks)))
     return result
@@ -265,8 +267,8 @@ def test_a_removal_only_hunk_is_sent_with_old_numbers() -> None:
     (cf,) = chunk.files
     assert cf.removed_lines == {3, 4} and cf.added_lines == frozenset()
     assert cf.removed_at == {3: 2, 4: 2}  # both followed head line 2
-    assert "     3 -|if not user.is_admin:\n     4 -|    raise Forbidden()" in chunk.text
-    assert "     2  |keep_2 = 2" in chunk.text
+    assert "3-if not user.is_admin:\n4-    raise Forbidden()" in chunk.text
+    assert "\n keep_2 = 2\n" in chunk.text
 
 
 def test_a_big_deleted_file_is_split_and_every_removed_line_owned_once() -> None:
@@ -282,8 +284,8 @@ def test_a_big_deleted_file_is_split_and_every_removed_line_owned_once() -> None
     second = result.chunks[1].files[0]
     # Neighbouring parts' removed lines are shown without a number: the model cannot
     # point at a line another part owns.
-    unnumbered = [ln for ln in result.chunks[1].text.split("\n") if ln.startswith("       -|")]
+    unnumbered = [ln for ln in result.chunks[1].text.split("\n") if re.match(r"-[^-]", ln)]
     assert len(unnumbered) == 2 * DEFAULT_CONTEXT_LINES
     assert len(second.removed_lines) == sum(
-        1 for ln in result.chunks[1].text.split("\n") if re.match(r" *\d+ -\|", ln)
+        1 for ln in result.chunks[1].text.split("\n") if re.match(r"\d+-", ln)
     )

@@ -21,4 +21,4 @@ def test_a_line_never_breaks_into_two_lines_of_the_prompt(text: str) -> None:
     assert len(rendered) == 3
     assert all("\n" not in r and "\r" not in r for r in rendered)
     assert shown[1] == shown[2] and ("\n" not in shown[1])
-    assert rendered[1].endswith("+|" + shown[1]) and rendered[2].endswith("-|" + shown[2])
+    assert rendered[1] == "2 " + shown[1] and rendered[2] == "2-" + shown[2]

@@ -63,7 +63,7 @@ def _weight(text: str) -> int:
 class _Block:
     """Rendered lines with their weights and the line numbers they show (new-file numbers of
     added and context lines, old-file numbers of removed lines), with the text each numbered
-    line shows after its gutter."""
+    line shows after its prefix."""
 
     lines: list[str] = field(default_factory=list)
     tokens: int = 0
@@ -108,12 +108,12 @@ class _Rendered:
     """A hunk's lines rendered once, with their weight. The weight of all the lines is the
     estimate of their joined text plus the newline after the last: one estimate per hunk, not
     per line. Per-line weights are needed only to split a hunk that does not fit, and made
-    then (a changed line shown as context at a split weighs no more than as owned: an added
-    line's `+` becomes a space, a removed line's number becomes blanks)."""
+    then (a changed line shown as context at a split weighs no more than as owned: it loses
+    its number)."""
 
     hunk: Hunk
     texts: list[str]  # the rendered lines
-    shown: list[str]  # each line's text after its gutter, as the model sees it
+    shown: list[str]  # each line's text after its prefix, as the model sees it
     tokens: int
     _weights: list[int] | None = None
 
@@ -134,7 +134,7 @@ def _whole(r: _Rendered) -> _Block:
     its lines (diff/parse.py)."""
     h = r.hunk
     block = _Block()
-    block.add_text(hunk_header(h.old_start, h.old_len, h.new_start, h.new_len, h.section))
+    block.add_text(hunk_header(h.section))
     block.lines += r.texts
     block.tokens += r.tokens
     # What _removed_at and _keep_shown give for the whole hunk, in one pass over its lines
@@ -158,13 +158,9 @@ def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Bloc
     """Lines [first, end + context) rendered; only [start, end) own their changed lines."""
     lines = r.hunk.lines
     last = min(len(lines), end + context)
-    shown = lines[first:last]
-    olds = [ln.old_no for ln in shown if ln.kind is not LineKind.ADDED]
-    news = [ln.new_no for ln in shown if ln.kind is not LineKind.REMOVED]
-    old_start = olds[0] if olds and olds[0] else _position(r.hunk, first, old=True)
-    new_start = news[0] if news and news[0] else _position(r.hunk, first, old=False)
+    news = [ln.new_no for ln in lines[first:last] if ln.kind is not LineKind.REMOVED]
     block = _Block()
-    block.add_text(hunk_header(old_start, len(olds), new_start, len(news), r.hunk.section))
+    block.add_text(hunk_header(r.hunk.section))
     block.lines += [_as_context(r, i) for i in range(first, start)]
     block.lines += r.texts[start:end]
     block.lines += [_as_context(r, i) for i in range(end, last)]
@@ -197,7 +193,7 @@ def _keep_shown(block: _Block, r: _Rendered, first: int, start: int, end: int, l
 def _removed_at(hunk: Hunk, start: int, end: int) -> dict[int, int]:
     """Old-file number of each removed line in [start, end) -> the head line it follows (1 at
     the top of the file): where formats that only know the head file point at a removal."""
-    at = max(1, _position(hunk, start, old=False))
+    at = max(1, _new_position(hunk, start))
     out: dict[int, int] = {}
     for line in hunk.lines[start:end]:
         if line.new_no is not None:
@@ -207,15 +203,13 @@ def _removed_at(hunk: Hunk, start: int, end: int) -> dict[int, int]:
     return out
 
 
-def _position(hunk: Hunk, index: int, *, old: bool) -> int:
-    """The number of the last line before `index` on one side, for a part that has no line on
-    that side (unified diff's convention for an empty range: the line it follows)."""
+def _new_position(hunk: Hunk, index: int) -> int:
+    """The new-file number of the last line before `index` (unified diff's convention for an
+    empty range: the line it follows)."""
     for line in reversed(hunk.lines[:index]):
-        number = line.old_no if old else line.new_no
-        if number is not None:
-            return number
-    start, length = (hunk.old_start, hunk.old_len) if old else (hunk.new_start, hunk.new_len)
-    return start - 1 if length else start
+        if line.new_no is not None:
+            return line.new_no
+    return hunk.new_start - 1 if hunk.new_len else hunk.new_start
 
 
 def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
@@ -223,8 +217,7 @@ def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
     with `context` lines of the hunk around it. Removal-only hunks are reviewed too: a deleted
     check is a change like any other."""
     r = _Rendered.of(hunk)
-    widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
-    header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
+    header = _weight(hunk_header(hunk.section))
     if r.tokens + header <= room:
         return [_whole(r)]
     parts, start = [], 0
@@ -268,8 +261,7 @@ def _cut_long_lines(hunk: Hunk, room: int, context: int) -> Hunk:
     """The hunk with every line too long to fit in a part (with its hunk header and context)
     cut, with a visible marker: the rest of the file is still reviewed, and a finding on a
     cut line keeps its line number."""
-    widest = max(hunk.old_start + hunk.old_len, hunk.new_start + hunk.new_len)
-    header = _weight(hunk_header(widest, widest, widest, widest, hunk.section))
+    header = _weight(hunk_header(hunk.section))
     limit = (room - header) // (2 * context + 1) - 1  # tokens one line may weigh
     keep = (limit - _CUT_MARKER_TOKENS) // _MAX_TOKENS_PER_CHAR
     if keep < 1:

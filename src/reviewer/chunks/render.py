@@ -1,6 +1,18 @@
-"""How a file's diff is shown to the model. Every rendered line starts with a fixed prefix
-(`=== FILE `, `@@ `, or a line-number gutter), so diff content can never stand at the start of a
-line and forge the prompt's delimiters; control characters inside the text are escaped."""
+"""How a file's diff is shown to the model. Every rendered line starts with a fixed prefix, so
+diff content can never stand at the start of a line and forge the prompt's delimiters; control
+characters inside the text are escaped.
+
+The format (docs/performance.md measured it against the model's tokenizer): a file header
+`=== FILE "path"`, a hunk header `@@` with git's section text, then one line per diff line:
+
+    12 text    an added line, behind its new-file number and a space
+    7-text     a removed line, behind its old-file number and `-`
+     text      a context line, behind one space: no number (git's own context marker)
+    -text      a removed line shown as context (a neighbouring part owns it): no number
+
+A number is shown only on a line the model may name, once; no other line starts with a
+digit. The space after an added line's number merges with the code's first word or its
+indentation in common tokenizers, so the number costs its digits and little more."""
 
 from __future__ import annotations
 
@@ -10,8 +22,9 @@ from collections.abc import Sequence
 from reviewer.models import DiffLine, FileDiff, FileStatus, LineKind
 from reviewer.security import escape_hidden, hidden_pattern, json_escape_hidden
 
-GUTTER = 6  # digits right-aligned; wider numbers simply widen the gutter
-_BLANK = " " * GUTTER
+CONTEXT_PREFIX = " "
+REMOVED_MARK = "-"
+ADDED_MARK = " "
 
 
 def clean(text: str) -> str:
@@ -42,34 +55,35 @@ def file_header(f: FileDiff) -> str:
     return header
 
 
-def hunk_header(old_start: int, old_len: int, new_start: int, new_len: int, section: str) -> str:
-    tail = f" {clean(section)}" if section else ""
-    return f"@@ -{old_start},{old_len} +{new_start},{new_len} @@{tail}"
+def hunk_header(section: str) -> str:
+    """`@@` and git's section text (the line the hunk lives in). No line range: every line
+    the model may name carries its own number."""
+    return f"@@ {clean(section)}" if section else "@@"
 
 
 def render_line(line: DiffLine, *, as_context: bool = False) -> str:
-    """One diff line with its gutter: the new-file number for added (`+`) and context lines,
-    the old-file number for removed (`-`) lines. `as_context` shows a changed line of a
-    neighbouring chunk part as context: it is reviewed in the part that owns it (an added
-    line loses its `+`, a removed line its number, so the model cannot point at either)."""
+    """One diff line behind its prefix: the new-file number for an added line, the old-file
+    number for a removed one, none for context. `as_context` shows a changed line of a
+    neighbouring chunk part as context: it is reviewed in the part that owns it, so it shows
+    no number the model could name."""
     return with_gutter(line, clean(line.text), as_context=as_context)
 
 
 def with_gutter(line: DiffLine, shown: str, *, as_context: bool = False) -> str:
-    """`shown` (the line's text as `clean` made it) behind the line's gutter."""
+    """`shown` (the line's text as `clean` made it) behind the line's prefix."""
     if line.kind is LineKind.REMOVED:
-        return f"{_BLANK} -|{shown}" if as_context else f"{line.old_no:>{GUTTER}} -|{shown}"
-    marker = "+" if line.kind is LineKind.ADDED and not as_context else " "
-    return f"{line.new_no:>{GUTTER}} {marker}|{shown}"
+        return f"{REMOVED_MARK}{shown}" if as_context else f"{line.old_no}{REMOVED_MARK}{shown}"
+    if line.kind is LineKind.ADDED and not as_context:
+        return f"{line.new_no}{ADDED_MARK}{shown}"
+    return CONTEXT_PREFIX + shown
 
 
 # The table without tab and newline, to scan a hunk's lines joined by newlines at once.
 _UNSAFE_IN_LINES = hidden_pattern("\t\n")
-_MARKERS = {LineKind.ADDED: "+", LineKind.CONTEXT: " "}
 
 
 def render_lines(lines: Sequence[DiffLine]) -> tuple[list[str], list[str]]:
-    """`render_line` of every line, and the text each shows after its gutter: the chunk keeps
+    """`render_line` of every line, and the text each shows after its prefix: the chunk keeps
     those, so findings are checked against what the model saw. One scan for unsafe characters
     over all the lines (most hunks have none, and then each shown text is the line's own
     string, not a copy), then plain formatting."""
@@ -80,11 +94,13 @@ def render_lines(lines: Sequence[DiffLine]) -> tuple[list[str], list[str]]:
         shown = [clean(ln.text) for ln in lines]
     else:
         shown = [ln.text for ln in lines]
-    removed, markers = LineKind.REMOVED, _MARKERS
+    removed, added = LineKind.REMOVED, LineKind.ADDED
     rendered = [
-        f"{old_no:>{GUTTER}} -|{text}"
+        f"{old_no}{REMOVED_MARK}{text}"
         if kind is removed
-        else f"{new_no:>{GUTTER}} {markers[kind]}|{text}"
+        else f"{new_no}{ADDED_MARK}{text}"
+        if kind is added
+        else CONTEXT_PREFIX + text
         for (kind, old_no, new_no, _), text in zip(lines, shown, strict=True)
     ]
     return rendered, shown
