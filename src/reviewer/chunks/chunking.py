@@ -247,10 +247,11 @@ def _part_end(weights: Sequence[int], start: int, room: int, header: int, contex
 # --- one file -> pieces; files -> chunks -----------------------------------------------------
 
 
-# Room the marker of a cut line takes, in tokens (estimate_tokens of the longest marker).
-_CUT_MARKER_TOKENS = 24
-# estimate_tokens costs at most this many tokens per character (4 UTF-8 bytes: 8/3).
-_MAX_TOKENS_PER_CHAR = 3
+# Room the marker of a cut line takes, in tokens (estimate_tokens of the longest marker: 27).
+_CUT_MARKER_TOKENS = 32
+# estimate_tokens costs at most this many tokens per character (4 UTF-8 bytes: 3, and its
+# margin of an eighth).
+_MAX_TOKENS_PER_CHAR = 4
 
 
 def cut_marker(left: int) -> str:

@@ -21,9 +21,10 @@ SUBJECTS_TOKENS = 300
 # it, so that no description can make a run refuse a context that fits a shorter one.
 MAX_INTENT_TOKENS = TITLE_TOKENS + DESCRIPTION_TOKENS + SUBJECTS_TOKENS + 32
 MAX_SUBJECTS = 50  # commit subjects asked of git; more are counted in the cut marker
-# estimate_tokens costs at most this many tokens per character (chunks/chunking.py): text past
-# limit * this many characters can never fit, and is dropped before any estimate.
-_MAX_CHARS_PER_TOKEN = 8
+# estimate_tokens counts at least one token per this many characters (at most 11: a word of 7
+# letters and a run of 15 spaces are 2 tokens): text past limit * this many characters can
+# never fit, and is dropped before any estimate.
+_MAX_CHARS_PER_TOKEN = 16
 
 
 def _lines(prefix: str, text: str) -> list[str]:

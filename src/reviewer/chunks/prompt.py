@@ -7,8 +7,6 @@ context."""
 from __future__ import annotations
 
 import functools
-import math
-import re
 from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
@@ -164,47 +162,58 @@ def findings_schema(max_findings: int = DEFAULT_MAX_FINDINGS) -> dict[str, Any]:
     }
 
 
-# Each match is one token: up to 4 letters, up to 8 spaces or tabs, or one digit, punctuation
-# mark, newline or control character. Non-ASCII text is counted apart.
-_TOKEN_UNITS = re.compile(r"[A-Za-z]{1,4}|[ \t]{1,8}|[0-9!-/:-@\[-`{-~\n\x00-\x08\x0b-\x1f\x7f]")
-_NON_ASCII_RUNS = re.compile(r"[^\x00-\x7f]+")
-# ASCII text as classes: a letter, s space or tab, . a one-token character.
-_CLASSES = str.maketrans(
-    {chr(i): "a" if chr(i).isalpha() else "s" if chr(i) in " \t" else "." for i in range(128)}
-)
+def _class_of(byte: int) -> bytes:
+    char = chr(byte)
+    if byte > 127:
+        return b"u"  # a byte of a non-ASCII character (counted by the UTF-8 length)
+    if char.isalpha():
+        return b"a"
+    if char in " \t":
+        return b"s"
+    if char.isdigit() or char == "\n":
+        return b"d"  # one token each: tokenizers split digits, and no token spans a line
+    return b"p"
 
 
-def exact_estimate(text: str) -> int:
-    """The character-class count with every run rounded on its own (one token per match)."""
-    tokens = len(_TOKEN_UNITS.findall(text))
-    if not text.isascii():
-        other = "".join(_NON_ASCII_RUNS.findall(text)).encode("utf-8", "surrogatepass")
-        tokens += math.ceil(len(other) * 2 / 3)
-    return tokens
+# Each byte of the UTF-8 text as its class; and as "is it a letter / a space", to find runs.
+_CLASSES = b"".join(_class_of(i) for i in range(256))
+_LETTERS = bytes(ord("a") if _class_of(i) == b"a" else ord("x") for i in range(256))
+_SPACES = bytes(ord("s") if _class_of(i) == b"s" else ord("x") for i in range(256))
+# The count above is raised by this fraction (rounded up): measured against the e2e model's
+# tokenizer on real code, the raw count is 0.89 to 1.12 of the real one (docs/performance.md).
+_MARGIN_DIVISOR = 8
 
 
 def estimate_tokens(text: str) -> int:
-    """A conservative token count, by character class, measured against a real tokenizer
-    (docs/performance.md): a run of letters costs a token per 4 letters (rounded up), a run of
-    spaces or tabs one per 8, every digit, punctuation mark, newline and control character one
-    (many tokenizers split digits one by one, and a diff's line numbers are digits), and
-    non-ASCII text 2 tokens per 3 UTF-8 bytes. No token is counted across a newline, so the
-    estimates of lines add up to at least the estimate of their joined text (the chunker
-    relies on it)."""
-    if not text.isascii():
-        return exact_estimate(text)
-    # The same count with string methods only (no per-token work): the rounding of each run
-    # is bounded by counting run starts, which can only add tokens.
-    c = text.translate(_CLASSES)
-    letters, spaces = c.count("a"), c.count("s")
-    letter_runs = c.count(".a") + c.count("sa") + c.startswith("a")
-    space_runs = c.count(".s") + c.count("as") + c.startswith("s")
-    # Rounded up, so that the estimates of lines add up to at least that of the joined text.
-    return (
-        (len(c) - letters - spaces)
-        + -(-(letters + 3 * letter_runs) // 4)
-        + -(-(spaces + 7 * space_runs) // 8)
-    )
+    """A conservative token count by character class, measured against a real tokenizer
+    (llama.cpp's /tokenize on the end-to-end model, docs/performance.md): every digit and
+    newline one token (tokenizers split digits one by one, and a diff's line numbers are
+    digits), a word (a run of letters) one token per 8 letters begun, a run of punctuation one
+    per 2 marks begun, a single space none (it merges with the word after it) unless a digit
+    follows, a run of spaces or tabs one per 16 begun, and non-ASCII text one per UTF-8 byte
+    past the first of each character; then an eighth more, rounded up.
+
+    Every count is of bytes or of pairs within one line (a newline is a class of its own), so
+    no token is counted across a newline: the estimates of lines add up to at least the
+    estimate of their joined text (the chunker relies on it). String methods only, no work
+    per token: it runs over every line of a diff."""
+    utf8 = text.encode("utf-8", "surrogatepass")
+    classes = utf8.translate(_CLASSES)
+    count = classes.count
+    letters, spaces = utf8.translate(_LETTERS), utf8.translate(_SPACES)
+    raw = (
+        count(b"d")
+        + count(b"sd")
+        + letters.count(b"xa") + letters.startswith(b"a") + count(b"a" * 8)
+        + count(b"p") - count(b"pp")
+        + spaces.count(b"xss") + spaces.startswith(b"ss") + count(b"s" * 16)
+        + len(utf8) - len(text)
+    )  # fmt: skip
+    return raw + -(-raw // _MARGIN_DIVISOR)
+
+
+# Fixed text (the system prompt, the rules, the intent) is counted the same way.
+exact_estimate = estimate_tokens
 
 
 # Tokens a chat template adds around the two messages (role markers and the like).
