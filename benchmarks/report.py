@@ -128,6 +128,23 @@ def context_part(part: dict[str, Any]) -> str:
     return context_table(part["rows"]) + medians + (f"\nCorpus:\n\n{sources}" if sources else "")
 
 
+def encoding_part(part: dict[str, Any]) -> str:
+    headers = ["corpus", "chunks", "user message tokens", "carried text tokens",
+               "encoding ratio", "estimate / real (min, median, max per chunk)",
+               "prompt tokens", "changed-line tokens", "prompt / changed"]  # fmt: skip
+    body = [
+        [f"**{r['label']}**" if r["label"] == "all" else r["label"], r["chunks"],
+         r["user_tokens"], r["carried_tokens"], r["encoding_ratio"],
+         f"{r['estimate_ratio_min']}, {r['estimate_ratio_median']}, {r['estimate_ratio_max']}",
+         r["prompt_tokens"], r["changed_tokens"], r["prompt_ratio"]]
+        for r in part["rows"]
+    ]  # fmt: skip
+    return md_table(headers, body) + (
+        f"\nSystem prompt: {part['system_prompt_tokens']} tokens; chat template: "
+        f"{part['template_tokens']} tokens per request.\n"
+    )
+
+
 def model_table(runs: list[dict[str, Any]]) -> str:
     headers = ["run", "wall (s)", "chunks", "model calls", "cache hits", "cache misses",
                "prompt tokens", "cached prompt tokens", "estimated prompt tokens",
@@ -151,6 +168,7 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
          tokens_table),
         ("stability", "Chunking stability after a one-file push", stability_table),
         ("context", "5. Context lines: what each costs and buys", context_part),
+        ("encoding", "6. What the prompt's format costs, by the model's tokenizer", encoding_part),
     ]  # fmt: skip
     for key, title, render in sections:
         value = results.get(key)

@@ -1,11 +1,12 @@
 """The reviewer benchmark: the tool's own cost, per-call overhead, a real small model with the
-response cache, prompt tokens per changed line, and what context lines cost. See
-docs/performance.md.
+response cache, prompt tokens per changed line, what context lines cost, and what the prompt's
+format costs by the model's own tokenizer. See docs/performance.md.
 
     python benchmarks/run.py                 # everything, default sizes, 3 runs each
     python benchmarks/run.py --quick         # small sizes, one run: a smoke test
     python benchmarks/run.py --sizes 1,1000,200000 --repeat 5 --parts tool,calls
     python benchmarks/run.py --parts context  # part 5 alone (downloads a few sdists once)
+    python benchmarks/run.py --parts encoding  # part 6 alone (part 5's corpus, llama.cpp)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import bench_tool  # noqa: E402
 import report  # noqa: E402
 from genrepo import GeneratedPR, generate_pr  # noqa: E402
 
-PARTS = ("tool", "calls", "model", "tokens", "context")
+PARTS = ("tool", "calls", "model", "tokens", "context", "encoding")
 DEFAULT_SIZES = [1, 1_000, 10_000, 50_000, 200_000]
 QUICK_SIZES = [1, 100, 1_000]
 DEFAULT_CALLS = [1, 20, 100, 400]  # files; chunks group about 4 small files
@@ -124,6 +125,9 @@ def run_parts(args: argparse.Namespace, root: Path, results: dict[str, Any]) -> 
     if "context" in args.parts:
         print("part 5: what context lines cost", flush=True)
         _guard(missing, "context", lambda: _context(root, args.out, quick, results))
+    if "encoding" in args.parts:
+        print("part 6: what the prompt's format costs, by the model's tokenizer", flush=True)
+        _guard(missing, "encoding", lambda: _encoding(root, args.out, quick, results))
 
 
 def _model(root: Path, args: argparse.Namespace, results: dict[str, Any]) -> None:
@@ -147,6 +151,14 @@ def _context(root: Path, out: Path, quick: bool, results: dict[str, Any]) -> Non
     part = bench_context.run_part(root / "context", out / "sdists", quick)
     results.setdefault("missing", {}).update(part.pop("missing"))
     results["context"] = part
+
+
+def _encoding(root: Path, out: Path, quick: bool, results: dict[str, Any]) -> None:
+    import bench_encoding
+
+    part = bench_encoding.run_part(root / "encoding", out / "sdists", quick)
+    results.setdefault("missing", {}).update(part.pop("missing"))
+    results["encoding"] = part
 
 
 def _guard(missing: dict[str, str], part: str, fn: Any) -> None:
