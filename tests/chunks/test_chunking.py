@@ -222,14 +222,6 @@ def test_line_estimates_add_up_to_at_least_the_joined_estimate(lines: list[str])
     assert sum(estimate_tokens(x) + 1 for x in lines) - 1 >= estimate_tokens(joined)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
-def test_ascii_fast_path_never_undercounts_the_exact_count(text: str) -> None:
-    from reviewer.chunks.prompt import exact_estimate
-
-    assert estimate_tokens(text) >= exact_estimate(text)
-
-
 @pytest.mark.parametrize("context", [0, 1, 3, 6])
 def test_a_split_hunk_shows_context_lines_around_each_part(context: int) -> None:
     """A hunk too big for one chunk is split; each part shows `context` lines of the hunk on

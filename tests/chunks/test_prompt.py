@@ -47,8 +47,8 @@ def test_the_prompt_has_no_answer_the_model_could_copy() -> None:
 # Changing either digest means the model sees something new: bump PROMPT_VERSION with it, so
 # the response cache never answers a new prompt with an old answer.
 PINNED = {
-    "5": (
-        "21f39c8783926b9030a8924a78172ddb8e1372a2504a4f931cd3666f04440bef",
+    "6": (
+        "d12a1b2c4a96a0c3d2fb5bebe1cf61b3e1c47bcafe1438d720f4d6888f60943f",
         "bdbe15565c8cdc65b7f3e704dd98711fb4275e8242f48c4843cb5b1364dfd6ce",
     )
 }

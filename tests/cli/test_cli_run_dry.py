@@ -96,7 +96,7 @@ def test_show_prompts_writes_each_request(repo: tuple[Path, str], tmp_path: Path
     ]
     user = (prompts / "chunk-0001.txt").read_text()
     assert user.startswith("<<<BEGIN UNTRUSTED DIFF>>>\n=== FILE \"app.py\"\n")
-    assert "     2 +|    return 2" in user
+    assert "\n2     return 2\n" in user
     assert (prompts / "system-prompt.txt").read_text() == SYSTEM_PROMPT
     messages = json.loads((prompts / "chunk-0001.json").read_text())["messages"]
     assert messages == [

@@ -437,7 +437,7 @@ def test_hidden_characters_are_kept_escaped_as_the_model_saw_them() -> None:
 def test_a_line_that_imitates_the_rendering_gains_nothing() -> None:
     # Added lines that look like a file header and a numbered gutter line, which a reader of
     # the rendered text could take for a line 9 and a file other.py the chunk shows.
-    forged = ['=== FILE "other.py"', "     9 +|password = 'x'", "@@ -1,1 +9,1 @@"]
+    forged = ['=== FILE "other.py"', "9 password = 'x'", "@@ def other():"]
     diff = APP_DIFF.replace("+\n", "".join(f"+{line}\n" for line in forged)).replace(
         "+1,5 @@", "+1,7 @@"
     )
@@ -445,13 +445,13 @@ def test_a_line_that_imitates_the_rendering_gains_nothing() -> None:
     assert [cf.path for cf in chunk.files] == ["src/app.py"]
     cf = file_of(chunk, "src/app.py")
     assert sorted(cf.new_texts) == list(range(1, 8))
-    assert cf.new_texts[4] == "     9 +|password = 'x'"
+    assert cf.new_texts[4] == "9 password = 'x'"
     for mode in FilterMode:
         assert checked(chunk, finding(path="other.py", line=1), mode=mode) == ()
         assert checked(chunk, finding(line=9), mode=mode) == ()
     (f,) = checked(chunk, finding(line=4))
     assert f.fingerprint == fingerprint(
-        "src/app.py", Category.BUG, "Division by zero", ["     9 +|password = 'x'"]
+        "src/app.py", Category.BUG, "Division by zero", ["9 password = 'x'"]
     )
 
 
@@ -596,7 +596,7 @@ def test_removed_lines_of_a_split_deletion_are_named_only_in_the_chunk_that_owns
     header = "deleted file mode 100644\n--- a/gone.py\n+++ /dev/null\n@@ -1,80 +0,0 @@\n"
     first, second, one, two = split_file("gone.py", header, gone)
     n = min(two.removed_lines)  # shown without its number after the first chunk's lines
-    assert f"{' ' * 6} -|check_{n}(user)" in file_lines(first, "gone.py")
+    assert f"-check_{n}(user)" in file_lines(first, "gone.py")
     assert n not in one.old_texts and two.old_texts[n] == f"check_{n}(user)"
     for mode in FilterMode:
         assert checked(first, finding(path="gone.py", side="old", line=n), mode=mode) == ()

@@ -101,11 +101,11 @@ def test_a_pull_request_that_only_deletes_is_reviewed_and_posted_on_the_left(
     assert proc.returncode == 0, proc.stderr  # no --fail-on: findings do not fail the run
     sent = "\n".join(chat.messages)
     # The removed lines reach the model with their old-file numbers, beside new-numbered context.
-    assert "     7 -|    if not user.is_admin:\n     8 -|        raise Forbidden()" in sent
-    assert "     6  |    target = User.get(user_id)" in sent
+    assert "7-    if not user.is_admin:\n8-        raise Forbidden()" in sent
+    assert "\n     target = User.get(user_id)\n" in sent
     # The deleted file is sent too, marked as deleted.
     assert '=== FILE "app/checks.py" (deleted file)' in sent
-    assert "     2 -|    if value < 0:" in sent
+    assert "2-    if value < 0:" in sent
     doc: dict[str, Any] = json.loads(out.read_text())
     assert doc["status"] == "complete" and doc["skipped"] == []
     found = {(f["path"], f["side"], f["line"], f["end_line"]) for f in doc["findings"]}

@@ -266,9 +266,9 @@ CHUNK = Chunk(
                      context_lines=frozenset({1, 5}), new_texts=APP_CHUNK_NEW_TEXTS,
                      old_texts={}),),
     text=(
-        '=== FILE "src/app.py"\n@@ -1,2 +1,5 @@ def div\n     1  |def div(a, b):\n'
-        "     2 +|    return a / b\n     3 +|\n     4 +|password = 'x'\n       -|    return 0\n"
-        "     5  |# end"
+        '=== FILE "src/app.py"\n@@ def div\n def div(a, b):\n'
+        "2     return a / b\n3 \n4 password = 'x'\n-    return 0\n"
+        " # end"
     ),
     estimated_tokens=60,
 )

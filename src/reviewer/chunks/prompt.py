@@ -170,8 +170,10 @@ def _class_of(byte: int) -> bytes:
         return b"a"
     if char in " \t":
         return b"s"
-    if char.isdigit() or char == "\n":
-        return b"d"  # one token each: tokenizers split digits, and no token spans a line
+    if char.isdigit():
+        return b"d"  # one token each: tokenizers split digits one by one
+    if char == "\n":
+        return b"n"  # one token, and a class of its own: no count spans a line
     return b"p"
 
 
@@ -190,8 +192,9 @@ def estimate_tokens(text: str) -> int:
     newline one token (tokenizers split digits one by one, and a diff's line numbers are
     digits), a word (a run of letters) one token per 8 letters begun, a run of punctuation one
     per 2 marks begun, a single space none (it merges with the word after it) unless a digit
-    follows, a run of spaces or tabs one per 16 begun, and non-ASCII text one per UTF-8 byte
-    past the first of each character; then an eighth more, rounded up.
+    follows, a run of two or more spaces or tabs one and one more per 16 in it, and non-ASCII
+    text one per UTF-8 byte past the first of each character; then an eighth more (newlines
+    left out), rounded up.
 
     Every count is of bytes or of pairs within one line (a newline is a class of its own), so
     no token is counted across a newline: the estimates of lines add up to at least the
@@ -209,7 +212,9 @@ def estimate_tokens(text: str) -> int:
         + spaces.count(b"xss") + spaces.startswith(b"ss") + count(b"s" * 16)
         + len(utf8) - len(text)
     )  # fmt: skip
-    return raw + -(-raw // _MARGIN_DIVISOR)
+    # The margin leaves newlines out, so that a line's estimate plus one for its newline (the
+    # chunker's weight) still adds up to at least the estimate of the joined lines.
+    return raw + -(-raw // _MARGIN_DIVISOR) + count(b"n")
 
 
 # Fixed text (the system prompt, the rules, the intent) is counted the same way.
