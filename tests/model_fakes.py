@@ -71,17 +71,17 @@ index 0000000..1111111
 
 APP_CHUNK_TEXT = (
     '=== FILE "src/app.py"\n'
-    "@@ -1,2 +1,5 @@ def div\n"
-    "     1  |def div(a, b):\n"
-    "     2 +|    return a / b\n"
-    "     3 +|\n"
-    "     4 +|password = 'x'\n"
-    "       -|    return 0\n"
-    "     5  |# end"
+    "@@ def div\n"
+    " def div(a, b):\n"
+    "2     return a / b\n"
+    "3 \n"
+    "4 password = 'x'\n"
+    "-    return 0\n"
+    " # end"
 )
 
 
-# The texts APP_CHUNK_TEXT shows behind its numbered gutters (its removed line has no number).
+# The texts APP_CHUNK_TEXT shows behind its prefixes (its removed line has no number).
 APP_CHUNK_NEW_TEXTS = {1: "def div(a, b):", 2: "    return a / b", 3: "", 4: "password = 'x'",
                        5: "# end"}
 

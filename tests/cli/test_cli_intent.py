@@ -35,8 +35,8 @@ def repo(tmp_path: Path) -> GitRepo:
     r.write("api/users.py", "users = {}\n")
     r.write("lib/util.py", "util = {}\n")
     r.commit("base")
-    r.write("api/users.py", "".join(f"user_{n} = load_user({n}, cache=True)\n" for n in range(26)))
-    r.write("lib/util.py", "".join(f"value_{n} = compute({n}, strict=False)\n" for n in range(26)))
+    r.write("api/users.py", "".join(f"user_{n} = load_user({n}, cache=True)\n" for n in range(70)))
+    r.write("lib/util.py", "".join(f"value_{n} = compute({n}, strict=False)\n" for n in range(70)))
     r.commit("Load users and values")
     return r
 
