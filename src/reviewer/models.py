@@ -113,7 +113,7 @@ REMOVED_NOT_SENT = "removed_lines_not_sent"
 
 class ChunkFile(Frozen):
     """One file's part of a chunk: the line numbers the chunk shows for it, and the text each
-    numbered line shows after its gutter (escaped and cut exactly as in the chunk's text), so
+    line shows after its prefix (escaped and cut exactly as in the chunk's text), so
     findings are checked against what the model saw without reading the text back."""
 
     path: str

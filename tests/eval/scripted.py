@@ -28,7 +28,9 @@ from reviewer.chunks.prompt import DIFF_BEGIN, DIFF_END
 from tests.model_fakes import answer, ndjson_bytes, ollama_stream, serve_ollama_preflight
 
 _FILE = re.compile(r'=== FILE "(?P<path>[^"]+)"')
-_LINE = re.compile(r" *(?P<no>\d+)? (?P<kind>[+\- ])\|(?P<text>.*)")
+# A numbered line: an added line's new-file number and a space, a removed line's old-file
+# number and `-` (context lines carry no number).
+_LINE = re.compile(r"(?P<no>\d+)(?P<kind>[ -])(?P<text>.*)")
 
 
 @dataclass
@@ -36,7 +38,7 @@ class ShownFile:
     """What a chunk shows of one file: numbered lines by side, and which are changes."""
 
     path: str
-    new: dict[int, str] = field(default_factory=dict)  # added and context lines
+    new: dict[int, str] = field(default_factory=dict)  # added lines
     old: dict[int, str] = field(default_factory=dict)  # removed lines
     added: list[int] = field(default_factory=list)
 
@@ -73,15 +75,14 @@ def shown_files(prompt: str) -> list[ShownFile]:
             files.append(ShownFile(m["path"]))
             continue
         m = _LINE.fullmatch(line)
-        if m is None or m["no"] is None or not files:
+        if m is None or not files:
             continue
         no, kind = int(m["no"]), m["kind"]
         if kind == "-":
             files[-1].old[no] = m["text"]
         else:
             files[-1].new[no] = m["text"]
-            if kind == "+":
-                files[-1].added.append(no)
+            files[-1].added.append(no)
     return files
 
 

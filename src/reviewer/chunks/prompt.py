@@ -30,9 +30,9 @@ MAX_MESSAGE_CHARS = 800
 MAX_SUGGESTION_CHARS = 1500
 
 # The pull request (its intent, then the chunk) sits between these two lines. Every line inside
-# starts with a fixed prefix (an intent prefix, a file header, a hunk header or a line-number
-# gutter), so no text the author wrote can stand at the start of a line and forge the closing
-# delimiter.
+# starts with a fixed prefix (an intent prefix, a file header, a hunk header, a line number or
+# a one-character marker), so no text the author wrote can stand at the start of a line and
+# forge the closing delimiter.
 DIFF_BEGIN = "<<<BEGIN UNTRUSTED DIFF>>>"
 DIFF_END = "<<<END UNTRUSTED DIFF>>>"
 # Every line of a repository rule, in the system prompt or before the frame, starts with this.
