@@ -139,7 +139,7 @@ def _whole(r: _Rendered) -> _Block:
     block.tokens += r.tokens
     # What _removed_at and _keep_shown give for the whole hunk, in one pass over its lines
     # (every hunk not split goes through here: most of a large diff).
-    at = max(1, _position(h, 0, old=False))
+    at = max(1, _new_position(h, 0))
     added_kind = LineKind.ADDED
     added, context, removed = block.added, block.context, block.removed
     new_texts, old_texts = block.new_texts, block.old_texts
