@@ -28,9 +28,6 @@ CUT_MARK = "\u2026"
 SEPARATOR = " \u203a "  # between levels: `class Store: › def save(self, item):`
 # Of each file, only this much is read: hunks further down keep git's own section text.
 FILE_BYTES = 256 * 1024
-# End searches may scan at most this many times the file's text (deep nesting is quadratic);
-# past it the file's remaining definitions are left out, so the cost stays linear.
-SCAN_FACTOR = 16
 
 _DEF = r"^[ \t]*(?:{})"
 # Every pattern is anchored at a line start and made of pieces that cannot match the same text
@@ -61,8 +58,7 @@ _SOURCES: dict[str, str] = {
     "java": _MODIFIERS + r"(?:class|interface|enum|record|@interface)[ \t]|" + _TYPED_HEAD,
     "kotlin": _MODIFIERS + r"(?:fun|class|interface|object)[ \t<]",
     "c": r"(?:class|struct|union|enum|namespace)[ \t][^;\n]*$|" + _TYPED_HEAD,
-    "csharp": _MODIFIERS + r"(?:class|struct|interface|enum|record|namespace)[ \t]|"
-    + _TYPED_HEAD,
+    "csharp": _MODIFIERS + r"(?:class|struct|interface|enum|record|namespace)[ \t]|" + _TYPED_HEAD,
     "ruby": r"(?:class|module|def)[ \t]",
     "php": r"(?:(?:public|protected|private|static|abstract|final|readonly)[ \t]+)*function\b"
     r"|(?:(?:final|abstract|readonly)[ \t]+)*(?:class|interface|trait|enum)[ \t]",
@@ -83,9 +79,33 @@ EXTENSIONS: dict[str, str] = {
     ".php": "php",
     **dict.fromkeys((".sh", ".bash", ".zsh", ".ksh"), "shell"),
 }
-# A line that ends no block: blank, a comment or preprocessor line, a lone bracket (Allman
+# The words a definition line can start with, per language (after its indentation): lines
+# starting otherwise are not matched at all, and a file holding none of them is not scanned.
+_MODIFIER_WORDS = ("public", "private", "protected", "internal", "static", "final", "abstract",
+                   "sealed", "open", "override", "async", "export", "default", "partial",
+                   "readonly", "virtual", "extern", "inline", "unsafe", "data", "inner",
+                   "suspend", "enum", "synchronized", "native", "const", "pub")  # fmt: skip
+_FIRST_WORDS: dict[str, tuple[str, ...]] = {
+    "python": ("def", "class", "async"),
+    "js": ("export", "default", "async", "function", "class", "interface", "namespace", "enum",
+           "abstract", "const", "let", "var"),
+    "go": ("func", "type"),
+    "rust": (*_MODIFIER_WORDS, "fn", "struct", "union", "trait", "impl", "mod", "macro_rules"),
+    "java": (*_MODIFIER_WORDS, "class", "interface", "record", "@interface"),
+    "kotlin": (*_MODIFIER_WORDS, "fun", "class", "interface", "object"),
+    "c": ("class", "struct", "union", "enum", "namespace"),
+    "csharp": (*_MODIFIER_WORDS, "class", "struct", "interface", "record", "namespace"),
+    "ruby": ("class", "module", "def"),
+    "php": ("public", "protected", "private", "static", "abstract", "final", "readonly",
+            "function", "class", "interface", "trait", "enum"),
+    "shell": ("function",),
+}  # fmt: skip
+# Languages whose definitions may start with any word (a typed function or method head, a
+# shell function `name()`): any line with a `(` is matched.
+_ANY_WORD = frozenset({"js", "java", "c", "csharp", "shell"})
+# Lines that end no block: blank, a comment or preprocessor line, a lone bracket (Allman
 # braces, a closing `)` of a long signature).
-_INSIGNIFICANT = r"[ \t]*(?:\r?$|[#*{}()\[\]]|//|/\*|<!--)"
+_INSIGNIFICANT = ("#", "*", "{", "}", "(", ")", "[", "]", "//", "/*", "<!--", "\r")
 
 
 def language(path: str) -> str | None:
@@ -95,13 +115,7 @@ def language(path: str) -> str | None:
 
 @cache
 def _pattern(lang: str) -> re.Pattern[str]:
-    return re.compile(_DEF.format(_SOURCES[lang]), re.MULTILINE)
-
-
-@cache
-def _closer(indent: int) -> re.Pattern[str]:
-    """A significant line indented at most `indent` characters: where a definition ends."""
-    return re.compile(rf"^(?!{_INSIGNIFICANT})[ \t]{{0,{indent}}}(?![ \t])", re.MULTILINE)
+    return re.compile(_DEF.format(_SOURCES[lang]))
 
 
 def cut(text: str) -> str:
@@ -118,45 +132,49 @@ class Scope:
 
 
 class Outline:
-    """One file's definitions and the lines each encloses, found once from its text; the text
-    itself is not kept."""
+    """One file's definitions and the lines each encloses, found in one pass over its text
+    (up to line `last`: no line after it is asked about); the text itself is not kept."""
 
-    def __init__(self, text: str, lang: str, *, complete: bool = True) -> None:
+    def __init__(self, text: str, lang: str, *, complete: bool = True, last: int = 0) -> None:
+        lines = text.split("\n")
+        if not complete:
+            lines.pop()  # cut inside it: lines from it on are unknown, no definition is claimed
+        if last:
+            del lines[last:]
+        self.known_lines = len(lines)
+        words = _FIRST_WORDS[lang]
         self.scopes: list[Scope] = []
-        # Lines past a file read only in part are unknown: no definition is claimed there.
-        self.known_lines = text.count("\n") + (1 if complete else 0)
-        budget = SCAN_FACTOR * len(text) + 1
-        line, at = 1, 0
-        for m in _pattern(lang).finditer(text):
-            line += text.count("\n", at, m.start())
-            at = m.start()
-            head = m.group(0)
-            indent = len(head) - len(head.lstrip(" \t"))
-            body = text.find("\n", m.end())
-            if body < 0:
-                break  # the last line of the text: it encloses nothing shown
-            stop = _closer(indent).search(text, body + 1)
-            end_at = stop.start() if stop else len(text)
-            budget -= end_at - body
-            if budget < 0:
-                break
-            end = line + 1 + text.count("\n", body + 1, end_at)
-            line_text = text[at : body].rstrip("\r")
-            self.scopes.append(Scope(line, end if stop else self.known_lines + 1, cut(line_text)))
+        if lang in _ANY_WORD or any(w in text for w in words):
+            self.scopes = sorted(_scopes(lines, _pattern(lang), words, lang in _ANY_WORD),
+                                 key=lambda s: s.start)  # fmt: skip
         self._starts = [s.start for s in self.scopes]
+        self._parents = _parents(self.scopes)
 
     def enclosing(self, number: int) -> tuple[Scope, ...]:
         """The definitions enclosing line `number`, outermost first, at most MAX_LEVELS."""
         if number > self.known_lines:
             return ()
+        # The innermost one holds the last definition starting before the line, or is it.
         found: list[Scope] = []
-        for i in range(bisect.bisect_left(self._starts, number) - 1, -1, -1):
-            scope = self.scopes[i]
-            if scope.end > number and (not found or scope.end >= found[-1].end):
+        index: int | None = bisect.bisect_left(self._starts, number) - 1
+        while index is not None and index >= 0 and len(found) < MAX_LEVELS:
+            scope = self.scopes[index]
+            if scope.end > number:
                 found.append(scope)
-                if len(found) == MAX_LEVELS:
-                    break
+            index = self._parents[index]
         return tuple(reversed(found))
+
+
+def _parents(scopes: Sequence[Scope]) -> list[int | None]:
+    """Each scope's nearest enclosing scope (scopes nest or are apart: indentation made them)."""
+    parents: list[int | None] = []
+    stack: list[int] = []
+    for i, scope in enumerate(scopes):
+        while stack and scopes[stack[-1]].end <= scope.start:
+            stack.pop()
+        parents.append(stack[-1] if stack else None)
+        stack.append(i)
+    return parents
 
 
 class Definitions:
@@ -170,12 +188,15 @@ class Definitions:
         return outline.enclosing(number) if outline is not None else ()
 
 
-
 def read_definitions(files: Sequence[FileDiff], source: DiffSource) -> Definitions | None:
     """The outlines of the files in the table's languages: each file at head where it has added
     lines, and at base (by its old path) where it has removed ones, from one git process and at
     most FILE_BYTES of each. None for a source without a tree (a patch file)."""
-    coded = [f for f in files if language(f.path) is not None]
+    coded = [f for f in files if language(f.path) is not None and f.hunks]
+    lasts = (
+        {f.path: _last(f, base=False) for f in coded},
+        {f.path: _last(f, base=True) for f in coded},
+    )
     head = [f.path for f in coded if f.added and f.status is not FileStatus.DELETED]
     olds = {(f.old_path or f.path): f.path for f in coded if f.removed}
     olds = {old: new for old, new in olds.items() if language(old) is not None}
@@ -187,5 +208,35 @@ def read_definitions(files: Sequence[FileDiff], source: DiffSource) -> Definitio
         lang = language(path)
         if lang is not None:
             text = data.decode("utf-8", "replace")
-            sides[at_base][olds[path] if at_base else path] = Outline(text, lang, complete=whole)
+            key = olds[path] if at_base else path
+            sides[at_base][key] = Outline(text, lang, complete=whole, last=lasts[at_base][key])
     return Definitions(*sides)
+
+
+def _last(f: FileDiff, *, base: bool) -> int:
+    """The last line number the file's diff shows on that side: no line after it is asked."""
+    h = f.hunks[-1]
+    return max(1, h.old_start + h.old_len if base else h.new_start + h.new_len)
+
+
+def _scopes(
+    lines: list[str], pattern: re.Pattern[str], words: tuple[str, ...], any_word: bool
+) -> list[Scope]:
+    """Every definition among `lines` with the lines it encloses: a definition stays open
+    until a significant line indented no deeper than it."""
+    scopes: list[Scope] = []
+    open_defs: list[tuple[int, int, str]] = []  # (indent, line number, cut text), nested
+    for number, line in enumerate(lines, 1):
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped.startswith(_INSIGNIFICANT):
+            continue
+        indent = len(line) - len(stripped)
+        while open_defs and open_defs[-1][0] >= indent:
+            _, start, shown = open_defs.pop()
+            scopes.append(Scope(start, number, shown))
+        candidate = stripped.startswith(words) or (any_word and "(" in stripped)
+        if candidate and pattern.match(stripped):
+            open_defs.append((indent, number, cut(line)))
+    end = len(lines) + 1
+    scopes += (Scope(start, end, shown) for _, start, shown in open_defs)
+    return scopes
