@@ -87,6 +87,27 @@ def test_a_removal_only_part_is_placed_by_the_base_file(tmp_path: Path) -> None:
     assert removal_only and set(removal_only) == {"class Old: \u203a def gone(self, item):"}
 
 
+def test_a_removal_only_part_of_a_mixed_hunk_reads_the_base_file(tmp_path: Path) -> None:
+    # One hunk adds a line, then deletes fifty: the parts after the first hold only removed
+    # lines, and the base file is read for them when they are made.
+    body = [f"        total_{i} = item + {i}" for i in range(BODY)]
+    base = ["class Old:", "    def gone(self, item):", *body, "", "x = 1"]
+    new = ["class New:", "    def other(self):", *(f"        other_{i} = {i}" for i in range(100))]
+    head = [*new, *base[:6], "        inserted = 1", *base[56:]]
+    two_commits(tmp_path, {"store.py": "\n".join(base) + "\n"},
+                {"store.py": "\n".join(head) + "\n"})  # fmt: skip
+    plan = plan_of(tmp_path, num_ctx=SMALL_CTX)
+    parts = [
+        m.group(1)
+        for c in plan.chunks
+        for m in re.finditer(r"^@@ -\d+,\d+ \+\d+,\d+ @@ ?(.*)$", c.text, re.M)
+        if "|        total_" in c.text and "+|" not in c.text
+    ]
+    assert len(parts) >= 2 and set(parts) == {"class Old: \u203a def gone(self, item):"}
+    with_added = [c.text for c in plan.chunks if "+|        inserted = 1" in c.text]
+    assert len(with_added) == 1 and "class New" not in with_added[0]
+
+
 def test_a_deleted_file_names_its_definitions_from_base(tmp_path: Path) -> None:
     path, *_ = CASES["java"]
     base, _ = _texts(CASES["java"])

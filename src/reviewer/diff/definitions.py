@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
 from reviewer.diff.interface import DiffSource
-from reviewer.models import FileDiff, FileStatus
+from reviewer.models import FileDiff, FileStatus, LineKind
 
 MAX_LEVELS = 2  # the innermost definition and its container
 MAX_CHARS = 80  # of each definition line shown; longer ones are cut with CUT_MARK
@@ -178,39 +178,69 @@ def _parents(scopes: Sequence[Scope]) -> list[int | None]:
 
 
 class Definitions:
-    """The outlines of the files a review reads, by path, for each side of the diff."""
+    """The outlines of the files a review reads, by path, for each side of the diff. A base
+    outline not read up front is read when first asked for (`load`), once."""
 
-    def __init__(self, head: Mapping[str, Outline], base: Mapping[str, Outline]) -> None:
-        self._sides = (head, base)
+    def __init__(
+        self,
+        head: Mapping[str, Outline],
+        base: dict[str, Outline | None],
+        load: Callable[[str], Outline | None] | None = None,
+    ) -> None:
+        self._head, self._base, self._load = head, base, load
 
     def enclosing(self, path: str, number: int, *, base: bool) -> tuple[Scope, ...]:
-        outline = self._sides[base].get(path)
+        if base:
+            if path not in self._base and self._load is not None:
+                self._base[path] = self._load(path)
+            outline = self._base.get(path)
+        else:
+            outline = self._head.get(path)
         return outline.enclosing(number) if outline is not None else ()
 
 
 def read_definitions(files: Sequence[FileDiff], source: DiffSource) -> Definitions | None:
-    """The outlines of the files in the table's languages: each file at head where it has added
-    lines, and at base (by its old path) where it has removed ones, from one git process and at
-    most FILE_BYTES of each. None for a source without a tree (a patch file)."""
-    coded = [f for f in files if language(f.path) is not None and f.hunks]
-    lasts = (
-        {f.path: _last(f, base=False) for f in coded},
-        {f.path: _last(f, base=True) for f in coded},
-    )
-    head = [f.path for f in coded if f.added and f.status is not FileStatus.DELETED]
-    olds = {(f.old_path or f.path): f.path for f in coded if f.removed}
-    olds = {old: new for old, new in olds.items() if language(old) is not None}
-    blobs = source.file_blobs(head, list(olds), FILE_BYTES)
+    """The outlines of the files in the table's languages, at most FILE_BYTES of each, from
+    one git process: at head where a file has added lines, at base (by its old path) where it
+    has a hunk without added lines. A split part of another hunk that holds only removed lines
+    reads its file's base when it is made. A file added or deleted whole is its own diff:
+    nothing is read. None for a source without a tree (a patch file)."""
+    langs = {f.path: lang for f in files if f.hunks and (lang := language(f.path))}
+    coded = {f.path: f for f in files if f.path in langs}
+    olds = {p: f.old_path or p for p, f in coded.items() if f.removed}
+    olds = {p: old for p, old in olds.items() if language(old) == langs[p]}
+    head = [p for p, f in coded.items() if f.added and f.status is not FileStatus.ADDED]
+    now = [p for p in olds if coded[p].status is not FileStatus.DELETED and _removal_hunk(coded[p])]
+    blobs = source.file_blobs(head, [olds[p] for p in now], FILE_BYTES)
     if blobs is None:
         return None
-    sides: tuple[dict[str, Outline], dict[str, Outline]] = ({}, {})
+    sides: tuple[dict[str, Outline], dict[str, Outline | None]] = ({}, {})
+    for p, f in coded.items():
+        if f.status in (FileStatus.ADDED, FileStatus.DELETED):
+            text = "\n".join(ln.text for ln in f.hunks[0].lines)
+            sides[f.status is FileStatus.DELETED][p] = Outline(text, langs[p])
+    by_old = {olds[p]: p for p in now}
     for at_base, path, data, whole in blobs:
-        lang = language(path)
-        if lang is not None:
-            text = data.decode("utf-8", "replace")
-            key = olds[path] if at_base else path
-            sides[at_base][key] = Outline(text, lang, complete=whole, last=lasts[at_base][key])
-    return Definitions(*sides)
+        key = by_old[path] if at_base else path
+        sides[at_base][key] = _outline(coded[key], langs[key], data, whole, base=at_base)
+    sides[1].update(dict.fromkeys((p for p in now if p not in sides[1]), None))
+
+    def load(path: str) -> Outline | None:
+        if path not in olds:
+            return None
+        read = list(source.file_blobs([], [olds[path]], FILE_BYTES) or ())
+        return _outline(coded[path], langs[path], *read[0][2:], base=True) if read else None
+
+    return Definitions(sides[0], sides[1], load)
+
+
+def _outline(f: FileDiff, lang: str, data: bytes, whole: bool, *, base: bool) -> Outline:
+    text = data.decode("utf-8", "replace")
+    return Outline(text, lang, complete=whole, last=_last(f, base=base))
+
+
+def _removal_hunk(f: FileDiff) -> bool:
+    return any(all(ln.kind is not LineKind.ADDED for ln in h.lines) for h in f.hunks)
 
 
 def _last(f: FileDiff, *, base: bool) -> int:
