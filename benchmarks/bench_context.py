@@ -31,7 +31,7 @@ from typing import Any
 
 from genrepo import commit_all, git
 
-from reviewer.chunks.prompt import prompt_overhead_tokens
+from reviewer.chunks.prompt import exact_estimate, prompt_overhead_tokens
 from reviewer.errors import ReviewerError
 from reviewer.models import DiffLine, Hunk, LineKind, ReviewPlan
 from reviewer.settings.slices import DiffSettings
@@ -86,7 +86,9 @@ def sample(
                             definitions=definitions)  # fmt: skip
     plan = build_plan(settings, environ={})
     visible = enclosing_counts(repo, plan, head, {} if blobs is None else blobs)
-    diff_tokens = sum(c.estimated_tokens for c in plan.chunks)
+    # The estimator's exact form on both variants: the chunker's fast form for ASCII text
+    # counts a little more, and a header's `›` would move a chunk from one form to the other.
+    diff_tokens = sum(exact_estimate(c.text) for c in plan.chunks)
     return {
         "files": len(plan.files),
         "added_lines": sum(f.added for f in plan.files),
