@@ -109,3 +109,19 @@ def test_a_file_outside_the_table_keeps_gits_section(tmp_path: Path) -> None:
     head = base.replace("line 30\n", "line thirty\n")
     two_commits(tmp_path, {"notes.txt": base}, {"notes.txt": head})
     assert sections(plan_of(tmp_path)) == sections(plan_of(tmp_path, definitions=False))
+
+
+def test_a_push_to_one_file_leaves_the_other_files_chunks_byte_identical(tmp_path: Path) -> None:
+    names = [f"pkg/m{i:02}.py" for i in range(12)]
+    cases = [CASES["python"]] * len(names)
+    texts = [_texts(c) for c in cases]
+    repo = two_commits(tmp_path, {n: b for n, (b, _) in zip(names, texts, strict=True)},
+                       {n: h for n, (_, h) in zip(names, texts, strict=True)})  # fmt: skip
+    first = repo.git("rev-parse", "HEAD").decode().strip()
+    before = plan_of(tmp_path, base="HEAD~1", head=first)
+    repo.write(names[5], texts[5][1].replace("class Store:", "class Shop:"))
+    second = repo.commit("push")
+    after = plan_of(tmp_path, base=f"{first}~1", head=second)
+    unchanged = [c.text for c in before.chunks if all(f.path != names[5] for f in c.files)]
+    assert unchanged and set(unchanged) <= {c.text for c in after.chunks}
+    assert "class Store: \u203a def save(self, item):" in "".join(unchanged)
