@@ -68,43 +68,40 @@ def test_definitions_never_change_which_lines_are_reviewed(tmp_path: Path) -> No
         assert max(c.estimated_tokens for c in on.chunks) <= chunk_budget(num_ctx, 256)
 
 
-def test_a_removal_only_part_is_placed_by_the_base_file(tmp_path: Path) -> None:
-    # The change deletes most of a long method, and adds a class at the top of the file: in the
-    # head file, the removed lines' old numbers fall inside the new class.
-    body = [f"        total_{i} = item + {i}" for i in range(BODY)]
-    base = ["class Old:", "    def gone(self, item):", *body, "", "x = 1"]
-    new = ["class New:", "    def other(self):", *(f"        other_{i} = {i}" for i in range(100))]
-    head = [*new, *base[:10], *base[50:]]
-    two_commits(tmp_path, {"store.py": "\n".join(base) + "\n"},
+OLD_BODY = [f"        total_{i} = item + {i}" for i in range(BODY)]
+OLD = ["class Old:", "    def gone(self, item):", *OLD_BODY, "", "x = 1"]
+NEW = ["class New:", "    def other(self):", *(f"        other_{i} = {i}" for i in range(100))]
+
+
+def _removal_only_sections(tmp_path: Path, head: list[str]) -> tuple[list[str], list[str]]:
+    """The sections of the chunks that show only removed lines of `OLD`, and every chunk's
+    text, after a change from OLD to `head`."""
+    two_commits(tmp_path, {"store.py": "\n".join(OLD) + "\n"},
                 {"store.py": "\n".join(head) + "\n"})  # fmt: skip
-    plan = plan_of(tmp_path, num_ctx=SMALL_CTX)
-    removal_only = [
+    chunks = plan_of(tmp_path, num_ctx=SMALL_CTX).chunks
+    sections = [
         m.group(1)
-        for c in plan.chunks
+        for c in chunks
         for m in re.finditer(r"^@@ -\d+,\d+ \+\d+,\d+ @@ ?(.*)$", c.text, re.M)
         if "|        total_" in c.text and "+|" not in c.text
     ]
+    return sections, [c.text for c in chunks]
+
+
+def test_a_removal_only_part_is_placed_by_the_base_file(tmp_path: Path) -> None:
+    # The change deletes most of a long method, and adds a class at the top of the file: in the
+    # head file, the removed lines' old numbers fall inside the new class.
+    removal_only, _ = _removal_only_sections(tmp_path, [*NEW, *OLD[:10], *OLD[50:]])
     assert removal_only and set(removal_only) == {"class Old: \u203a def gone(self, item):"}
 
 
 def test_a_removal_only_part_of_a_mixed_hunk_reads_the_base_file(tmp_path: Path) -> None:
     # One hunk adds a line, then deletes fifty: the parts after the first hold only removed
     # lines, and the base file is read for them when they are made.
-    body = [f"        total_{i} = item + {i}" for i in range(BODY)]
-    base = ["class Old:", "    def gone(self, item):", *body, "", "x = 1"]
-    new = ["class New:", "    def other(self):", *(f"        other_{i} = {i}" for i in range(100))]
-    head = [*new, *base[:6], "        inserted = 1", *base[56:]]
-    two_commits(tmp_path, {"store.py": "\n".join(base) + "\n"},
-                {"store.py": "\n".join(head) + "\n"})  # fmt: skip
-    plan = plan_of(tmp_path, num_ctx=SMALL_CTX)
-    parts = [
-        m.group(1)
-        for c in plan.chunks
-        for m in re.finditer(r"^@@ -\d+,\d+ \+\d+,\d+ @@ ?(.*)$", c.text, re.M)
-        if "|        total_" in c.text and "+|" not in c.text
-    ]
+    head = [*NEW, *OLD[:6], "        inserted = 1", *OLD[56:]]
+    parts, texts = _removal_only_sections(tmp_path, head)
     assert len(parts) >= 2 and set(parts) == {"class Old: \u203a def gone(self, item):"}
-    with_added = [c.text for c in plan.chunks if "+|        inserted = 1" in c.text]
+    with_added = [t for t in texts if "+|        inserted = 1" in t]
     assert len(with_added) == 1 and "class New" not in with_added[0]
 
 
