@@ -1,13 +1,15 @@
-"""Part 5: what context lines cost, and what they buy. The same real code changes are planned
-with 0, 1, 2, 3, 5 and 8 unchanged lines around each change (`--context-lines N`), and the
-prompt tokens counted with reviewer's estimator, so the default can be chosen by measurement,
-not habit.
+"""Part 5: what context lines and enclosing definitions cost, and what they buy. The same real
+code changes are planned with 0 to 8 unchanged lines around each change
+(`--context-lines N`), each without and with the enclosing definitions in the hunk headers
+(`--no-definitions`, `--definitions`), and the prompt tokens counted with reviewer's estimator,
+so the defaults can be chosen by measurement, not habit.
 
 The benefit is measured mechanically, in any language that indents its blocks: for each run of
 added lines, is its enclosing line (the nearest line above it, in the new file, that is less
 indented: the `if`, `def` or class the change lives in, or a continuation line's statement)
 visible to the model, either among the lines the chunk shows or as the section text git puts
-in the hunk header?
+in the hunk header? And for each run inside a `def` or `class`: is that definition line
+visible, among the lines shown or in a hunk header of the chunk that owns the run?
 
 The corpus is real: consecutive releases of well-known Python projects (sdists from PyPI, the
 old release committed as `base`, the new one as `head`) and this repository's own last commits,
@@ -15,6 +17,8 @@ each against its first parent. A release that cannot be downloaded is reported, 
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -27,12 +31,12 @@ from typing import Any
 
 from genrepo import commit_all, git
 
-from reviewer.chunks.prompt import prompt_overhead_tokens
+from reviewer.chunks.prompt import exact_estimate, prompt_overhead_tokens
 from reviewer.errors import ReviewerError
 from reviewer.models import DiffLine, Hunk, LineKind, ReviewPlan
 from reviewer.settings.slices import DiffSettings
 
-CONTEXTS = (0, 1, 2, 3, 5, 8)
+CONTEXTS = tuple(range(9))
 # (project, old release, new release): small releases, about the size of a pull request.
 # httpx 0.27.0 -> 0.27.2 adds a large docs page: a real diff, kept on purpose.
 PYPI_PAIRS = (
@@ -53,7 +57,7 @@ DOWNLOAD_TIMEOUT_S = 300
 # Counts that add up over corpus entries; the per-line and relative columns are derived.
 SUMMED = ("files", "added_lines", "hunks", "chunks", "diff_tokens", "prompt_tokens",
           "context_lines_shown", "indented_runs", "enclosing_visible",
-          "top_level_runs")  # fmt: skip
+          "top_level_runs", "defined_runs", "definition_visible")  # fmt: skip
 Sample = dict[str, int]
 TAB_WIDTH = 4  # columns a tab counts for in an indentation
 # git cuts a hunk header's section text at 80 bytes (xdiff's function-line buffer), then drops
@@ -67,15 +71,24 @@ Blobs = dict[tuple[str, str], list[str]]
 
 
 def sample(
-    repo: Path, base: str, head: str, context_lines: int, blobs: Blobs | None = None
+    repo: Path,
+    base: str,
+    head: str,
+    context_lines: int,
+    blobs: Blobs | None = None,
+    definitions: bool = False,
 ) -> Sample:
-    """The plan's counts for one range at one context size."""
+    """The plan's counts for one range at one context size, with or without the enclosing
+    definitions in the hunk headers (`--definitions`)."""
     from reviewer.plan.build import build_plan
 
-    settings = DiffSettings(repo=repo, base=base, head=head, context_lines=context_lines)
+    settings = DiffSettings(repo=repo, base=base, head=head, context_lines=context_lines,
+                            definitions=definitions)  # fmt: skip
     plan = build_plan(settings, environ={})
     visible = enclosing_counts(repo, plan, head, {} if blobs is None else blobs)
-    diff_tokens = sum(c.estimated_tokens for c in plan.chunks)
+    # The estimator's exact form on both variants: the chunker's fast form for ASCII text
+    # counts a little more, and a header's `›` would move a chunk from one form to the other.
+    diff_tokens = sum(exact_estimate(c.text) for c in plan.chunks)
     return {
         "files": len(plan.files),
         "added_lines": sum(f.added for f in plan.files),
@@ -88,10 +101,12 @@ def sample(
     }
 
 
-def samples(repo: Path, base: str, head: str, contexts: Sequence[int]) -> dict[int, Sample]:
+def samples(
+    repo: Path, base: str, head: str, contexts: Sequence[int], definitions: bool = False
+) -> dict[int, Sample]:
     """One sample per context size, and N=0 always: the baseline the other sizes compare to."""
     blobs: Blobs = {}
-    return {n: sample(repo, base, head, n, blobs) for n in sorted({0, *contexts})}
+    return {n: sample(repo, base, head, n, blobs, definitions) for n in sorted({0, *contexts})}
 
 
 # --- what context buys: is the enclosing line visible? ----------------------------------------
@@ -169,11 +184,59 @@ def shown_lines(plan: ReviewPlan) -> dict[str, dict[int, frozenset[int]]]:
     return owners
 
 
+# A Python definition line: what "the enclosing definition" of a change is (the corpus is Python).
+DEFINITION = re.compile(r"[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]")
+HEADER = re.compile(r"@@ -\d+,\d+ \+(\d+),(\d+) @@ ?(.*)")
+# The part of a definition line a header must show for it to count: git and reviewer both cut
+# a long line (at 80 bytes, at 80 characters); its start names the definition.
+SHOWN_CHARS = 72
+
+
+def enclosing_definition(lines: Sequence[str], number: int) -> int | None:
+    """The 1-based number of the nearest `def` or `class` line that encloses line `number` by
+    indentation (through the `if`s and loops between), or None."""
+    above = enclosing(lines, number)
+    while above is not None and not DEFINITION.match(lines[above - 1]):
+        above = enclosing(lines, above)
+    return above
+
+
+def chunk_headers(plan: ReviewPlan) -> dict[str, dict[int, list[str]]]:
+    """Per path, per added line: the section texts of the hunk headers of the chunk that owns
+    it whose new-file range holds it (the header of its part, and of any other part there)."""
+    out: dict[str, dict[int, list[str]]] = {}
+    for chunk in plan.chunks:
+        ranges: dict[str, list[tuple[int, int, str]]] = {}
+        path = ""
+        for line in chunk.text.split("\n"):
+            if line.startswith("=== FILE "):
+                path = json.JSONDecoder().raw_decode(line[len("=== FILE ") :])[0]
+            elif (m := HEADER.match(line)) is not None:
+                start, length = int(m.group(1)), int(m.group(2))
+                ranges.setdefault(path, []).append((start, start + max(length, 1), m.group(3)))
+        for cf in chunk.files:
+            mine = ranges.get(cf.path, [])
+            into = out.setdefault(cf.path, {})
+            for n in cf.added_lines:
+                into[n] = [text for lo, hi, text in mine if lo <= n < hi]
+    return out
+
+
+def names_definition(text: str, sections: Sequence[str]) -> bool:
+    """Whether one of the header sections shows the definition line `text`."""
+    wanted = text.strip()[:SHOWN_CHARS]
+    return any(wanted in section for section in sections)
+
+
 def enclosing_counts(repo: Path, plan: ReviewPlan, head: str, blobs: Blobs) -> Sample:
     """Runs of added lines whose first non-blank line is indented, how many of them show their
-    enclosing line to the model, and the runs at top level (not in the ratio)."""
+    enclosing line to the model, and the runs at top level (not in the ratio); and the runs
+    inside a `def` or `class`, how many of them show that definition line (among the lines
+    shown, or in a hunk header of the chunk that owns the run)."""
     owners = shown_lines(plan)
-    counts = {"indented_runs": 0, "enclosing_visible": 0, "top_level_runs": 0}
+    headers = chunk_headers(plan)
+    counts = dict.fromkeys(("indented_runs", "enclosing_visible", "top_level_runs",
+                            "defined_runs", "definition_visible"), 0)  # fmt: skip
     sha = plan.head or head
     for f in plan.files:
         shown_by_line = owners.get(f.path, {})
@@ -191,6 +254,13 @@ def enclosing_counts(repo: Path, plan: ReviewPlan, head: str, blobs: Blobs) -> S
                 shown = shown_by_line.get(first.new_no, frozenset())
                 if above in shown or names_section(lines[above - 1], hunk.section):
                     counts["enclosing_visible"] += 1
+                definition = enclosing_definition(lines, first.new_no)
+                if definition is None:
+                    continue
+                counts["defined_runs"] += 1
+                sections = headers.get(f.path, {}).get(first.new_no, [])
+                if definition in shown or names_definition(lines[definition - 1], sections):
+                    counts["definition_visible"] += 1
     return counts
 
 
@@ -208,52 +278,75 @@ def add_samples(runs: Iterable[dict[int, Sample]]) -> dict[int, Sample]:
 Row = dict[str, Any]
 
 
-def rows(label: str, by_context: dict[int, Sample], contexts: Sequence[int]) -> list[Row]:
+def rows(
+    label: str,
+    by_context: dict[int, Sample],
+    contexts: Sequence[int],
+    definitions: bool = False,
+    zero: int | None = None,
+) -> list[Row]:
     """The table rows of one corpus entry: counts plus tokens per added line, the extra
-    prompt tokens against no context at all and the share of indented runs whose enclosing
-    line is visible."""
-    zero = by_context[0]["prompt_tokens"]
+    prompt tokens against no context at all (`zero`: that baseline's prompt tokens, by default
+    this entry's own N=0), the share of indented runs whose enclosing line is visible and the
+    share of runs inside a definition that show it."""
+    zero = by_context[0]["prompt_tokens"] if zero is None else zero
     out = []
     for n in contexts:
         counts = by_context[n]
         prompt, added = counts["prompt_tokens"], counts["added_lines"]
-        indented = counts["indented_runs"]
+        indented, defined = counts["indented_runs"], counts.get("defined_runs", 0)
         out.append({
             "label": label,
             "context_lines": n,
+            "definitions": definitions,
             **counts,
             "tokens_per_added_line": round(prompt / added, 2) if added else None,
             "extra_vs_0": round(100 * (prompt / zero - 1), 1) if zero else 0.0,
             "enclosing_visible_pct": (round(100 * counts["enclosing_visible"] / indented, 1)
                                       if indented else None),
+            "definition_visible_pct": (round(100 * counts["definition_visible"] / defined, 1)
+                                       if defined else None),
         })  # fmt: skip
     return out
 
 
 def medians(all_rows: Sequence[Row], contexts: Sequence[int]) -> list[Row]:
-    """Per context size, the median over corpus entries ("all" left out) of the extra tokens
-    and of the enclosing-line share: what a typical pull request sees, which the sum (weighted
-    by the largest entry) does not say."""
+    """Per context size (and with or without definitions), the median over corpus entries
+    ("all" left out) of the extra tokens and of the visible shares: what a typical pull
+    request sees, which the sum (weighted by the largest entry) does not say."""
     out = []
-    for n in contexts:
-        entries = [r for r in all_rows if r["label"] != "all" and r["context_lines"] == n]
-        extra = [r["extra_vs_0"] for r in entries]
-        pct = [r["enclosing_visible_pct"] for r in entries
-               if r["enclosing_visible_pct"] is not None]  # fmt: skip
-        out.append({
-            "context_lines": n,
-            "entries": len(entries),
-            "median_extra_vs_0": round(statistics.median(extra), 1) if extra else None,
-            "median_enclosing_visible_pct": round(statistics.median(pct), 1) if pct else None,
-        })  # fmt: skip
+    for definitions in sorted({bool(r.get("definitions")) for r in all_rows}):
+        for n in contexts:
+            entries = [r for r in all_rows if r["label"] != "all" and r["context_lines"] == n
+                       and bool(r.get("definitions")) == definitions]  # fmt: skip
+            out.append({
+                "context_lines": n,
+                "definitions": definitions,
+                "entries": len(entries),
+                "median_extra_vs_0": _median([r["extra_vs_0"] for r in entries]),
+                "median_enclosing_visible_pct": _median(
+                    [r["enclosing_visible_pct"] for r in entries]),
+                "median_definition_visible_pct": _median(
+                    [r.get("definition_visible_pct") for r in entries]),
+            })  # fmt: skip
     return out
 
 
+def _median(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 1) if known else None
+
+
 def measure(
-    repo: Path, base: str, head: str, label: str, contexts: Sequence[int] = CONTEXTS
+    repo: Path,
+    base: str,
+    head: str,
+    label: str,
+    contexts: Sequence[int] = CONTEXTS,
+    definitions: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows for one range: `base...head` of `repo` planned at each context size."""
-    return rows(label, samples(repo, base, head, contexts), contexts)
+    return rows(label, samples(repo, base, head, contexts, definitions), contexts, definitions)
 
 
 # --- corpus a: releases from PyPI --------------------------------------------------------------
@@ -336,9 +429,23 @@ def own_commits(repo: Path, count: int) -> list[str]:
     return commits
 
 
+# One corpus entry's samples without the enclosing definitions, then with them.
+Pair = tuple[dict[int, Sample], dict[int, Sample]]
+
+
+def both(repo: Path, base: str, head: str, contexts: Sequence[int]) -> Pair:
+    return (samples(repo, base, head, contexts), samples(repo, base, head, contexts, True))
+
+
+def pair_rows(label: str, pair: Pair, contexts: Sequence[int]) -> list[Row]:
+    """Rows without definitions, then with them, both against no context without them."""
+    zero = pair[0][0]["prompt_tokens"]
+    return rows(label, pair[0], contexts) + rows(label, pair[1], contexts, True, zero)
+
+
 def own_history(
     repo: Path, count: int, contexts: Sequence[int], missing: dict[str, str]
-) -> tuple[list[dict[str, Any]], dict[int, Sample] | None, dict[str, str] | None]:
+) -> tuple[list[dict[str, Any]], Pair | None, dict[str, str] | None]:
     """Each of the last commits against its first parent, summed into one row set."""
     label = f"reviewer: last {count} commits"
     try:
@@ -346,20 +453,20 @@ def own_history(
     except RuntimeError as e:
         missing["context:reviewer"] = str(e)
         return [], None, None
-    runs = []
+    runs: list[Pair] = []
     for commit in commits:
         try:
-            runs.append(samples(repo, f"{commit}~1", commit, contexts))
+            runs.append(both(repo, f"{commit}~1", commit, contexts))
         except ReviewerError as e:  # a root commit has no parent; anything else is reported
             missing[f"context:reviewer:{commit[:10]}"] = f"{type(e).__name__}: {e}"
     if not runs:
         return [], None, None
-    total = add_samples(runs)
+    total = (add_samples(r[0] for r in runs), add_samples(r[1] for r in runs))
     corpus = {"label": label, "base_version": f"{commits[-1][:10]}~1",
               "head_version": commits[0][:10],
               "source": f"this repository's git history: {len(runs)} non-merge commits, "
                         "each against its first parent"}  # fmt: skip
-    return rows(label, total, contexts), total, corpus
+    return pair_rows(label, total, contexts), total, corpus
 
 
 # --- the part ----------------------------------------------------------------------------------
@@ -367,13 +474,13 @@ def own_history(
 
 def _release(
     root: Path, cache: Path, pair: tuple[str, str, str], contexts: Sequence[int]
-) -> tuple[list[dict[str, Any]], dict[int, Sample], dict[str, str]]:
+) -> tuple[list[dict[str, Any]], Pair, dict[str, str]]:
     name, old, new = pair
     repo = release_repo(root, cache, name, old, new)
     label = f"{name} {old} -> {new}"
-    by_context = samples(repo, "base", "head", contexts)
+    by_context = both(repo, "base", "head", contexts)
     corpus = {"label": label, "base_version": old, "head_version": new, "source": "PyPI sdist"}
-    return rows(label, by_context, contexts), by_context, corpus
+    return pair_rows(label, by_context, contexts), by_context, corpus
 
 
 def run_part(
@@ -384,7 +491,7 @@ def run_part(
     root.mkdir(parents=True, exist_ok=True)
     missing: dict[str, str] = {}
     all_rows: list[dict[str, Any]] = []
-    totals: list[dict[int, Sample]] = []
+    totals: list[Pair] = []
     corpus: list[dict[str, str]] = []
     for pair in QUICK_PAIRS if quick else PYPI_PAIRS:
         try:
@@ -406,7 +513,8 @@ def run_part(
         totals.append(own_total)
         corpus.append(own_entry)
     if totals:
-        all_rows += rows("all", add_samples(totals), contexts)
+        summed = (add_samples(t[0] for t in totals), add_samples(t[1] for t in totals))
+        all_rows += pair_rows("all", summed, contexts)
     return {"rows": all_rows, "corpus": corpus, "missing": missing,
             "medians": medians(all_rows, contexts)}  # fmt: skip
 
@@ -417,7 +525,10 @@ def _why(e: BaseException) -> str:
 
 
 def _progress(entry_rows: list[dict[str, Any]]) -> None:
-    extra = ", ".join(f"{r['context_lines']}: {r['extra_vs_0']:+}%" for r in entry_rows)
-    seen = ", ".join(f"{r['context_lines']}: {r['enclosing_visible_pct']}%" for r in entry_rows)
+    def key(r: Row) -> str:
+        return f"{r['context_lines']}{'+d' if r.get('definitions') else ''}"
+
+    extra = ", ".join(f"{key(r)}: {r['extra_vs_0']:+}%" for r in entry_rows)
+    seen = ", ".join(f"{key(r)}: {r['definition_visible_pct']}%" for r in entry_rows)
     print(f"  context: {entry_rows[0]['label']}: extra tokens vs 0 context {extra}; "
-          f"enclosing line visible {seen}", flush=True)  # fmt: skip
+          f"enclosing definition visible {seen}", flush=True)  # fmt: skip

@@ -85,12 +85,14 @@ def stability_table(rows: list[dict[str, Any]]) -> str:
 def context_table(rows: list[dict[str, Any]]) -> str:
     headers = ["corpus", "context lines", "files", "added lines", "chunks", "prompt tokens",
                "tokens per added line", "extra vs 0 context (%)",
-               "context lines shown", "enclosing line visible (%)"]  # fmt: skip
+               "context lines shown", "enclosing line visible (%)", "definitions",
+               "enclosing definition visible (%)"]  # fmt: skip
     body = [
         [f"**{r['label']}**" if r["label"] == "all" else r["label"], r["context_lines"],
          r["files"], r["added_lines"], r["chunks"], r["prompt_tokens"],
          r["tokens_per_added_line"], f"{r['extra_vs_0']:+.1f}", r["context_lines_shown"],
-         _pct(r.get("enclosing_visible_pct"))]
+         _pct(r.get("enclosing_visible_pct")), "yes" if r.get("definitions") else "no",
+         _pct(r.get("definition_visible_pct"))]
         for r in rows
     ]  # fmt: skip
     return md_table(headers, body)
@@ -105,8 +107,10 @@ def context_medians(medians: list[dict[str, Any]]) -> str:
     if not medians:
         return ""
     lines = [
-        f"- N={m['context_lines']}: extra prompt tokens {_signed(m['median_extra_vs_0'])}%, "
-        f"enclosing line visible {_pct(m['median_enclosing_visible_pct'])}%"
+        f"- N={m['context_lines']}{', definitions' if m.get('definitions') else ''}: extra "
+        f"prompt tokens {_signed(m['median_extra_vs_0'])}%, enclosing line visible "
+        f"{_pct(m['median_enclosing_visible_pct'])}%, enclosing definition visible "
+        f"{_pct(m.get('median_definition_visible_pct'))}%"
         for m in medians
     ]
     entries = medians[0]["entries"]
@@ -282,9 +286,9 @@ def _plot_context(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
     _context_lines(cost, rows, "extra_vs_0")
     cost.set_ylabel("extra prompt tokens vs 0 context, %")
     cost.set_title("What context lines cost")
-    _context_lines(gain, rows, "enclosing_visible_pct")
-    gain.set_ylabel("runs of added lines whose enclosing line is visible, %")
-    gain.set_title("What they buy: the enclosing line in view")
+    _context_lines(gain, rows, "definition_visible_pct")
+    gain.set_ylabel("runs of added lines whose enclosing def/class is visible, %")
+    gain.set_title("What they buy: the enclosing definition in view")
     gain.legend(fontsize=8)
     fig.suptitle("Context lines on real releases and commits")
     return _save(plt, fig, path)
@@ -293,11 +297,17 @@ def _plot_context(plt: Any, rows: list[dict[str, Any]], path: Path) -> str:
 def _context_lines(ax: Any, rows: list[dict[str, Any]], key: str) -> None:
     labels = list(dict.fromkeys(r["label"] for r in rows))  # corpus order, "all" last
     for label in labels:
-        mine = [r for r in rows if r["label"] == label and r.get(key) is not None]
-        bold = label == "all"
-        ax.plot([r["context_lines"] for r in mine], [r[key] for r in mine],
-                "o-" if bold else ".-", label=label, linewidth=3 if bold else 1.2,
-                color="black" if bold else None, zorder=3 if bold else 2)  # fmt: skip
+        for definitions in (False, True):
+            mine = [r for r in rows if r["label"] == label and r.get(key) is not None
+                    and bool(r.get("definitions")) == definitions]  # fmt: skip
+            if not mine or (definitions and label != "all"):
+                continue  # with definitions: only the sum, dashed, so the plot stays legible
+            bold = label == "all"
+            ax.plot([r["context_lines"] for r in mine], [r[key] for r in mine],
+                    ("o--" if definitions else "o-") if bold else ".-",
+                    label=f"{label}, definitions" if definitions else label,
+                    linewidth=3 if bold else 1.2, color="black" if bold else None,
+                    zorder=3 if bold else 2)  # fmt: skip
     ax.set_xticks(sorted({r["context_lines"] for r in rows}))
     ax.set_xlabel("context lines (--context-lines N)")
     ax.grid(True, alpha=0.3)

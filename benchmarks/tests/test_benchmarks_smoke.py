@@ -193,8 +193,29 @@ def test_enclosing_line_is_visible_through_context_or_the_hunk_header(tmp_path: 
     assert visible == {0: 1, 3: 1, 4: 2, 5: 2}
     assert [by_n[n]["enclosing_visible_pct"] for n in (0, 3, 5)] == [50.0, 50.0, 100.0]
     table = report.context_table(rows)
-    assert table.splitlines()[0].endswith("| enclosing line visible (%) |")
-    assert table.splitlines()[2].endswith("| 0 | 50.0 |")  # context shown at N=0, then the pct
+    assert table.splitlines()[0].endswith(
+        "| enclosing line visible (%) | definitions | enclosing definition visible (%) |"
+    )
+    assert table.splitlines()[2].endswith("| 0 | 50.0 | no | 100.0 |")  # shown at N=0, pcts
+
+
+def test_definitions_put_a_method_in_view_that_gits_section_does_not_name(
+    tmp_path: Path,
+) -> None:
+    import bench_context
+
+    body = [f"        v{i} = {i}" for i in range(40)]
+    base = ["class Store:", "    def save(self, item):", *body]
+    head = list(base)
+    head[30] = "        v28 = 2828"
+    repo = two_commit_repo(tmp_path / "method", base, head)
+    off = bench_context.measure(repo, "base", "head", "m", (0, 2))
+    on = bench_context.measure(repo, "base", "head", "m", (0, 2), definitions=True)
+    # git names `class Store:`; only the definitions name `def save`, at no context too.
+    assert [r["definition_visible_pct"] for r in off] == [0.0, 0.0]
+    assert [r["definition_visible_pct"] for r in on] == [100.0, 100.0]
+    assert [r["definitions"] for r in on] == [True, True]
+    assert on[0]["prompt_tokens"] > off[0]["prompt_tokens"]  # the header's cost is counted
 
 
 def test_enclosing_line_rules() -> None:

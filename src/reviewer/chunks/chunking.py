@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from reviewer.chunks.prompt import estimate_tokens, prompt_overhead_tokens
 from reviewer.chunks.render import file_header, hunk_header, render_lines, with_gutter
+from reviewer.chunks.sections import Sections, hunk_sections
+from reviewer.diff.definitions import Definitions
 from reviewer.errors import UsageError
 from reviewer.models import (
     NO_CONTEXT,
@@ -129,12 +131,12 @@ class _Rendered:
         return self._weights
 
 
-def _whole(r: _Rendered) -> _Block:
+def _whole(r: _Rendered, section: str) -> _Block:
     """The whole hunk as one block, under its own header: a parsed hunk's counts always match
     its lines (diff/parse.py)."""
     h = r.hunk
     block = _Block()
-    block.add_text(hunk_header(h.section))
+    block.add_text(hunk_header(section))
     block.lines += r.texts
     block.tokens += r.tokens
     # What _removed_at and _keep_shown give for the whole hunk, in one pass over its lines
@@ -154,13 +156,13 @@ def _whole(r: _Rendered) -> _Block:
     return block
 
 
-def _part(r: _Rendered, first: int, start: int, end: int, context: int) -> _Block:
+def _part(r: _Rendered, first: int, start: int, end: int, context: int, section: str) -> _Block:
     """Lines [first, end + context) rendered; only [start, end) own their changed lines."""
     lines = r.hunk.lines
     last = min(len(lines), end + context)
     news = [ln.new_no for ln in lines[first:last] if ln.kind is not LineKind.REMOVED]
     block = _Block()
-    block.add_text(hunk_header(r.hunk.section))
+    block.add_text(hunk_header(section))
     block.lines += [_as_context(r, i) for i in range(first, start)]
     block.lines += r.texts[start:end]
     block.lines += [_as_context(r, i) for i in range(end, last)]
@@ -212,19 +214,34 @@ def _new_position(hunk: Hunk, index: int) -> int:
     return hunk.new_start - 1 if hunk.new_len else hunk.new_start
 
 
-def _hunk_parts(hunk: Hunk, room: int, context: int) -> list[_Block]:
+def _hunk_parts(
+    hunk: Hunk, room: int, context: int, sections: Sections | None = None
+) -> list[_Block]:
     """The hunk as one block if it fits in `room`, else split at line boundaries, each part
     with `context` lines of the hunk around it. Removal-only hunks are reviewed too: a deleted
-    check is a change like any other."""
+    check is a change like any other. `sections`: each part's header text (else git's)."""
     r = _Rendered.of(hunk)
-    header = _weight(hunk_header(hunk.section))
+    section = hunk.section if sections is None else sections(0, 0)
+    header = _weight(hunk_header(section))
     if r.tokens + header <= room:
-        return [_whole(r)]
+        return [_whole(r, section)]
     parts, start = [], 0
     while start < len(hunk.lines):
-        end = _part_end(r.weights, start, room, header, context)
+        first = max(0, start - context)
+        if sections is not None:
+            section = sections(first, start)
+            header = _weight(hunk_header(section))
+        try:
+            end = _part_end(r.weights, start, room, header, context)
+        except _TooLarge:
+            if section == hunk.section:
+                raise
+            # The definitions never cost a line its place: without them, git's text.
+            section = hunk.section
+            header = _weight(hunk_header(section))
+            end = _part_end(r.weights, start, room, header, context)
         if any(ln.kind is not LineKind.CONTEXT for ln in hunk.lines[start:end]):
-            parts.append(_part(r, max(0, start - context), start, end, context))
+            parts.append(_part(r, first, start, end, context, section))
         start = end
     return parts
 
@@ -278,7 +295,9 @@ def _cut_long_lines(hunk: Hunk, room: int, context: int) -> Hunk:
     return hunk.model_copy(update={"lines": lines})
 
 
-def _file_pieces(f: FileDiff, budget: int, context: int) -> list[_Block]:
+def _file_pieces(
+    f: FileDiff, budget: int, context: int, definitions: Definitions | None = None
+) -> list[_Block]:
     header = _Block()
     header.add_text(file_header(f))
     room = budget - header.tokens
@@ -286,9 +305,12 @@ def _file_pieces(f: FileDiff, budget: int, context: int) -> list[_Block]:
     current: _Block | None = None
     for hunk in f.hunks:
         try:
-            parts = _hunk_parts(hunk, room, context)
+            sections = None if definitions is None else hunk_sections(definitions, f.path, hunk)
+            parts = _hunk_parts(hunk, room, context, sections)
         except _TooLarge:  # a line too long for any part: cut the long lines, then split
-            parts = _hunk_parts(_cut_long_lines(hunk, room, context), room, context)
+            cut = _cut_long_lines(hunk, room, context)
+            sections = None if definitions is None else hunk_sections(definitions, f.path, cut)
+            parts = _hunk_parts(cut, room, context, sections)
         for part in parts:
             if current is None or current.cost_with(part) > budget:
                 current = _Block()
@@ -346,15 +368,19 @@ class ChunkingResult:
 
 
 def build_chunks(
-    files: Sequence[FileDiff], budget: int, context_lines: int = DEFAULT_CONTEXT_LINES
+    files: Sequence[FileDiff],
+    budget: int,
+    context_lines: int = DEFAULT_CONTEXT_LINES,
+    definitions: Definitions | None = None,
 ) -> ChunkingResult:
     """Pack the files' pieces into chunks in sorted path order. A hunk too large for one chunk
-    is split, and each part shows `context_lines` lines of the hunk around it."""
+    is split, and each part shows `context_lines` lines of the hunk around it. With
+    `definitions`, each hunk's and part's header names its enclosing definitions."""
     groups: list[_Open] = []
     too_large: list[str] = []
     for f in sorted(files, key=lambda f: f.path):
         try:
-            pieces = _file_pieces(f, budget, context_lines)
+            pieces = _file_pieces(f, budget, context_lines, definitions)
         except _TooLarge:
             too_large.append(f.path)
             continue

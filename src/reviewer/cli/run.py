@@ -121,6 +121,15 @@ def run(
             "and --staged; a patch file keeps its own).",
         ),
     ] = _DIFF.context_lines,
+    definitions: Annotated[
+        bool,
+        typer.Option(
+            "--definitions/--no-definitions",
+            help="Name the enclosing definitions (class, def, func...) of each hunk and of each "
+            "part of a split hunk in its header, read from the files at head (base for "
+            "removals; git range and --staged).",
+        ),
+    ] = _DIFF.definitions,
     backend: BackendOption = _MODEL.backend,
     model: ModelOption = _MODEL.model,
     ollama_url: OllamaUrlOption = None,
@@ -228,6 +237,7 @@ def run(
                 staged=staged,
                 diff_file=diff_file,
                 context_lines=context_lines,
+                definitions=definitions,
             ),
             plan=PlanSettings(
                 config_path=config,

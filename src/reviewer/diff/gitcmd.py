@@ -49,25 +49,30 @@ def read_prefix(out: IO[bytes], size: int, keep: int) -> bytes:
 
 
 def blob_prefixes(repo: Path, names: Sequence[str], keep: int) -> dict[str, bytes]:
-    """The first `keep` bytes of each blob `names` names (a sha or `<rev>:<path>`), from one
-    streamed `git cat-file --batch`: memory stays bounded however large the blobs are. A name
-    that is missing, ambiguous or not a blob has no entry. `--buffer`: git flushes its output
-    when its buffer fills, not after every object (one write per object, thousands on a big
-    diff, each waiting for the reader)."""
-    result: dict[str, bytes] = {}
+    """The first `keep` bytes of each blob `names` names (a sha or `<rev>:<path>`). A name
+    that is missing, ambiguous or not a blob has no entry."""
+    return {names[i]: data for i, data, _ in iter_blobs(repo, names, keep)}
+
+
+def iter_blobs(repo: Path, names: Sequence[str], keep: int) -> Iterator[tuple[int, bytes, bool]]:
+    """(index in `names`, the blob's first `keep` bytes, whether that is all of it) of each
+    name that is a blob, from one streamed `git cat-file --batch`: memory stays bounded however
+    large the blobs are. `--buffer`: git flushes its output when its buffer fills, not after
+    every object (one write per object, thousands on a big diff, each waiting for the
+    reader)."""
     if not names:
-        return result
+        return
     request = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
     argv = ["cat-file", "--buffer", "--batch=%(objecttype) %(objectsize)"]
     with git_stream(repo, argv, request) as out:
-        for name in names:
+        for index in range(len(names)):
             fields = out.readline().rstrip(b"\n").split(b" ")
             if len(fields) != 2 or not fields[1].isdigit():  # "<name> missing" or "ambiguous"
                 continue
-            data = read_prefix(out, int(fields[1]) + 1, keep)  # the object, then a newline
+            size = int(fields[1])
+            data = read_prefix(out, size + 1, keep)  # the object, then a newline
             if fields[0] == b"blob":
-                result[name] = data
-    return result
+                yield index, data[:size], size <= keep
 
 
 def _first_line(stderr: bytes) -> str:

@@ -3,7 +3,7 @@ the config loader need to know about the repository it came from."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,10 @@ class RawDiff(Frozen):
     # the head paths of those that were binary at base already.
     binary_files: tuple[FileDiff, ...] = ()
     binary_at_base: frozenset[str] | None = None  # None: unknown (a patch file)
+
+
+# (whether at base, path, the blob's first bytes, whether that is all of it), one per blob read.
+Blobs = Iterator[tuple[bool, str, bytes, bool]]
 
 
 class DiffSource(Protocol):
@@ -42,6 +46,12 @@ class DiffSource(Protocol):
 
     def base_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
         """The same for the files (by their old paths) as they were before the change."""
+        ...
+
+    def file_blobs(self, head: Sequence[str], base: Sequence[str], keep: int) -> Blobs | None:
+        """The first `keep` bytes of each file in `head` as it is after the change and of each
+        in `base` (old paths) as it was before, from one git process, streamed one at a time;
+        None when the source has no files to read (a patch file)."""
         ...
 
     def explicit_config(self, path: Path) -> str:

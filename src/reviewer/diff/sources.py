@@ -7,14 +7,14 @@ import contextlib
 import os
 import stat
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 from reviewer.ci.environment import Host, fetch_hint
 from reviewer.diff.binary import BinaryFiles, find_binary, git_at_least, raw_entries
-from reviewer.diff.gitcmd import blob_prefixes, run_git
-from reviewer.diff.interface import RawDiff
+from reviewer.diff.gitcmd import iter_blobs, run_git
+from reviewer.diff.interface import Blobs, RawDiff
 from reviewer.diff.parse import decode_diff
 from reviewer.errors import ConfigError, DiffError
 from reviewer.settings.config import DEFAULT_CONTEXT_LINES
@@ -73,21 +73,42 @@ HEAD_BYTES = 64 * 1024
 
 
 def _heads(repo: Path, prefix: str, paths: Sequence[str], lines: int) -> dict[str, str]:
-    """First lines of the blobs `<prefix><path>`, from one streamed `git cat-file --batch`:
-    memory stays bounded however large the files are (git blobs, never the work tree, so a
-    symlink is its target's name and is not followed)."""
+    """First lines of the blobs `<prefix><path>`, from one streamed `git cat-file --batch`."""
+    return {
+        path: "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
+        for _, path, blob, _ in _blobs(repo, [(prefix, p) for p in paths], HEAD_BYTES)
+    }
+
+
+def _blobs(
+    repo: Path, names: Sequence[tuple[str, str]], keep: int
+) -> Iterator[tuple[int, str, bytes, bool]]:
+    """(index in `names`, path, its first `keep` bytes, whether that is all of it) of each blob
+    `<prefix><path>`, from one streamed `git cat-file --batch`: memory stays bounded however
+    large the files are (git blobs, never the work tree, so a symlink is its target's name and
+    is not followed). Names that are no blob are left out."""
     # The batch protocol is line-based and git drops a CR before the newline: a name with a
     # newline, or ending in CR, would name another file. Those fall back to the diff's lines.
-    wanted = [p for p in paths if "\n" not in p and not p.endswith("\r")]
+    wanted = [
+        (i, pre, p) for i, (pre, p) in enumerate(names) if "\n" not in p and not p.endswith("\r")
+    ]
     if not wanted:
-        return {}
-    blobs = blob_prefixes(repo, [f"{prefix}{p}" for p in wanted], HEAD_BYTES)
-    result: dict[str, str] = {}
-    for path in wanted:
-        blob = blobs.get(f"{prefix}{path}")
-        if blob is not None:
-            result[path] = "\n".join(decode_diff(blob).split("\n")[:lines]).rstrip("\n")
-    return result
+        return
+    blobs = iter_blobs(repo, [f"{pre}{p}" for _, pre, p in wanted], keep)
+    for at, blob, whole in blobs:
+        index, _, path = wanted[at]
+        yield index, path, blob, whole
+
+
+def _sides(
+    repo: Path, head: tuple[str, Sequence[str]], base: tuple[str, Sequence[str]], keep: int
+) -> Blobs:
+    """The head side's blobs, then the base side's, from one `git cat-file --batch`."""
+    names = [(head[0], p) for p in head[1]] + [(base[0], p) for p in base[1]]
+    return (
+        (index >= len(head[1]), path, blob, whole)
+        for index, path, blob, whole in _blobs(repo, names, keep)
+    )
 
 
 def _text_diff(
@@ -184,6 +205,11 @@ class GitRangeSource:
         base = self._merge_base or self._base_sha or resolve_commit(self.repo, self.base)
         return _heads(self.repo, f"{base}:", paths, lines)
 
+    def file_blobs(self, head: Sequence[str], base: Sequence[str], keep: int) -> Blobs | None:
+        head_sha = self._head_sha or resolve_commit(self.repo, self.head)
+        base_sha = self._merge_base or self._base_sha or resolve_commit(self.repo, self.base)
+        return _sides(self.repo, (f"{head_sha}:", head), (f"{base_sha}:", base), keep)
+
     def explicit_config(self, path: Path) -> str:
         # Inside the repository the work tree is the pull request's checkout: read the file
         # from the base branch's tip, as the default config files are.
@@ -245,6 +271,9 @@ class StagedSource:
 
     def base_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
         return _heads(self.repo, "HEAD:", paths, lines)
+
+    def file_blobs(self, head: Sequence[str], base: Sequence[str], keep: int) -> Blobs | None:
+        return _sides(self.repo, (":0:", head), ("HEAD:", base), keep)
 
     def explicit_config(self, path: Path) -> str:
         return _read_config_file(path)  # the developer's own machine: the work tree
@@ -308,6 +337,9 @@ class PatchFileSource:
 
     def base_heads(self, paths: Sequence[str], lines: int) -> Mapping[str, str] | None:
         return None
+
+    def file_blobs(self, head: Sequence[str], base: Sequence[str], keep: int) -> Blobs | None:
+        return None  # no tree: hunks keep git's own section text
 
     def explicit_config(self, path: Path) -> str:
         return _read_config_file(path)

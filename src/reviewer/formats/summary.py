@@ -31,7 +31,7 @@ from reviewer.formats.sanitize import (
     truncate,
     truncate_markdown,
 )
-from reviewer.models import Finding, FindingsDocument
+from reviewer.models import AppliedRule, Finding, FindingsDocument
 
 
 class Where(StrEnum):
@@ -58,6 +58,8 @@ SKIPPED_LISTED = 30  # files named per list in the summary; the rest are counted
 # as escapes can make the Markdown up to 11 times the text, and a body must fit in 65,000.
 MESSAGE_MARKDOWN_LIMIT = 40_000
 PATH_LIMIT = 300  # a location shown in a heading or table cell; the document keeps the path
+RULES_LISTED = 30  # rules named in the summary; the rest are counted
+RULE_PATHS_LISTED = 5  # path patterns named per rule
 
 
 def bounded_span(text: str, *, table: bool = False) -> str:
@@ -207,6 +209,28 @@ def _skipped(document: FindingsDocument) -> str:
     return "\n\n".join(sections)
 
 
+def _rules(document: FindingsDocument) -> str:
+    """Which of the repository's review rules went to the model, where each was read and
+    which files it is scoped to: each name a bounded code span (the document may be forged)."""
+    if not document.rules:
+        return ""
+    items = [f"- {bounded_span(r.source)}: {_rule_scope(r)}" for r in document.rules]
+    return (
+        f"#### Rules applied ({len(items)})\n\n"
+        "The repository's own review rules the model was given:\n\n"
+        + "\n".join(bounded(items, RULES_LISTED))
+    )
+
+
+def _rule_scope(rule: AppliedRule) -> str:
+    chunks = plural(rule.chunks, "chunk")
+    if not rule.paths:
+        return f"every chunk ({chunks})"
+    paths = ", ".join(bounded_span(p) for p in rule.paths[:RULE_PATHS_LISTED])
+    more = len(rule.paths) - RULE_PATHS_LISTED
+    return f"files matching {paths}{f' and {more} more' if more > 0 else ''} ({chunks})"
+
+
 def _accepted_note(count: int) -> str:
     return (
         f"{plural(count, 'finding')} accepted in the repository's baseline "
@@ -249,7 +273,7 @@ def summary_body(
         parts.append(f"*{_accepted_note(len(document.accepted))}*")
     if placed:
         parts.append("#### Findings\n\n" + _findings_table(placed, show_where))
-    skipped = _skipped(document)
+    skipped = "\n\n".join(s for s in (_rules(document), _skipped(document)) if s)
     footer = "\n\n<sub>reviewer " + one_line(document.tool.version, 100)
     footer += f" · updated {updated_at}</sub>" if updated_at else "</sub>"
     in_full = [p for p in placed if p.where is Where.SUMMARY]

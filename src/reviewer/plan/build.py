@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from reviewer.chunks.chunking import build_chunks, chunk_budget
 from reviewer.chunks.intent import MAX_INTENT_TOKENS
 from reviewer.chunks.prompt import exact_estimate
+from reviewer.diff.definitions import read_definitions
 from reviewer.diff.filters import Evidence, filter_files
 from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import parse_raw
@@ -146,7 +147,8 @@ def _build_plan(
     files = parse_raw(raw, config.max_file_lines)
     evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
     kept, skipped = filter_files(files, config, source.file_heads, evidence)
-    result = build_chunks(kept, budget, diff.context_lines)
+    definitions = read_definitions(kept, source) if diff.definitions else None
+    result = build_chunks(kept, budget, diff.context_lines, definitions)
     too_large = set(result.too_large)
     accepted = SkipReason.TOO_LARGE.value in config.accept_unreviewed
     skipped += tuple(

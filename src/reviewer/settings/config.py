@@ -56,6 +56,9 @@ DEFAULT_MAX_FINDINGS = 10
 # less than a third as much.
 DEFAULT_CONTEXT_LINES = 2
 MAX_CONTEXT_LINES = 20
+# Whether hunk headers name the enclosing definitions (chunks/sections.py), chosen by the same
+# measurement (docs/performance.md, part 5).
+DEFAULT_DEFINITIONS = True
 # The chunks one run may send. Measured (docs/performance.md, part 3): about 30 s a chunk for a
 # small model on 2 CPU cores, several times that for a 7B model; 100 chunks is then about 50
 # minutes to a few hours, the most a CI job is usually given. Over it, a run fails at once.

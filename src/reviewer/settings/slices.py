@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from reviewer.models import Severity
 from reviewer.settings.config import (
     DEFAULT_CONTEXT_LINES,
+    DEFAULT_DEFINITIONS,
     DEFAULT_MAX_CHUNKS,
     DEFAULT_MAX_FINDINGS,
     DEFAULT_MODEL,
@@ -40,6 +41,7 @@ class DiffSettings(_Slice):
     staged: bool = False
     diff_file: str | None = None  # a path, or "-" for stdin
     context_lines: int = Field(default=DEFAULT_CONTEXT_LINES, ge=0, le=MAX_CONTEXT_LINES)
+    definitions: bool = DEFAULT_DEFINITIONS  # hunk headers name their enclosing definitions
 
 
 class PlanSettings(_Slice):
