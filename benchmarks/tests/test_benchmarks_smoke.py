@@ -246,8 +246,9 @@ def test_medians_leave_out_all_and_skip_entries_without_indented_runs() -> None:
     rows = [row("a", 3, 10.0, 40.0), row("b", 3, 30.0, None), row("c", 3, 20.0, 80.0),
             row("all", 3, 99.0, 99.0)]  # fmt: skip
     [m] = bench_context.medians(rows, (3,))
-    assert m == {"context_lines": 3, "entries": 3, "median_extra_vs_0": 20.0,
-                 "median_enclosing_visible_pct": 60.0}  # fmt: skip
+    assert m == {"context_lines": 3, "definitions": False, "entries": 3,
+                 "median_extra_vs_0": 20.0, "median_enclosing_visible_pct": 60.0,
+                 "median_definition_visible_pct": None}  # fmt: skip
     text = report.context_medians([m])
     assert "- N=3: extra prompt tokens +20.0%, enclosing line visible 60.0%" in text
     assert "3 corpus entries" in text
