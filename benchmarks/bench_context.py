@@ -186,7 +186,9 @@ def shown_lines(plan: ReviewPlan) -> dict[str, dict[int, frozenset[int]]]:
 
 # A Python definition line: what "the enclosing definition" of a change is (the corpus is Python).
 DEFINITION = re.compile(r"[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]")
-HEADER = re.compile(r"@@ -\d+,\d+ \+(\d+),(\d+) @@ ?(.*)")
+# The rendered format (chunks/render.py): a hunk header `@@ section`, an added line `12 text`.
+HEADER = re.compile(r"@@(?: (.*))?$")
+ADDED = re.compile(r"(\d+) ")
 # The part of a definition line a header must show for it to count: git and reviewer both cut
 # a long line (at 80 bytes, at 80 characters); its start names the definition.
 SHOWN_CHARS = 72
@@ -202,23 +204,18 @@ def enclosing_definition(lines: Sequence[str], number: int) -> int | None:
 
 
 def chunk_headers(plan: ReviewPlan) -> dict[str, dict[int, list[str]]]:
-    """Per path, per added line: the section texts of the hunk headers of the chunk that owns
-    it whose new-file range holds it (the header of its part, and of any other part there)."""
+    """Per path, per added line: the section text of the hunk header it stands under in the
+    chunk that owns it (an owned added line is the only line shown as `12 text`)."""
     out: dict[str, dict[int, list[str]]] = {}
     for chunk in plan.chunks:
-        ranges: dict[str, list[tuple[int, int, str]]] = {}
-        path = ""
+        path, section = "", ""
         for line in chunk.text.split("\n"):
             if line.startswith("=== FILE "):
                 path = json.JSONDecoder().raw_decode(line[len("=== FILE ") :])[0]
             elif (m := HEADER.match(line)) is not None:
-                start, length = int(m.group(1)), int(m.group(2))
-                ranges.setdefault(path, []).append((start, start + max(length, 1), m.group(3)))
-        for cf in chunk.files:
-            mine = ranges.get(cf.path, [])
-            into = out.setdefault(cf.path, {})
-            for n in cf.added_lines:
-                into[n] = [text for lo, hi, text in mine if lo <= n < hi]
+                section = m.group(1) or ""
+            elif (a := ADDED.match(line)) is not None:
+                out.setdefault(path, {})[int(a.group(1))] = [section]
     return out
 
 
