@@ -196,7 +196,10 @@ def test_server_failure_stops_sending() -> None:
     assert len(backend.calls) == 2
     assert doc.stats.chunks_failed == 3
     assert [e.kind for e in doc.errors] == ["unreachable", "not_sent"]
+    assert doc.errors[1].message == "2 chunks not sent after the model server failed"
     assert "hint: start it" in err
+    one_left, _ = run(FakeBackend(answer(finding()), down), plan(3))
+    assert one_left.errors[1].message == "1 chunk not sent after the model server failed"
 
 
 def test_all_chunks_failed_is_failed_or_skipped_when_optional() -> None:
