@@ -84,6 +84,7 @@ def test_a_baseline_the_base_config_names_must_exist_there(
     proc, _ = run(r, base, server, env)
     assert proc.returncode == 2
     assert "the baseline file review/accepted.txt named in the config does not exist in the base revision" in proc.stderr
+    assert "hint: commit it to the base branch first, or remove the `baseline` key" in proc.stderr
     assert "Traceback" not in proc.stderr and server.log == []  # before any model call
 
 
@@ -124,3 +125,19 @@ def test_a_hostile_title_stays_inside_its_comment() -> None:
 def test_the_baseline_is_bounded(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_baseline(text, "b")
+
+
+def test_the_size_bound_is_one_mib_of_utf8_exactly() -> None:
+    at_limit = "#" * (1024 * 1024)  # a comment line of exactly 1 MiB is read
+    assert parse_baseline(at_limit, "b") == frozenset()
+    with pytest.raises(ConfigError) as over:
+        parse_baseline(at_limit + "#", "b")
+    assert over.value.message == "b is over 1024 KiB"
+    # Counted in UTF-8 bytes, not characters: 2-byte characters reach it at half the count.
+    with pytest.raises(ConfigError):
+        parse_baseline("#" + "é" * (512 * 1024), "b")
+
+
+def test_a_lone_surrogate_in_a_comment_is_measured_not_a_crash() -> None:
+    """Text decoded with surrogateescape holds lone surrogates; measuring it must not raise."""
+    assert parse_baseline(f"# \udcff undecodable\n{DIV_FP}\n", "b") == {DIV_FP}
