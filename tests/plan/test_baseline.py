@@ -141,3 +141,12 @@ def test_the_size_bound_is_one_mib_of_utf8_exactly() -> None:
 def test_a_lone_surrogate_in_a_comment_is_measured_not_a_crash() -> None:
     """Text decoded with surrogateescape holds lone surrogates; measuring it must not raise."""
     assert parse_baseline(f"# \udcff undecodable\n{DIV_FP}\n", "b") == {DIV_FP}
+
+
+def test_a_line_holds_one_fingerprint_and_nothing_else() -> None:
+    """Two words on a line (a fingerprint and stray text, or two fingerprints) are refused
+    rather than read as the first alone."""
+    for line in (f"{DIV_FP} {REM_FP}", f"{DIV_FP} accepted"):
+        with pytest.raises(ConfigError) as bad:
+            parse_baseline(f"{line}\n", "b")
+        assert bad.value.message == "b:1: not a finding fingerprint"
