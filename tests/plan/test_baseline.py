@@ -93,7 +93,9 @@ def test_a_bad_line_is_a_one_line_error_naming_it(tmp_path: Path, server: HTTPSe
     proc, _ = run(r, base, server, env)
     assert proc.returncode == 2
     assert "reviewer: error: .reviewer/baseline:3: not a finding fingerprint" in proc.stderr
-    assert "reviewer report --findings FILE --format baseline" in proc.stderr and server.log == []
+    assert "hint: one fingerprint per line, `#` for comments; write the file with `reviewer " \
+        "report --findings FILE --format baseline`" in proc.stderr.splitlines()
+    assert server.log == []
 
 
 def test_the_baseline_format_writes_a_file_the_reader_takes_back(
