@@ -152,3 +152,11 @@ def test_a_line_holds_one_fingerprint_and_nothing_else() -> None:
         with pytest.raises(ConfigError) as bad:
             parse_baseline(f"{line}\n", "b")
         assert bad.value.message == "b:1: not a finding fingerprint"
+
+
+def test_the_entry_bound_is_ten_thousand_fingerprints_exactly() -> None:
+    fingerprints = [f"{i:032x}" for i in range(10_001)]
+    assert len(parse_baseline("\n".join(fingerprints[:10_000]), "b")) == 10_000
+    with pytest.raises(ConfigError) as over:
+        parse_baseline("\n".join(fingerprints), "b")
+    assert over.value.message == "b holds over 10000 fingerprints"
