@@ -150,3 +150,17 @@ def test_a_huge_description_is_not_estimated_whole() -> None:
     intent = render_intent(None, "x" * 20_000_000, [])
     assert _part(intent, "cut|")[0].startswith("cut|description: ")
     assert len(intent) < DESCRIPTION_TOKENS * intent_module._MAX_CHARS_PER_TOKEN
+
+
+def test_the_bounds_are_the_ones_the_readme_documents() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = re.search(
+        r"the title (\d+), the description (\d+), the commit subjects (\d+) together",
+        " ".join(readme.split()),
+    )
+    assert documented is not None, "README's \"The change's intent\" no longer states the bounds"
+    assert tuple(map(int, documented.groups())) == (
+        TITLE_TOKENS, DESCRIPTION_TOKENS, SUBJECTS_TOKENS
+    )

@@ -210,6 +210,36 @@ def test_openai_backend(
     assert [f["line"] for f in doc["findings"]] == [1]
 
 
+@pytest.mark.parametrize(
+    ("suffix", "by_env"), [("/v1", False), ("/v1/", False), ("/v1", True)]
+)
+def test_a_base_url_ending_in_v1_is_the_servers_root(
+    server: HTTPServer,
+    env: dict[str, str],
+    diff_file: Path,
+    tmp_path: Path,
+    suffix: str,
+    by_env: bool,
+) -> None:
+    """`--base-url http://127.0.0.1:8080/v1`, as vLLM's and llama.cpp's docs write it, reaches
+    /v1/models and /v1/chat/completions, never /v1/v1/..."""
+    serve_openai_models(server)
+    server.expect_request("/v1/chat/completions").respond_with_json(
+        openai_completion(answer(finding(line=1, severity="low")))
+    )
+    given = url(server) + suffix
+    out = tmp_path / "findings.json"
+    args = ["--diff-file", str(diff_file), "--backend", "openai", "--output", str(out),
+            "--no-cache", "--format", "json"]  # fmt: skip
+    if by_env:
+        proc = reviewer(args, env, tmp_path, REVIEWER_BASE_URL=given)
+    else:
+        proc = reviewer([*args, "--base-url", given], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [f["line"] for f in load(out)["findings"]] == [1]
+    assert [r.path for r, _ in server.log] == ["/v1/models", "/v1/chat/completions"]
+
+
 def test_response_cache_makes_a_rerun_free(
     server: HTTPServer, env: dict[str, str], diff_file: Path, tmp_path: Path
 ) -> None:

@@ -143,6 +143,19 @@ def test_a_model_failure_fails_closed_with_exit_3(
     assert not out.exists()  # no report from cases the model did not finish
 
 
+def test_the_server_is_preflighted_once_per_evaluation_not_once_per_case(
+    server: HTTPServer, env: dict[str, str]
+) -> None:
+    serve_scripted(server, silent)
+    result = reviewer_eval(server, env, "--model-digest", DIGEST)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("reviewer: eval: case ") == 4  # every case was reviewed
+    assert len(requests_to(server, "/api/chat")) >= 4
+    # One preflight for the four cases: the version, the model and its (pinned) digest.
+    preflight = ("/api/version", "/api/show", "/api/tags")
+    assert [len(requests_to(server, path)) for path in preflight] == [1, 1, 1]
+
+
 def test_a_pinned_digest_that_differs_fails_closed(
     server: HTTPServer, env: dict[str, str]
 ) -> None:

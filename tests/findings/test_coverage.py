@@ -100,7 +100,7 @@ def test_totals_split_seen_policy_and_unreviewed_and_name_the_files() -> None:
     entry = unreviewed_entry(cov)
     assert entry is not None and entry.kind == "unreviewed"
     assert entry.message == (
-        "13 added and 6 removed line(s) were not reviewed: app.py (added_lines_not_sent), "
+        "13 added and 6 removed lines were not reviewed: app.py (added_lines_not_sent), "
         "vendor/m0.py (vendored), vendor/m1.py (vendored), vendor/m2.py (vendored), "
         "vendor/m3.py (vendored) and 2 more"
     )

@@ -211,7 +211,7 @@ def test_a_partial_review_says_so_first_naming_the_unreviewed_files() -> None:
         "reviewer: Partial review: some of the diff was not reviewed (1 of 2 chunks failed; "
         "model_timeout: chunk 1 timed out)."
     )
-    assert "1 file(s) not reviewed: src/big.py (chunk_failed)." in status["description"]
+    assert "1 file not reviewed: src/big.py (chunk_failed)." in status["description"]
     assert "app.min.js" not in status["description"]  # left out by policy, not unreviewed
     assert status["location"] == {"path": "src/big.py", "lines": {"begin": 1, "end": 1}}
     assert [e["fingerprint"] for e in entries[1:]] == ["fp-1", "fp-3", "fp-2"]
@@ -247,7 +247,7 @@ def test_many_unreviewed_files_are_named_up_to_ten_and_counted() -> None:
     )  # fmt: skip
     document = make_document(Status.PARTIAL).model_copy(update={"coverage": Coverage(files=files)})
     text = report(document)[0]["description"]
-    assert "40 file(s) not reviewed: f000.py (too_large)" in text and "... and 30 more" in text
+    assert "40 files not reviewed: f000.py (too_large)" in text and "... and 30 more" in text
     assert "f010.py" not in text and len(text) <= DESCRIPTION_LIMIT
 
 
@@ -322,5 +322,5 @@ def test_a_run_whose_model_fails_writes_a_report_that_says_the_review_failed(
     (entry,) = checked(proc.stdout)
     assert entry["check_name"] == "reviewer/review-status" and entry["severity"] == "critical"
     assert entry["description"].startswith("reviewer: Review failed")
-    assert "1 file(s) not reviewed: src/app.py (chunk_failed)" in entry["description"]
+    assert "1 file not reviewed: src/app.py (chunk_failed)" in entry["description"]
     assert entry["location"]["path"] == "src/app.py"

@@ -85,8 +85,9 @@ def document(*drop: str, head: str | None = None) -> FindingsDocument:
     )
 
 
-def target(fake: FakeGitea) -> Target:
-    return Target(api_url=fake.url, repo="org/app", number=fake.index)
+def target(fake: FakeGitea, forgejo: bool | None = False) -> Target:
+    """The fake's pull request, as a job in Gitea's own Actions names it (forgejo=False)."""
+    return Target(api_url=fake.url, repo="org/app", number=fake.index, forgejo=forgejo)
 
 
 @pytest.fixture
@@ -181,15 +182,19 @@ def test_binary_and_renamed_files_show_no_diff() -> None:
         "Binary files a/logo.png and b/logo.png differ\n"
         "diff --git a/a.md b/b.md\nsimilarity index 100%\nrename from a.md\nrename to b.md\n"
     )
-    files = gitea_host.pull_files(diff)
-    assert files.hunks == {"logo.png": None, "b.md": None} and files.host == "Gitea"
+    files = gitea_host.pull_files(diff, "Forgejo")
+    assert files.hunks == {"logo.png": None, "b.md": None} and files.host == "Forgejo"
     assert (
-        files.reason_not_inline(finding("x", "logo.png", 1)) == "Gitea shows no diff for this file"
+        files.reason_not_inline(finding("x", "logo.png", 1))
+        == "Forgejo shows no diff for this file"
     )
 
 
 def test_a_diff_gitea_cannot_have_sent_is_a_post_error() -> None:
-    with pytest.raises(PostError, match="Gitea's diff of the pull request could not be read"):
+    # Outside their Actions nothing says whether the instance is Gitea or Forgejo.
+    with pytest.raises(
+        PostError, match="Gitea/Forgejo's diff of the pull request could not be read"
+    ):
         gitea_host.pull_files("diff --git a/x b/x\n@@ -1,2 +1,2 @@\n+only one line\n")
 
 
@@ -422,14 +427,23 @@ def test_rate_limits_and_server_errors_are_retried(
     assert len(sleeps) == 3 and sleeps[0] == 2.0  # Retry-After, then backoff on the 503s
 
 
-def test_a_server_that_keeps_failing_is_a_post_error_naming_gitea(
-    gitea: FakeGitea, change: Change
+@pytest.mark.parametrize(
+    ("forgejo", "name"), [(False, "Gitea"), (True, "Forgejo"), (None, "Gitea/Forgejo")]
+)
+def test_a_server_that_keeps_failing_is_a_post_error_naming_the_instance(
+    gitea: FakeGitea, change: Change, forgejo: bool | None, name: str
 ) -> None:
+    """Gitea or Forgejo as the job's runner says; both when nothing says which."""
     gitea.server_errors = 10
     opened = gitea_host.connect(
-        target(gitea), TOKEN, sleep=lambda _: None, env={}, policy=RetryPolicy(max_attempts=3)
+        target(gitea, forgejo),
+        TOKEN,
+        sleep=lambda _: None,
+        env={},
+        policy=RetryPolicy(max_attempts=3),
     )
-    with pytest.raises(PostError, match="Gitea answered 503"):
+    assert opened.name == name
+    with pytest.raises(PostError, match=f"^{name} answered 503 to GET "):
         opened.change_request()
 
 

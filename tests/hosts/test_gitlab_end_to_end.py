@@ -106,6 +106,9 @@ def test_a_merge_request_reviewed_posted_rerun_and_fixed(
     assert "```suggestion:-0+0\n" + FIXED in threads["eval on user input"]["notes"][0]["body"]
     (summary,) = [n for n in fake.notes() if n["type"] is None]
     assert "Far from the change" in summary["body"] and "Not commented inline" in summary["body"]
+    # Why it is not inline, in GitLab's own words.
+    assert "lines not in the merge request\\'s current diff" in summary["body"]  # escaped
+    assert "pull request" not in summary["body"]
     assert [(s["sha"], s["status"]) for s in fake.statuses] == [(head, "failed")]
 
     count = len(fake.notes())

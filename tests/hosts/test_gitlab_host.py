@@ -168,10 +168,10 @@ def test_each_finding_is_placed_where_gitlab_accepts_it(gitlab: FakeGitLab, chan
     }
     assert positions["fp-added"]["line_range"] is None
     reasons = {p.finding.fingerprint: p.reason for p in outcome.placed if p.where is Where.SUMMARY}
-    assert reasons == {
-        "fp-off-diff": "lines not in the pull request's current diff",
+    assert reasons == {  # in GitLab's own words: a merge request
+        "fp-off-diff": "lines not in the merge request's current diff",
         "fp-renamed": "GitLab shows no diff for this file",
-        "fp-not-in-mr": "file not in the pull request's current files",
+        "fp-not-in-mr": "file not in the merge request's current files",
     }
     assert all(escaped(f"Title {fp}") in outcome.summary for fp in reasons)
     # One note besides the discussions: the summary; no "left N comments" note on every push.
@@ -306,6 +306,16 @@ def test_our_summary_is_found_across_pages(gitlab: FakeGitLab, change: Change) -
     assert second.count(Where.INLINE, already=True) == len(INLINE)
     pages = [p for m, p, _, _ in gitlab.log if m == "GET" and p.endswith("/discussions")]
     assert len(pages) >= 2 * 10  # more than 40 discussions at 4 a page, twice
+
+
+def test_the_summary_of_a_review_of_an_older_head_speaks_of_the_merge_request(
+    gitlab: FakeGitLab, change: Change
+) -> None:
+    post(gitlab, document(change, head="d" * 40))
+    (summary,) = top_notes(gitlab, gitlab.username)
+    assert "The merge request has moved on since the review" in summary["body"]
+    assert "merge request\\'s current diff" in summary["body"]  # as the Markdown escapes it
+    assert "pull request" not in summary["body"]
 
 
 def test_a_push_that_fixes_a_finding_resolves_its_discussion_only(

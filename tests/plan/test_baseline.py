@@ -84,6 +84,7 @@ def test_a_baseline_the_base_config_names_must_exist_there(
     proc, _ = run(r, base, server, env)
     assert proc.returncode == 2
     assert "the baseline file review/accepted.txt named in the config does not exist in the base revision" in proc.stderr
+    assert "hint: commit it to the base branch first, or remove the `baseline` key" in proc.stderr
     assert "Traceback" not in proc.stderr and server.log == []  # before any model call
 
 
@@ -92,7 +93,9 @@ def test_a_bad_line_is_a_one_line_error_naming_it(tmp_path: Path, server: HTTPSe
     proc, _ = run(r, base, server, env)
     assert proc.returncode == 2
     assert "reviewer: error: .reviewer/baseline:3: not a finding fingerprint" in proc.stderr
-    assert "reviewer report --findings FILE --format baseline" in proc.stderr and server.log == []
+    assert "hint: one fingerprint per line, `#` for comments; write the file with `reviewer " \
+        "report --findings FILE --format baseline`" in proc.stderr.splitlines()
+    assert server.log == []
 
 
 def test_the_baseline_format_writes_a_file_the_reader_takes_back(
@@ -124,3 +127,36 @@ def test_a_hostile_title_stays_inside_its_comment() -> None:
 def test_the_baseline_is_bounded(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_baseline(text, "b")
+
+
+def test_the_size_bound_is_one_mib_of_utf8_exactly() -> None:
+    at_limit = "#" * (1024 * 1024)  # a comment line of exactly 1 MiB is read
+    assert parse_baseline(at_limit, "b") == frozenset()
+    with pytest.raises(ConfigError) as over:
+        parse_baseline(at_limit + "#", "b")
+    assert over.value.message == "b is over 1024 KiB"
+    # Counted in UTF-8 bytes, not characters: 2-byte characters reach it at half the count.
+    with pytest.raises(ConfigError):
+        parse_baseline("#" + "é" * (512 * 1024), "b")
+
+
+def test_a_lone_surrogate_in_a_comment_is_measured_not_a_crash() -> None:
+    """Text decoded with surrogateescape holds lone surrogates; measuring it must not raise."""
+    assert parse_baseline(f"# \udcff undecodable\n{DIV_FP}\n", "b") == {DIV_FP}
+
+
+def test_a_line_holds_one_fingerprint_and_nothing_else() -> None:
+    """Two words on a line (a fingerprint and stray text, or two fingerprints) are refused
+    rather than read as the first alone."""
+    for line in (f"{DIV_FP} {REM_FP}", f"{DIV_FP} accepted"):
+        with pytest.raises(ConfigError) as bad:
+            parse_baseline(f"{line}\n", "b")
+        assert bad.value.message == "b:1: not a finding fingerprint"
+
+
+def test_the_entry_bound_is_ten_thousand_fingerprints_exactly() -> None:
+    fingerprints = [f"{i:032x}" for i in range(10_001)]
+    assert len(parse_baseline("\n".join(fingerprints[:10_000]), "b")) == 10_000
+    with pytest.raises(ConfigError) as over:
+        parse_baseline("\n".join(fingerprints), "b")
+    assert over.value.message == "b holds over 10000 fingerprints"

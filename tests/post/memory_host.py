@@ -35,6 +35,7 @@ class MemoryHost:
     login: str | None = "reviewer-bot"  # what identity() says (None: the host does not say)
     writes_as: str = "reviewer-bot"  # who our writes are really authored by
     name: str = "Memory"
+    request: str = "pull request"
     can_resolve_threads: bool = True
     whole_review: bool = True  # refuse the whole review for one bad comment (GitHub's rule)
     patches_at_post: dict[str, str | None] | None = None  # the diff moved between read and write

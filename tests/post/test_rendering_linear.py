@@ -106,4 +106,4 @@ def test_a_hundred_findings_of_8000_brackets_render_and_stay_inert() -> None:
     for body in bodies:
         assert len(body) <= 65_536
         assert_inert(body)
-    assert "more finding(s) did not fit" in bodies[1]
+    assert "more findings did not fit" in bodies[1]

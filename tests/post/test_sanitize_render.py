@@ -147,7 +147,9 @@ def test_only_the_trailing_marker_counts() -> None:
 def test_pack_keeps_whole_blocks_and_says_how_many_did_not_fit() -> None:
     body, fitted = pack("head", ["x" * 30_000, "y" * 30_000, "z" * 30_000], "\nfoot")
     assert fitted == 2 and len(body) <= 65_000
-    assert "1 more finding(s) did not fit" in body and body.endswith("foot")
+    assert "1 more finding did not fit" in body and body.endswith("foot")
+    body, fitted = pack("head", ["x" * 40_000, "y" * 40_000, "z" * 40_000], "\nfoot")
+    assert fitted == 1 and "*2 more findings did not fit" in body
 
 
 def test_summary_without_placement_lists_every_finding_in_full() -> None:

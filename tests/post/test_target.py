@@ -98,6 +98,26 @@ def test_repo_is_checked_per_host(host: str, repo: str, ok: bool) -> None:
         resolve_target(env, repo, 1, url, host)
 
 
+def test_the_gitea_host_is_gitea_or_forgejo_as_its_own_runner_says(tmp_path: Path) -> None:
+    assert resolve_target(gitea_env(tmp_path), None, None, None).forgejo is False
+    forgejo = gitea_env(tmp_path, FORGEJO_ACTIONS="true")  # forgejo/runner sets both
+    assert resolve_target(forgejo, None, None, None).forgejo is True
+    # `--host gitea` from another CI (or a shell): nothing says which.
+    elsewhere = {"GITHUB_ACTIONS": "true"}
+    assert resolve_target(elsewhere, "o/r", 1, "https://git.example/api/v1", "gitea").forgejo is None
+    assert resolve_target({}, "o/r", 1, "https://git.example/api/v1", "gitea").forgejo is None
+    assert resolve_target(forgejo, None, None, None, "github").forgejo is None
+    host = open_host(resolve_target(forgejo, None, None, None), "t", forgejo, max_wait=0)
+    try:  # the host's messages name Forgejo, and its change request is a pull request
+        assert (host.name, host.request) == ("Forgejo", "pull request")
+    finally:
+        host.close()
+    with pytest.raises(UsageError, match="^no Forgejo API URL: neither GITHUB_API_URL"):
+        resolve_target({"FORGEJO_ACTIONS": "true", "GITEA_ACTIONS": "true"}, "o/r", 1, None)
+    with pytest.raises(UsageError, match="^no Gitea/Forgejo API URL: neither GITHUB_API_URL"):
+        resolve_target({}, "o/r", 1, None, "gitea")
+
+
 def test_each_missing_piece_names_its_flag_and_variable() -> None:
     pipeline = {k: v for k, v in GITLAB_MR.items() if k != "CI_MERGE_REQUEST_IID"}
     with pytest.raises(UsageError) as info:

@@ -177,7 +177,7 @@ def test_signal_mid_review_writes_the_partial_document(
     assert doc["status"] == "partial"
     assert [(f["path"], f["line"]) for f in doc["findings"]] == [("a.py", 2)]
     assert [e["kind"] for e in doc["errors"]] == ["interrupted", "not_sent"]
-    assert doc["errors"][0]["message"] == f"interrupted by {name} after 1 of 3 chunk(s)"
+    assert doc["errors"][0]["message"] == f"interrupted by {name} after 1 of 3 chunks"
     assert doc["stats"]["chunks_failed"] == 2
     assert f"reviewer: error: review not completed (partial): interrupted by {name}" in err
     assert err.rstrip().endswith(f"reviewer: interrupted by {name}")
@@ -205,7 +205,7 @@ def test_interruption_is_never_a_success_under_local_llm_optional(
     doc = load(out)
     assert doc["status"] == "failed"  # not "skipped": the model was not the problem
     assert doc["findings"] == []
-    assert doc["errors"][0]["message"] == "interrupted by SIGTERM after 0 of 3 chunk(s)"
+    assert doc["errors"][0]["message"] == "interrupted by SIGTERM after 0 of 3 chunks"
     assert "reviewer: error: review not completed (failed)" in err
     assert "warning" not in err
 
@@ -234,7 +234,7 @@ def test_sigterm_with_concurrent_requests_in_flight_exits_without_waiting(
     doc = load(out)
     assert doc["status"] == "partial"
     assert [f["path"] for f in doc["findings"]] == ["a.py"]
-    assert doc["errors"][0]["message"] == "interrupted by SIGTERM after 1 of 3 chunk(s)"
+    assert doc["errors"][0]["message"] == "interrupted by SIGTERM after 1 of 3 chunks"
     assert "Traceback" not in err
 
 

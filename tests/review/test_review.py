@@ -196,7 +196,10 @@ def test_server_failure_stops_sending() -> None:
     assert len(backend.calls) == 2
     assert doc.stats.chunks_failed == 3
     assert [e.kind for e in doc.errors] == ["unreachable", "not_sent"]
+    assert doc.errors[1].message == "2 chunks not sent after the model server failed"
     assert "hint: start it" in err
+    one_left, _ = run(FakeBackend(answer(finding()), down), plan(3))
+    assert one_left.errors[1].message == "1 chunk not sent after the model server failed"
 
 
 def test_all_chunks_failed_is_failed_or_skipped_when_optional() -> None:
@@ -461,6 +464,27 @@ def test_bar_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch) -> N
     assert use_bar(io.StringIO()) is False
     monkeypatch.setenv("CI", "true")
     assert use_bar(Tty()) is False
+
+
+def test_a_terminal_gets_a_bar_of_chunks_with_the_one_being_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reviewer.review.progress import ReviewProgress
+    from tests.model_fakes import app_chunk
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    out = Tty()
+    with ReviewProgress(2, out, interval=0) as progress:
+        progress.sending(app_chunk())
+        progress.advance(10)
+    shown = out.getvalue()
+    assert "reviewing" in shown and "1/2" in shown and "chunks" in shown
+    assert "now #1 ~" in shown  # the chunk awaiting its answer shares the bar's line
+    assert "reviewer: chunk" not in shown and "reviewer: reviewing" not in shown
 
 
 def test_the_first_chunk_is_announced_at_once_then_a_heartbeat_while_waiting() -> None:

@@ -115,7 +115,7 @@ BaseUrlOption = Annotated[
         "--base-url",
         envvar="REVIEWER_BASE_URL",
         metavar="URL",
-        help="OpenAI-compatible server URL, without /v1 "
+        help="OpenAI-compatible server URL; a trailing /v1 is dropped (the backend adds it) "
         f"(default: {DEFAULT_OPENAI_URL}, llama.cpp's).",
     ),
 ]

@@ -1,6 +1,7 @@
 """`reviewer eval` as one readable sequence: load the corpus, build every case as a git
 repository and plan its review (so a bad label fails before any model time is spent), then
-review each case with the real loop of `reviewer run` and match its findings to the labels."""
+review each case with the real loop of `reviewer run` (the server preflighted once for the
+whole run) and match its findings to the labels."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from reviewer.eval.report import (
     FindingResult,
 )
 from reviewer.eval.score import by_class, by_language, scores, total_cost
+from reviewer.eval.server import PreflightOnce
 from reviewer.findings.verdict import verdict
 from reviewer.models import FindingsDocument, ModelInfo, ReviewPlan, ToolInfo
 from reviewer.plan.build import build_plan
@@ -49,7 +51,7 @@ def evaluate(corpus: Corpus, model: ModelSettings, settings: ReviewSettings) -> 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reviewer-eval-") as scratch:
         planned = [_plan(case, Path(scratch) / case.id, model) for case in corpus.cases]
-        backend = make_backend(model)
+        backend: ModelBackend = PreflightOnce(make_backend(model))
         try:
             results, digest = _review_all(planned, model, settings, backend)
         finally:

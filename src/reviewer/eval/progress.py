@@ -7,19 +7,10 @@ import sys
 import time
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from reviewer.formats.common import plural
-from reviewer.review.progress import use_bar
+from reviewer.review.progress import LiveBar, open_bar
 from reviewer.security import neutralise_terminal
 
 
@@ -31,24 +22,19 @@ class EvalProgress:
         self.done = 0
         self._stream = stream if stream is not None else sys.stderr
         self._started = time.monotonic()
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
+        self._bar: LiveBar | None = None
 
     def __enter__(self) -> EvalProgress:
-        if self.total and use_bar(self._stream):
-            self._bar = Progress(
-                TextColumn("evaluating"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("cases"),
-                TimeRemainingColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[case]}"),
-                console=Console(file=self._stream),
-                transient=True,
-            )
-            self._task = self._bar.add_task("eval", total=self.total, case="")
-            self._bar.start()
+        self._bar = open_bar(
+            self.total,
+            self._stream,
+            "evaluating",
+            TextColumn("cases"),
+            TimeRemainingColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[case]}"),
+            case="",
+        )
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -56,13 +42,13 @@ class EvalProgress:
             self._bar.stop()
 
     def starting(self, case_id: str) -> None:
-        if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, case=neutralise_terminal(case_id))
+        if self._bar is not None:
+            self._bar.update(case=neutralise_terminal(case_id))
 
     def finished(self, case_id: str, findings: int) -> None:
         self.done += 1
-        if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, advance=1)
+        if self._bar is not None:
+            self._bar.update(advance=1)
             return
         line = (
             f"reviewer: eval: case {self.done}/{self.total} {neutralise_terminal(case_id)}: "

@@ -21,6 +21,7 @@ from reviewer.formats.common import (
     bounded,
     head_span,
     left_out,
+    plural,
     removed_lines,
     sorted_findings,
     status_sentence,
@@ -88,7 +89,7 @@ def status_issue(document: FindingsDocument) -> dict[str, Any] | None:
     text = f"reviewer: {status_sentence(document)}"
     if unreviewed:
         names = bounded([f"{g.path} ({g.reason})" for g in unreviewed], LISTED_FILES)
-        text += f" {len(unreviewed)} file(s) not reviewed: {', '.join(names)}."
+        text += f" {plural(len(unreviewed), 'file')} not reviewed: {', '.join(names)}."
     text += " This report lists only what the model reviewed."
     paths = [g.path for g in unreviewed] + [f.path for f in document.coverage.files]
     paths += [f.path for f in document.findings]

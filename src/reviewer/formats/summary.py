@@ -155,7 +155,7 @@ def pack(
     if len(kept) < total:
         left = total - len(kept)
         note = (
-            f"\n\n*{left} more finding(s) did not fit in GitHub's comment size limit; "
+            f"\n\n*{plural(left, 'more finding')} did not fit in GitHub's comment size limit; "
             "they are in the findings document (the job's artifact) and the job log.*"
         )
     body = "\n\n".join([header, *kept]) + note + footer

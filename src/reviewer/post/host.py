@@ -84,6 +84,7 @@ class Host(Protocol):
     """One change request on one host, reached with one token."""
 
     name: str  # the host's name in messages: "GitHub"
+    request: str  # its word for the change request in messages: "pull request", "merge request"
     can_resolve_threads: bool  # whether resolve_thread does anything
 
     def change_request(self) -> ChangeRequest: ...

@@ -71,15 +71,20 @@ def commentable_hunks(patch: str, side: str = "RIGHT") -> list[frozenset[int]]:
 class PullFiles:
     """The change request's files as the host lists them: path -> hunks (None: no patch shown),
     RIGHT-side lines in `hunks`, LEFT-side (removed) lines in `removed`; `host` names the host
-    in the reasons a finding is not inline."""
+    and `request` is its word for the change request, in the reasons a finding is not
+    inline."""
 
     hunks: Mapping[str, list[frozenset[int]] | None]
     removed: Mapping[str, list[frozenset[int]] | None] = field(default_factory=dict)
     host: str = "the host"
+    request: str = "pull request"
 
     @classmethod
     def from_patches(
-        cls, patches: Iterable[tuple[str, str | None]], host: str = "the host"
+        cls,
+        patches: Iterable[tuple[str, str | None]],
+        host: str = "the host",
+        request: str = "pull request",
     ) -> PullFiles:
         """From (path, unified-diff hunks or None) pairs, whatever the host's JSON calls them."""
         table: dict[str, list[frozenset[int]] | None] = {}
@@ -87,12 +92,12 @@ class PullFiles:
         for name, patch in patches:
             table[name] = commentable_hunks(patch) if patch else None
             removed[name] = commentable_hunks(patch, "LEFT") if patch else None
-        return cls(table, removed, host)
+        return cls(table, removed, host, request)
 
     def reason_not_inline(self, finding: Finding) -> str | None:
         """None when the finding's whole range is commentable, else why not."""
         if finding.path not in self.hunks:
-            return "file not in the pull request's current files"
+            return f"file not in the {self.request}'s current files"
         hunks = (self.removed if finding.side == "LEFT" else self.hunks).get(finding.path)
         if hunks is None:
             return f"{self.host} shows no diff for this file"
@@ -101,8 +106,8 @@ class PullFiles:
         if any(wanted <= hunk for hunk in hunks):
             return None
         if finding.side == "LEFT":
-            return "removed lines not in the pull request's current diff"
-        return "lines not in the pull request's current diff"
+            return f"removed lines not in the {self.request}'s current diff"
+        return f"lines not in the {self.request}'s current diff"
 
 
 def place(

@@ -97,7 +97,7 @@ def _posted_fingerprints(notes: list[Note]) -> dict[str, Where]:
     return found
 
 
-def _head_note(document: FindingsDocument, head_sha: str) -> str:
+def _head_note(document: FindingsDocument, head_sha: str, request: str) -> str:
     reviewed = document.head or ""
     if (
         not reviewed
@@ -107,7 +107,7 @@ def _head_note(document: FindingsDocument, head_sha: str) -> str:
     ):
         return ""
     return (
-        f"The pull request has moved on since the review (reviewed {reviewed[:12]}, now "
+        f"The {request} has moved on since the review (reviewed {reviewed[:12]}, now "
         f"{head_sha[:12]}); only findings on lines of the current diff were commented inline."
     )
 
@@ -136,7 +136,7 @@ class Poster:
             sorted_findings(document.findings), request.files, already, self.min_severity
         )
         head = request.head_sha
-        note = _head_note(document, head)
+        note = _head_note(document, head, self.host.request)
         # Only a review known to be of the current head says a finding is gone from it.
         of_head = bool(document.head and head) and not note
         can_resolve = self.host.can_resolve_threads and of_head

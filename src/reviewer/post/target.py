@@ -36,6 +36,9 @@ class Target:
     host: str = Host.GITHUB.value  # "github", "gitlab" or "gitea" (Forgejo included)
     project_id: int | None = None  # GitLab's numeric project id, when the pipeline gives it
     in_actions: bool = False  # the job runs in an Actions runner (GitHub's, Gitea's, Forgejo's)
+    # On the gitea host: Forgejo (True) or Gitea (False) as its own Actions runner says; None
+    # when the job runs elsewhere and nothing says which.
+    forgejo: bool | None = None
 
     @property
     def reference(self) -> str:
@@ -61,16 +64,36 @@ def resolve_target(
 ) -> Target:
     chosen = post_host(host, env)
     context = detect(env, host=chosen)
+    forgejo = _forgejo(chosen, env, context)
     return Target(
         repo=_repo(chosen, repo, context),
         number=_number(chosen, pr, context),
-        api_url=check_token_url(api_url, "--api-url") if api_url else _api_url(chosen, context),
+        api_url=(
+            check_token_url(api_url, "--api-url") if api_url else _api_url(chosen, context, forgejo)
+        ),
         head_sha=None if pr else context.head_sha,
         host=chosen.value,
         # the id is the environment's project's: not the one --repo names
         project_id=None if repo else context.project_id,
         in_actions=env.get("GITHUB_ACTIONS") == "true",
+        forgejo=forgejo,
     )
+
+
+def _forgejo(host: Host, env: Mapping[str, str], context: CiContext) -> bool | None:
+    """Whether the gitea host is Forgejo, known only inside its own Actions (whose runner says
+    which); `--host gitea` from another CI or a shell cannot tell."""
+    if host is not Host.GITEA or host_of(env) is not Host.GITEA:
+        return None
+    return context.forgejo
+
+
+def gitea_name(forgejo: bool | None) -> str:
+    """What messages call a host with Gitea's API (Forgejo has the same one): the one its
+    Actions runner names, else both."""
+    if forgejo is None:
+        return "Gitea/Forgejo"
+    return "Forgejo" if forgejo else "Gitea"
 
 
 def _repo(host: Host, flag: str | None, context: CiContext) -> str:
@@ -109,7 +132,7 @@ def _number(host: Host, flag: int | None, context: CiContext) -> int:
     )
 
 
-def _api_url(host: Host, context: CiContext) -> str:
+def _api_url(host: Host, context: CiContext, forgejo: bool | None) -> str:
     if context.api_url is not None:
         return context.api_url
     if host is Host.GITHUB:
@@ -120,6 +143,6 @@ def _api_url(host: Host, context: CiContext) -> str:
             hint="pass --api-url https://gitlab.example.com/api/v4",
         )
     raise UsageError(
-        "no Gitea API URL: neither GITHUB_API_URL nor GITHUB_SERVER_URL is set",
+        f"no {gitea_name(forgejo)} API URL: neither GITHUB_API_URL nor GITHUB_SERVER_URL is set",
         hint="pass --api-url https://gitea.example.com/api/v1",
     )

@@ -29,6 +29,7 @@ from reviewer.findings.coverage import (
     left_out_unreviewed,
     unreviewed_entry,
 )
+from reviewer.formats.common import plural
 from reviewer.models import (
     NO_CONTEXT,
     Chunk,
@@ -405,7 +406,7 @@ _CHUNK_LOCAL = (ChunkFailedError, InvalidAnswerError)
 def _interrupted_entry(e: Interrupted, done: int, total: int) -> ErrorEntry:
     return ErrorEntry(
         kind="interrupted",
-        message=f"interrupted by {e} after {done} of {total} chunk(s)",
+        message=f"interrupted by {e} after {done} of {plural(total, 'chunk')}",
     )
 
 
@@ -428,9 +429,9 @@ def _errors(
     unsent = total - len(results)
     if unsent:
         message = (
-            f"{unsent} chunk(s) not reviewed: the review was interrupted"
+            f"{plural(unsent, 'chunk')} not reviewed: the review was interrupted"
             if interrupted
-            else f"{unsent} chunk(s) not sent after the model server failed"
+            else f"{plural(unsent, 'chunk')} not sent after the model server failed"
         )
         errors.append(ErrorEntry(kind="not_sent", message=message))
     return errors, hint

@@ -10,13 +10,14 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -35,6 +36,42 @@ LOG_INTERVAL_S = 10.0
 def use_bar(stream: TextIO) -> bool:
     """A live bar only for a person at a terminal; CI logs get plain lines."""
     return stream.isatty() and not env_flag(os.environ.get("CI"))
+
+
+class LiveBar:
+    """A started, transient rich bar with one task: the label, the bar and "n/m", then the
+    caller's own columns. The one bar setup `reviewer run` and `reviewer eval` share."""
+
+    def __init__(
+        self, stream: TextIO, label: str, total: int, *tail: ProgressColumn, **fields: str
+    ) -> None:
+        self._progress = Progress(
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            *tail,
+            console=Console(file=stream),
+            transient=True,
+        )
+        columns: dict[str, Any] = dict(fields)  # rich's **fields are untyped
+        self._task: TaskID = self._progress.add_task(label, total=total, **columns)
+        self._progress.start()
+
+    def update(self, *, advance: int = 0, **fields: str) -> None:
+        columns: dict[str, Any] = dict(fields)
+        self._progress.update(self._task, advance=advance, **columns)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def open_bar(
+    total: int, stream: TextIO, label: str, *tail: ProgressColumn, **fields: str
+) -> LiveBar | None:
+    """A live bar on `stream` when there is work and a person watches, else None."""
+    if not total or not use_bar(stream):
+        return None
+    return LiveBar(stream, label, total, *tail, **fields)
 
 
 class ReviewProgress:
@@ -62,25 +99,21 @@ class ReviewProgress:
         self._reading: tuple[int, int, float] | None = None  # chunk number, tokens, since
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
+        self._bar: LiveBar | None = None
 
     def __enter__(self) -> ReviewProgress:
-        if self.total and use_bar(self._stream):
-            self._bar = Progress(
-                TextColumn("reviewing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("chunks  {task.fields[rate]}"),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[reading]}"),
-                TimeElapsedColumn(),
-                console=Console(file=self._stream),
-                transient=True,
-            )
-            self._task = self._bar.add_task("review", total=self.total, rate="", reading="")
-            self._bar.start()
-        elif self.total and self._interval > 0:
+        self._bar = open_bar(
+            self.total,
+            self._stream,
+            "reviewing",
+            TextColumn("chunks  {task.fields[rate]}"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[reading]}"),
+            TimeElapsedColumn(),
+            rate="",
+            reading="",
+        )
+        if self._bar is None and self.total and self._interval > 0:
             self._heartbeat = threading.Thread(target=self._beat, daemon=True)
             self._heartbeat.start()
         return self
@@ -100,9 +133,9 @@ class ReviewProgress:
         with self._lock:
             first = self._reading is None
             self._reading = (number, tokens, time.monotonic())
-            if self._bar is not None and self._task is not None:
+            if self._bar is not None:
                 shown = f"now #{number} ~{tokens} tokens"  # short: it shares the bar's line
-                self._bar.update(self._task, reading=shown)
+                self._bar.update(reading=shown)
             elif first:
                 self._write(
                     f"reviewer: reviewing chunk {number}/{self.total} "
@@ -135,8 +168,8 @@ class ReviewProgress:
         with self._lock:
             self.done += 1
             self.tokens += completion_tokens
-            if self._bar is not None and self._task is not None:
-                self._bar.update(self._task, advance=1, rate=self._rate())
+            if self._bar is not None:
+                self._bar.update(advance=1, rate=self._rate())
             else:
                 self._log()
 

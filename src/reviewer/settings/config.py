@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -46,6 +47,21 @@ DEFAULT_POST_MAX_WAIT = 60.0
 def default_url(backend: Backend) -> str:
     """The server URL a backend uses when none is given."""
     return DEFAULT_OPENAI_URL if backend is Backend.OPENAI else DEFAULT_OLLAMA_URL
+
+
+def openai_root(url: str) -> str:
+    """An OpenAI-compatible server's root from the URL a user gives. vLLM's and llama.cpp's
+    documentation write base URLs ending in /v1 (`http://127.0.0.1:8080/v1`), and the backend
+    adds /v1/... itself, so one trailing /v1 (or /v1/) is dropped rather than doubled. A URL
+    that does not parse is left as it is, for the URL check to name."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    path = parts.path.rstrip("/")
+    if not path.endswith("/v1"):
+        return url
+    return urlunsplit(parts._replace(path=path.removesuffix("/v1")))
 # The answer is capped by the schema: at most --max-findings findings (default and ceiling), each
 # field bounded, so that a whole answer can fit in --num-predict.
 MAX_FINDINGS_PER_CHUNK = 20

@@ -25,6 +25,7 @@ from reviewer.settings.config import (
     Backend,
     FilterMode,
     default_url,
+    openai_root,
 )
 
 
@@ -83,6 +84,16 @@ class ModelSettings(_Slice):
             except ValueError:
                 return data  # the field's own validation names the bad value
             return {**data, "base_url": default_url(backend)}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _openai_root(cls, data: Any) -> Any:
+        """An OpenAI-compatible server's URL given with its /v1 means its root."""
+        if isinstance(data, dict) and data.get("backend") == Backend.OPENAI:
+            url = data.get("base_url")
+            if isinstance(url, str):
+                return {**data, "base_url": openai_root(url)}
         return data
 
 

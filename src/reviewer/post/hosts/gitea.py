@@ -19,6 +19,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from reviewer.diff.parse import parse_diff
@@ -35,10 +36,10 @@ from reviewer.post.hosts.rest import (
     RetryPolicy,
 )
 from reviewer.post.placement import PullFiles
-from reviewer.post.target import Target
+from reviewer.post.target import Target, gitea_name
 from reviewer.post.transport import Transport
 
-NAME = "Gitea"
+NAME = gitea_name(None)  # in messages when the instance is not known to be either
 PAGE_LIMIT = 50  # Gitea's default [api] MAX_RESPONSE_ITEMS: a larger limit is cut to it
 
 GITEA_API = HostApi(
@@ -81,7 +82,7 @@ def actions_user(in_actions: bool, env: Mapping[str, str]) -> str | None:
     return FORGEJO_ACTIONS_USER if env.get("FORGEJO_ACTIONS") == "true" else GITEA_ACTIONS_USER
 
 
-def pull_files(diff_text: str) -> PullFiles:
+def pull_files(diff_text: str, name: str = NAME) -> PullFiles:
     """The pull request's `.diff` (git's own output, read by the project's one diff parser):
     each file's commentable lines per hunk by its path (the old path of a deleted file), None
     for a binary file or one without hunks (a pure rename)."""
@@ -89,7 +90,7 @@ def pull_files(diff_text: str) -> PullFiles:
         files = parse_diff(diff_text)
     except DiffError as e:
         raise PostError(
-            f"{NAME}'s diff of the pull request could not be read: {e.message}"
+            f"{name}'s diff of the pull request could not be read: {e.message}"
         ) from None
     right: dict[str, list[frozenset[int]] | None] = {}
     left: dict[str, list[frozenset[int]] | None] = {}
@@ -97,7 +98,7 @@ def pull_files(diff_text: str) -> PullFiles:
         shown = f.hunks and not f.is_binary
         right[f.path] = [_numbers(h, new=True) for h in f.hunks] if shown else None
         left[f.path] = [_numbers(h, new=False) for h in f.hunks] if shown else None
-    return PullFiles(right, left, NAME)
+    return PullFiles(right, left, name, GITEA_API.request)
 
 
 def _numbers(hunk: Hunk, *, new: bool) -> frozenset[int]:
@@ -174,11 +175,11 @@ class GiteaClient(RestClient):
         for page in range(1, MAX_PAGES + 1):
             batch = self.get(path, {"limit": PAGE_LIMIT, "page": page})
             if not isinstance(batch, list):
-                raise PostError(f"{NAME} answered {path} with something other than a list")
+                raise PostError(f"{self.api.name} answered {path} with something other than a list")
             if not batch:
                 return items
             items.extend(batch)
-        raise PostError(f"{NAME} kept paginating {path} past {MAX_PAGES} pages")
+        raise PostError(f"{self.api.name} kept paginating {path} past {MAX_PAGES} pages")
 
 
 class GiteaHost:
@@ -186,10 +187,11 @@ class GiteaHost:
     (neither has an endpoint for it), so a fixed finding's inline comment stays open; the
     summary, edited on every run, lists only the current findings."""
 
-    name = NAME
     can_resolve_threads = False
 
     def __init__(self, client: GiteaClient, target: Target, *, actions_user: str | None) -> None:
+        self.name = client.api.name  # Gitea, Forgejo, or both when not known
+        self.request = client.api.request
         self.client = client
         self.target = target
         self._actions_user = actions_user
@@ -206,7 +208,8 @@ class GiteaHost:
         pull = self.client.get(self._pull)
         head = str((pull.get("head") or {}).get("sha") or self.target.head_sha or "")
         base = str((pull.get("base") or {}).get("sha") or "")
-        return ChangeRequest(head, base, pull_files(self.client.text(self._pull + ".diff")))
+        diff = self.client.text(self._pull + ".diff")
+        return ChangeRequest(head, base, pull_files(diff, self.name))
 
     def notes(self) -> list[Note]:
         """Submitted reviews and their comments, and the issue comments. A PENDING review is
@@ -286,7 +289,7 @@ class GiteaHost:
         return Note(note_id, NoteKind.TOP, _login(edited), body)
 
     def resolve_thread(self, note: Note) -> None:
-        raise PostError(f"{NAME}'s API cannot resolve a review comment")
+        raise PostError(f"{self.name}'s API cannot resolve a review comment")
 
     def set_status(self, status: CheckRun) -> None:
         """A commit status on the head, its context the check's name: the newest status of a
@@ -315,8 +318,9 @@ def connect(
     """The pull request `target` names on a Gitea or Forgejo instance (`target.api_url` is its
     /api/v1 root; post.hosts.open_host calls this). `env` (the process's by default) tells
     Forgejo's Actions from Gitea's."""
+    api = replace(GITEA_API, name=gitea_name(target.forgejo))
     client = GiteaClient(
-        target.api_url, token, GITEA_API, policy=policy, sleep=sleep, transport=transport
+        target.api_url, token, api, policy=policy, sleep=sleep, transport=transport
     )
     who = actions_user(target.in_actions, os.environ if env is None else env)
     return GiteaHost(client, target, actions_user=who)

@@ -118,7 +118,7 @@ def issue_path(target: Target) -> str:
 def pull_files(files: Iterable[Mapping[str, Any]]) -> PullFiles:
     """The pull request's files endpoint: `filename`, and `patch` unless GitHub shows none."""
     patches = ((str(item["filename"]), item.get("patch")) for item in files)
-    return PullFiles.from_patches(patches, "GitHub")
+    return PullFiles.from_patches(patches, GITHUB_API.name, GITHUB_API.request)
 
 
 def review_comment(comment: InlineComment) -> dict[str, Any]:
@@ -169,7 +169,8 @@ class GitHubHost:
     """A pull request on GitHub. Comments, reviews and the summary go through REST; review
     threads (which REST cannot resolve) through GraphQL."""
 
-    name = "GitHub"
+    name = GITHUB_API.name
+    request = GITHUB_API.request
     can_resolve_threads = True
 
     def __init__(self, client: GitHubClient, target: Target, *, in_actions: bool) -> None:

@@ -36,6 +36,7 @@ GITLAB_API = HostApi(
         "request's IID), and that the token's user can see the project",
     },
     url_hint="check --api-url / CI_API_V4_URL: it must be the API's root URL (…/api/v4)",
+    request="merge request",
 )
 
 # GitLab applies a suggestion to at most 100 lines above the commented line
@@ -90,7 +91,8 @@ def diff_file(item: Mapping[str, Any]) -> DiffFile:
 
 
 def pull_files(files: Iterable[DiffFile]) -> PullFiles:
-    return PullFiles.from_patches(((f.new_path, f.patch) for f in files), "GitLab")
+    files_and_patches = ((f.new_path, f.patch) for f in files)
+    return PullFiles.from_patches(files_and_patches, GITLAB_API.name, GITLAB_API.request)
 
 
 def line_code(path: str, line: PatchLine) -> str:
@@ -186,7 +188,8 @@ def discussion_notes(discussion: Mapping[str, Any]) -> list[Note]:
 class GitLabHost:
     """A merge request on GitLab, reached with a project, group or personal access token."""
 
-    name = "GitLab"
+    name = GITLAB_API.name
+    request = GITLAB_API.request
     can_resolve_threads = True
 
     def __init__(self, client: RestClient, target: Target) -> None:

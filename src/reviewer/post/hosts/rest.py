@@ -48,9 +48,10 @@ class Refused(HostRefused):
 
 @dataclass(frozen=True)
 class HostApi:
-    """What one host's REST API looks like from the client: its name in messages, the headers
-    that carry the token, the statuses that mean "validated and refused", the page-size query
-    parameter, and the hints for the answers a user can fix."""
+    """What one host's REST API looks like from the client: its name and its word for the
+    change request in messages, the headers that carry the token, the statuses that mean
+    "validated and refused", the page-size query parameter, and the hints for the answers a
+    user can fix."""
 
     name: str  # "GitHub"
     auth_headers: Callable[[str], dict[str, str]]
@@ -58,6 +59,7 @@ class HostApi:
     page_size: tuple[str, int] = ("per_page", 100)
     hints: Mapping[int, str] = field(default_factory=dict)  # 401, 403, 404
     url_hint: str = "check --api-url: it must be the REST API's root URL"
+    request: str = "pull request"  # how the host's users call a change request
 
 
 @dataclass(frozen=True)
