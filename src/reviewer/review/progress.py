@@ -140,6 +140,14 @@ class ReviewProgress:
             else:
                 self._log()
 
+    def note(self, line: str) -> None:
+        """A line of its own (a server taken out of the rotation), above the bar if shown."""
+        with self._lock:
+            if self._bar is not None:
+                self._bar.console.print(line, markup=False, highlight=False)
+            else:
+                self._write(line)
+
     def _rate(self) -> str:
         elapsed = time.monotonic() - self._started
         return f"{self.tokens / elapsed:.1f} tokens/s" if elapsed > 0 and self.tokens else ""
