@@ -208,10 +208,17 @@ class ServerRecord(Strict):
     dropped: str | None = None
 
 
-class ModelInfo(Strict):
+class ModelIdentity(Strict):
+    """Which model: its server API, name and digest (the evaluation report's model section)."""
+
     backend: str
     name: str
     digest: str | None = None
+
+
+class ModelInfo(ModelIdentity):
+    """The findings document's model section: the model and the servers that reviewed."""
+
     servers: tuple[ServerRecord, ...] = ()  # from schema_version 3
 
 

@@ -32,8 +32,8 @@ def check_distinct_servers(urls: tuple[str, ...]) -> None:
         key = lock_key(url)  # the one normal form of a server URL (case, trailing slash)
         if key in seen:
             raise UsageError(
-                f"the model server {display_url(url)} is given twice "
-                f"(as {display_url(seen[key])} before)",
+                f"the model server {display_url(seen[key])} is given twice "
+                f"(again as {display_url(url)})",
                 "list each server once in --ollama-url / --base-url (or the variable)",
             )
         seen[key] = url

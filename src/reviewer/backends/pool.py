@@ -31,9 +31,8 @@ class Server:
 class ServerPool:
     """The review's model servers, in the order given."""
 
-    def __init__(self, servers: list[Server], *, owned: bool = True) -> None:
+    def __init__(self, servers: list[Server]) -> None:
         self.servers = servers
-        self._owned = owned
         self._lock = threading.Lock()
 
     @classmethod
@@ -60,7 +59,7 @@ class ServerPool:
     def of(cls, settings: ModelSettings, backend: ModelBackend) -> ServerPool:
         """One backend the caller made (and closes): a pool of one server."""
         slots = 1 if settings.backend is Backend.OLLAMA else settings.concurrency
-        return cls([Server(display_url(settings.base_url), backend, slots)], owned=False)
+        return cls([Server(display_url(settings.base_url), backend, slots)])
 
     @property
     def live(self) -> list[Server]:
@@ -81,22 +80,19 @@ class ServerPool:
         does a model or digest that differs between two servers. With every server out, the
         first one's error is raised: the review fails closed as with one server."""
         answered: list[tuple[Server, ServerInfo]] = []
-        for server in self.servers:
+        for server in self.live:
             try:
                 answered.append((server, server.backend.preflight()))
             except TransientModelError as e:
                 self.drop(server, e)
         if not answered:
-            first = self.servers[0].dropped
-            assert first is not None  # noqa: S101 - every server was dropped above
-            raise first
+            raise next(s.dropped for s in self.servers if s.dropped is not None)
         check_same_model(answered)
         return answered[0][1]
 
     def close(self) -> None:
-        if self._owned:
-            for server in self.servers:
-                server.backend.close()
+        for server in self.servers:
+            server.backend.close()
 
 
 def check_same_model(answered: list[tuple[Server, ServerInfo]]) -> None:

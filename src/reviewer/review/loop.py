@@ -306,7 +306,8 @@ def review(
             model, settings, plan, pool, cache, out, started, prompt_log
         )
     finally:
-        pool.close()
+        if backend is None:  # a backend or pool the caller made, the caller closes
+            pool.close()
     out.write(summary(doc))
     _report_failure(doc, hint, settings.optional, out)
     if interrupted is not None:
@@ -399,7 +400,8 @@ def _review_chunks(
             progress.advance(result.completion_tokens)
 
     interrupted: Interrupted | None = None
-    slots = _slots(pool.live)[: len(chunks)]
+    # Every slot gets a worker, even with fewer chunks: a failing server's chunk needs one.
+    slots = _slots(pool.live)
     try:
         if len(slots) == 1:
             work(slots[0])
@@ -414,8 +416,8 @@ def _review_chunks(
 
 
 def _slots(servers: list[Server]) -> list[Server]:
-    """Each server once per request it may have in flight, taking turns: fewer chunks than
-    slots still go to every server."""
+    """Each server once per request it may have in flight, taking turns, so the first chunks
+    go to different servers."""
     most = max((s.slots for s in servers), default=0)
     return [s for k in range(most) for s in servers if k < s.slots]
 
