@@ -230,3 +230,14 @@ def test_medians_leave_out_all_and_skip_entries_without_indented_runs() -> None:
     text = report.context_medians([m])
     assert "- N=3: extra prompt tokens +20.0%, enclosing line visible 60.0%" in text
     assert "3 corpus entries" in text
+
+
+def test_pool_part_spreads_a_small_pr_over_paced_servers(tmp_path: Path) -> None:
+    import bench_pool
+
+    pr = genrepo.generate_pr(tmp_path, 48, files=4, name="pool-smoke")
+    row = bench_pool.measure(pr, tmp_path, 2, 1)
+    assert row["servers"] == 2 and row["chunks"] >= 1
+    assert sum(row["calls_per_server"]) == row["chunks"]  # every chunk answered once
+    assert row["wall_s"] > 0
+    assert bench_pool.Pace(100, 10).seconds(200, 5) == 2.5

@@ -6,10 +6,9 @@ server that failed."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from tests.model_fakes import (
     APP_DIFF,
     MODEL,
     answer,
+    closed_port_url,
     finding,
     requests_to,
     serve_ollama_chat,
@@ -30,23 +30,6 @@ from tests.model_fakes import (
 
 # One chunk per run is enough here: the CLI's part is the flags, the variables and the exit
 # codes; the spreading and the failover are proven in tests/review/test_pool.py.
-
-
-@pytest.fixture
-def servers() -> Iterator[Callable[[int], list[HTTPServer]]]:
-    started: list[HTTPServer] = []
-
-    def start(n: int) -> list[HTTPServer]:
-        for _ in range(n):
-            s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-            s.start()
-            started.append(s)
-        return started[-n:]
-
-    yield start
-    for s in started:
-        s.clear()
-        s.stop()
 
 
 def url(server: HTTPServer) -> str:
@@ -170,13 +153,6 @@ def test_digest_mismatch_between_servers_exits_3_naming_both(
     assert proc.returncode == 3, proc.stderr
     assert url(first) in proc.stderr and url(second) in proc.stderr and "222222222222" in proc.stderr
     assert [len(requests_to(s, "/api/chat")) for s in (first, second)] == [0, 0]
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def test_doctor_checks_every_server_and_names_the_one_that_failed(

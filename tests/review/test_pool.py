@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from tests.model_fakes import (
     InFlight,
     answer,
     app_chunk,
+    closed_port_url,
     finding,
     ndjson_bytes,
     ollama_stream,
@@ -46,23 +46,6 @@ OTHER_DIGEST = "1" * 64
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REVIEWER_RETRY_BASE_DELAY", "0.001")
-
-
-@pytest.fixture
-def servers() -> Iterator[Callable[[int], list[HTTPServer]]]:
-    started: list[HTTPServer] = []
-
-    def start(n: int) -> list[HTTPServer]:
-        for _ in range(n):
-            s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-            s.start()
-            started.append(s)
-        return started[-n:]
-
-    yield start
-    for s in started:
-        s.clear()
-        s.stop()
 
 
 def url(server: HTTPServer) -> str:
@@ -266,13 +249,6 @@ def test_a_server_missing_the_model_stops_the_review(
     assert doc.status is Status.FAILED and doc.errors[0].kind == "model_missing"
     assert url(second) in doc.errors[0].message
     assert len(requests_to(first, "/api/chat")) == 0
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def test_an_unreachable_server_is_left_out_and_the_others_review(
