@@ -2,6 +2,9 @@
 CLI as a subprocess with `--base-url A --base-url B`, then with A alone, temperature 0 and a
 fixed seed; the documents differ only in who answered each chunk and in the timings.
 
+Both servers are started for this test with llama.cpp's prompt cache off: a reused prompt
+prefix changes the last digits of the logits, so with it on an answer depends on what the
+server saw before, and one server reviewing both chunks would not match two reviewing one each.
 Kept small for CI (2 cores): four short files in two chunks, a small --num-predict."""
 
 from __future__ import annotations
@@ -33,19 +36,23 @@ HEAD_FILES = {
 
 
 @pytest.fixture(scope="module")
-def second_server(
+def fresh_servers(
     llama_server: LlamaServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LlamaServer]:
-    """Another llama.cpp server on the same GGUF, as the session's was started."""
-    log = tmp_path_factory.mktemp("llama2") / "server.log"
-    proc = spawn(log)
+) -> Iterator[list[LlamaServer]]:
+    """Two more llama.cpp servers on the session's GGUF, without a prompt cache."""
+    procs, started = [], []
     try:
-        base_url = read_url(proc, log)
-        model, n_ctx = model_info(base_url)
-        assert model == llama_server.model
-        yield LlamaServer(base_url=base_url, model=model, n_ctx=n_ctx, log=log)
+        for n in range(2):
+            log = tmp_path_factory.mktemp(f"llama-fresh-{n}") / "server.log"
+            procs.append(spawn(log, "--no-cache-prompt"))
+            base_url = read_url(procs[-1], log)
+            model, n_ctx = model_info(base_url)
+            assert model == llama_server.model
+            started.append(LlamaServer(base_url=base_url, model=model, n_ctx=n_ctx, log=log))
+        yield started
     finally:
-        stop(proc)
+        for proc in procs:
+            stop(proc)
 
 
 def _review(repo: Path, base: str, head: str, model: str, urls: list[str], out: Path) -> int:
@@ -74,7 +81,7 @@ def _without_servers(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_two_servers_give_the_same_document_as_one(
-    llama_server: LlamaServer, second_server: LlamaServer, tmp_path: Path
+    fresh_servers: list[LlamaServer], tmp_path: Path
 ) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -84,10 +91,11 @@ def test_two_servers_give_the_same_document_as_one(
     _git(repo, "config", "commit.gpgsign", "false")
     base = _commit(repo, {"util.py": "x = 1\n"}, "base")
     head = _commit(repo, HEAD_FILES, "head")
-    urls = [llama_server.base_url, second_server.base_url]
+    urls = [s.base_url for s in fresh_servers]
+    model = fresh_servers[0].model
     pair, one = tmp_path / "pair.json", tmp_path / "one.json"
-    pair_code = _review(repo, base, head, llama_server.model, urls, pair)
-    one_code = _review(repo, base, head, llama_server.model, urls[:1], one)
+    pair_code = _review(repo, base, head, model, urls, pair)
+    one_code = _review(repo, base, head, model, urls[:1], one)
     both, alone = json.loads(pair.read_text()), json.loads(one.read_text())
     assert both["stats"]["chunks"] >= 2
     assert pair_code == one_code
