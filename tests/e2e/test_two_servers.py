@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .llama import LlamaServer, model_info, read_url, spawn, stop
+from .llama import LlamaServer, model_info, read_url, skip_reason, spawn, stop
 from .test_run_real_model import RUN_TIMEOUT_S, _commit, _environment, _git
 
 pytestmark = pytest.mark.e2e
@@ -36,10 +36,11 @@ HEAD_FILES = {
 
 
 @pytest.fixture(scope="module")
-def fresh_servers(
-    llama_server: LlamaServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[LlamaServer]]:
-    """Two more llama.cpp servers on the session's GGUF, without a prompt cache."""
+def fresh_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[LlamaServer]]:
+    """Two llama.cpp servers on the small GGUF, without a prompt cache."""
+    reason = skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
     procs, started = [], []
     try:
         for n in range(2):
@@ -47,7 +48,6 @@ def fresh_servers(
             procs.append(spawn(log, "--no-cache-prompt"))
             base_url = read_url(procs[-1], log)
             model, n_ctx = model_info(base_url)
-            assert model == llama_server.model
             started.append(LlamaServer(base_url=base_url, model=model, n_ctx=n_ctx, log=log))
         yield started
     finally:
@@ -93,6 +93,7 @@ def test_two_servers_give_the_same_document_as_one(
     head = _commit(repo, HEAD_FILES, "head")
     urls = [s.base_url for s in fresh_servers]
     model = fresh_servers[0].model
+    assert fresh_servers[1].model == model
     pair, one = tmp_path / "pair.json", tmp_path / "one.json"
     pair_code = _review(repo, base, head, model, urls, pair)
     one_code = _review(repo, base, head, model, urls[:1], one)
