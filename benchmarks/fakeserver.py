@@ -1,5 +1,7 @@
-"""An instant Ollama-compatible server on 127.0.0.1 for measuring the tool's per-call overhead:
-it answers every /api/chat with `{"findings": []}` at once and records how long it spent."""
+"""An Ollama-compatible server on 127.0.0.1 for measuring the tool: it answers every /api/chat
+with `{"findings": []}`, at once (the per-call overhead) or after a model's time for the request
+at a fixed token rate, one request at a time (part 6, several servers), and records how long it
+spent."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -27,10 +30,23 @@ class Counters:
             self.server_s += seconds
 
 
+@dataclass(frozen=True)
+class Pace:
+    """A model's speed: prompt tokens read and answer tokens written per second."""
+
+    prefill_per_s: float
+    decode_per_s: float
+
+    def seconds(self, prompt_tokens: int, answer_tokens: int) -> float:
+        return prompt_tokens / self.prefill_per_s + answer_tokens / self.decode_per_s
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a real server: no reconnect per call
     counters: Counters
     model: str
+    pace: Pace | None
+    busy: threading.Lock  # a paced server, like Ollama, computes one answer at a time
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # a benchmark's stderr should show results, not access logs
@@ -72,6 +88,9 @@ class _Handler(BaseHTTPRequestHandler):
             "prompt_eval_count": max(1, prompt_chars // 4),
             "eval_count": 6,
         }
+        if self.pace is not None:
+            with self.busy:
+                time.sleep(self.pace.seconds(final["prompt_eval_count"], final["eval_count"]))
         if body.get("stream", True):
             piece = {"model": self.model, "message": {"role": "assistant", "content": ANSWER}}
             lines = [json.dumps(piece), json.dumps(final)]
@@ -100,10 +119,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fake_ollama(model: str = "bench-model") -> Iterator[tuple[str, Counters]]:
+def fake_ollama(
+    model: str = "bench-model", pace: Pace | None = None
+) -> Iterator[tuple[str, Counters]]:
     """Serve on an ephemeral 127.0.0.1 port; yields (base URL, counters)."""
     counters = Counters()
-    handler = type("Handler", (_Handler,), {"counters": counters, "model": model})
+    attrs = {"counters": counters, "model": model, "pace": pace, "busy": threading.Lock()}
+    handler = type("Handler", (_Handler,), attrs)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

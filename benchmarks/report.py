@@ -173,6 +173,7 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
         ("stability", "Chunking stability after a one-file push", stability_table),
         ("context", "5. Context lines: what each costs and buys", context_part),
         ("encoding", "6. What the prompt's format costs, by the model's tokenizer", encoding_part),
+        ("pool", "7. Several model servers (paced fake servers)", pool_table),
     ]  # fmt: skip
     for key, title, render in sections:
         value = results.get(key)
@@ -185,6 +186,16 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
     text = "\n".join(parts)
     (out / "table.md").write_text(text)
     return text
+
+
+def pool_table(part: dict[str, Any]) -> str:
+    import bench_pool
+
+    rates = (
+        f"Fake servers at {part['prefill_per_s']:g} prompt and {part['decode_per_s']:g} answer "
+        f"tokens/s, scaled {part['scale']:g}x; one request at a time per server.\n\n"
+    )
+    return rates + bench_pool.table(part) + "\n"
 
 
 def machine_line(machine: dict[str, Any]) -> str:

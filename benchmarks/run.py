@@ -1,12 +1,13 @@
 """The reviewer benchmark: the tool's own cost, per-call overhead, a real small model with the
-response cache, prompt tokens per changed line, what context lines cost, and what the prompt's
-format costs by the model's own tokenizer. See docs/performance.md.
+response cache, prompt tokens per changed line, what context lines cost, what the prompt's
+format costs by the model's own tokenizer, and several model servers. See docs/performance.md.
 
     python benchmarks/run.py                 # everything, default sizes, 3 runs each
     python benchmarks/run.py --quick         # small sizes, one run: a smoke test
     python benchmarks/run.py --sizes 1,1000,200000 --repeat 5 --parts tool,calls
     python benchmarks/run.py --parts context  # part 5 alone (downloads a few sdists once)
     python benchmarks/run.py --parts encoding  # part 6 alone (part 5's corpus, llama.cpp)
+    python benchmarks/run.py --parts pool     # part 7: 1, 2 and 4 model servers
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ sys.path.insert(0, str(HERE))  # the helpers beside this script, also when impor
 
 import bench_calls  # noqa: E402
 import bench_context  # noqa: E402
+import bench_pool  # noqa: E402
 import bench_tokens  # noqa: E402
 import bench_tool  # noqa: E402
 import report  # noqa: E402
 from genrepo import GeneratedPR, generate_pr  # noqa: E402
 
-PARTS = ("tool", "calls", "model", "tokens", "context", "encoding")
+PARTS = ("tool", "calls", "model", "tokens", "context", "encoding", "pool")
 DEFAULT_SIZES = [1, 1_000, 10_000, 50_000, 200_000]
 QUICK_SIZES = [1, 100, 1_000]
 DEFAULT_CALLS = [1, 20, 100, 400]  # files; chunks group about 4 small files
@@ -128,6 +130,10 @@ def run_parts(args: argparse.Namespace, root: Path, results: dict[str, Any]) -> 
     if "encoding" in args.parts:
         print("part 6: what the prompt's format costs, by the model's tokenizer", flush=True)
         _guard(missing, "encoding", lambda: _encoding(root, args.out, quick, results))
+    if "pool" in args.parts:
+        print("part 7: several model servers", flush=True)
+        _guard(missing, "pool", lambda: results.__setitem__(
+            "pool", bench_pool.run_part(root / "pool", args.repeat or 1, quick)))  # fmt: skip
 
 
 def _model(root: Path, args: argparse.Namespace, results: dict[str, Any]) -> None:

@@ -78,6 +78,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--alias", default=DEFAULT_ALIAS, help="model id the server reports")
     parser.add_argument("--model", type=Path, default=None, help="another GGUF file")
+    parser.add_argument(
+        "--no-cache-prompt",
+        action="store_true",
+        help="compute every prompt afresh (a reused prefix can change the last digits of the "
+        "logits, so answers depend on what the server saw before)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
@@ -100,7 +106,7 @@ def build_params(args: argparse.Namespace, model: Path) -> Any:
     params.n_parallel = 1
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.batch_threads
-    params.cache_prompt = True
+    params.cache_prompt = not args.no_cache_prompt
     return params
 
 

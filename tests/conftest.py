@@ -5,7 +5,7 @@ a test module may still define its own (tests/backends and tests/post do)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,24 @@ def server() -> Iterator[HTTPServer]:
     yield s
     s.clear()
     s.stop()
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[[int], list[HTTPServer]]]:
+    """Start n more threaded fake model servers on 127.0.0.1 (a pool), all stopped after."""
+    started: list[HTTPServer] = []
+
+    def start(n: int) -> list[HTTPServer]:
+        for _ in range(n):
+            s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+            s.start()
+            started.append(s)
+        return started[-n:]
+
+    yield start
+    for s in started:
+        s.clear()
+        s.stop()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -196,6 +197,14 @@ def serve_ollama_chat(server: HTTPServer, contents: list[str] | str, **kw: Any) 
         return split_response(ndjson_bytes(ollama_stream(content, **kw)), piece=64, pause=0)
 
     server.expect_request("/api/chat", method="POST").respond_with_handler(handler)
+
+
+def closed_port_url() -> str:
+    """A 127.0.0.1 URL where nothing listens (a port just freed): connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 def requests_to(server: HTTPServer, path: str) -> list[Request]:

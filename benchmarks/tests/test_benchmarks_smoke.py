@@ -300,3 +300,12 @@ def test_encoding_part_counts_with_the_models_tokenizer(tmp_path: Path) -> None:
     assert row["prompt_tokens"] > row["user_tokens"]
     part = {"rows": [row], "system_prompt_tokens": 1, "template_tokens": 1}
     assert "| tiny | 1 |" in report.encoding_part(part)
+def test_pool_part_spreads_a_small_pr_over_paced_servers(tmp_path: Path) -> None:
+    import bench_pool
+
+    pr = genrepo.generate_pr(tmp_path, 48, files=4, name="pool-smoke")
+    row = bench_pool.measure(pr, tmp_path, 2, 1)
+    assert row["servers"] == 2 and row["chunks"] >= 1
+    assert sum(row["calls_per_server"]) == row["chunks"]  # every chunk answered once
+    assert row["wall_s"] > 0
+    assert bench_pool.Pace(100, 10).seconds(200, 5) == 2.5

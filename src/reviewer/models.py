@@ -200,10 +200,34 @@ class ToolInfo(Strict):
     version: str
 
 
-class ModelInfo(Strict):
+class ServerRecord(Strict):
+    """One model server of the review (the URL without user info), and why it was taken out
+    of the rotation, if it was."""
+
+    url: str
+    dropped: str | None = None
+
+
+class ModelIdentity(Strict):
+    """Which model: its server API, name and digest (the evaluation report's model section)."""
+
     backend: str
     name: str
     digest: str | None = None
+
+
+class ModelInfo(ModelIdentity):
+    """The findings document's model section: the model and the servers that reviewed."""
+
+    servers: tuple[ServerRecord, ...] = ()  # from schema_version 3
+
+
+class ChunkRecord(Strict):
+    """Who answered one reviewed chunk: a server's URL (as in model.servers), or "cache" for
+    an answer from the response cache. `chunk` is its number as messages show it (1-based)."""
+
+    chunk: int
+    server: str
 
 
 class Stats(Strict):
@@ -277,8 +301,8 @@ class AppliedRule(Strict):
 
 
 class FindingsDocument(Strict):
-    # 2 adds `rules`; a version 1 document (without it) still loads.
-    schema_version: Literal[1, 2] = 2
+    # 2 adds `rules`, 3 `model.servers` and `chunks`; older documents (without them) still load.
+    schema_version: Literal[1, 2, 3] = 3
     status: Status
     tool: ToolInfo
     model: ModelInfo
@@ -292,6 +316,7 @@ class FindingsDocument(Strict):
     errors: tuple[ErrorEntry, ...] = ()
     coverage: Coverage = Coverage()
     rules: tuple[AppliedRule, ...] = ()
+    chunks: tuple[ChunkRecord, ...] = ()  # the reviewed chunks, in order
 
 
 # --- the plan: what a run will send ----------------------------------------------------------

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from reviewer.cli.app import app
-from reviewer.cli.options import model_url
+from reviewer.cli.options import model_urls
 from reviewer.settings.config import Backend
 from reviewer.settings.slices import (
     DOCTOR_TIMEOUT,
@@ -36,7 +36,8 @@ RUN_SLICES: tuple[type[BaseModel], ...] = (
 RENAMED = {"config": "config_path"}
 NO_FIELD = {"ollama_url", "base_url", "debug"}  # the URL is model_url()'s choice; see below
 # Fields no flag sets: fixed for every run, or read from the environment (LOCAL_LLM_OPTIONAL).
-NO_FLAG = {"seed", "keep_alive", "connect_timeout", "optional"}
+# `servers` is the list of URLs --ollama-url/--base-url give (model_urls).
+NO_FLAG = {"seed", "keep_alive", "connect_timeout", "optional", "servers"}
 
 
 def params(command: str) -> dict[str, Any]:
@@ -73,9 +74,10 @@ def test_every_slice_field_has_a_flag_or_a_reason() -> None:
     fields = {name for s in RUN_SLICES for name in s.model_fields}
     assert fields - flags == NO_FLAG
     # The server URL: --ollama-url / --base-url, and with neither the slice's default.
-    assert model_url(Backend.OLLAMA, None, None) == ModelSettings().base_url
+    assert model_urls(Backend.OLLAMA, None, None) == (ModelSettings().base_url,)
     openai = ModelSettings(backend=Backend.OPENAI)
-    assert model_url(Backend.OPENAI, None, None) == openai.base_url != ModelSettings().base_url
+    assert model_urls(Backend.OPENAI, None, None) == (openai.base_url,)
+    assert openai.base_url != ModelSettings().base_url
 
 
 def test_doctor_checks_the_setup_run_would_use() -> None:

@@ -99,7 +99,7 @@ def test_show_prompts_shows_the_intent_and_the_rules_of_a_real_run(
     assert scoped in api and api.index(scoped) < api.index(DIFF_BEGIN)
     assert scoped not in lib and scoped not in system
     document = json.loads(doc.read_text())
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["rules"] == [
         {"source": RULES_FILE, "paths": [], "chunks": 2},
         {"source": ".reviewer.toml rules[1]", "paths": ["api/**"], "chunks": 1},

@@ -81,7 +81,13 @@ def test_exit_0_complete_review(
     assert [(f["path"], f["line"], f["severity"]) for f in doc["findings"]] == [
         ("src/app.py", 2, "medium")
     ]
-    assert doc["model"] == {"backend": "ollama", "name": MODEL, "digest": doc["model"]["digest"]}
+    assert doc["model"] == {
+        "backend": "ollama",
+        "name": MODEL,
+        "digest": doc["model"]["digest"],
+        "servers": [{"url": url(server), "dropped": None}],
+    }
+    assert doc["chunks"] == [{"chunk": 1, "server": url(server)}]
     assert json.loads(proc.stdout) == doc  # --format json prints the same document
     assert "reviewer: complete: 1 file reviewed" in proc.stderr
 

@@ -179,7 +179,12 @@ def test_the_document_names_the_model_and_the_commits(
     runs: tuple[Run, Run], repo: Repo, llama_server: LlamaServer
 ) -> None:
     document = runs[0].document
-    assert document["model"] == {"backend": "openai", "name": llama_server.model, "digest": None}
+    assert document["model"] == {
+        "backend": "openai",
+        "name": llama_server.model,
+        "digest": None,
+        "servers": [{"url": llama_server.base_url, "dropped": None}],
+    }
     assert (document["base"], document["head"]) == (repo.base, repo.head)
 
 

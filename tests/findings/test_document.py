@@ -64,7 +64,7 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
     original = doc(Status.PARTIAL, Severity.HIGH)
     write_document(original, target)
     assert load_document(target) == original
-    assert json.loads(target.read_text())["schema_version"] == 2
+    assert json.loads(target.read_text())["schema_version"] == 3
     assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]  # no temp file left
 
 
@@ -152,7 +152,7 @@ def test_crash_before_rename_leaves_the_old_document_untouched(tmp_path: Path) -
     assert target.read_bytes() == before
 
 
-@pytest.mark.parametrize("content", ["", "{", "[]", '{"schema_version": 3}'])
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"schema_version": 4}'])
 def test_load_rejects_non_documents(tmp_path: Path, content: str) -> None:
     path = tmp_path / "f.json"
     path.write_text(content)

@@ -376,8 +376,10 @@ def test_report_neutralises_a_hostile_document(tmp_path: Path, fmt: str) -> None
         assert all(json.loads(line) for line in lines)  # still valid JSON
     if fmt == "json":  # the same values (defaults filled in), control characters and all
         parsed, original = json.loads(text), hostile_document()
-        for key in ("model", "base", "head", "errors", "tool"):
+        for key in ("base", "head", "errors", "tool"):
             assert parsed[key] == original[key]
+        # A version 1 document's model section gains schema 3's empty server list.
+        assert parsed["model"] == {**original["model"], "servers": []}
         # Skipped entries gain their accounting defaults (policy, line counts).
         assert [{k: s[k] for k in o} for s, o in zip(parsed["skipped"], original["skipped"],
                 strict=True)] == original["skipped"]

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,46 @@ def test_sigterm_with_concurrent_requests_in_flight_exits_without_waiting(
     assert doc["status"] == "partial"
     assert [f["path"] for f in doc["findings"]] == ["a.py"]
     assert doc["errors"][0]["message"] == "interrupted by SIGTERM after 1 of 3 chunks"
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_with_several_servers_in_flight_stops_promptly(
+    servers: Callable[[int], list[HTTPServer]], env: dict[str, str], diff_file: Path,
+    outdir: Path, signum: int, code: int,
+) -> None:
+    """Two Ollama servers, each holding one hanging request: the signal still ends the run at
+    once, and the partial document (the answered chunk and who answered it) is written."""
+    pool = servers(2)
+    handlers = [HangingChat(), HangingChat()]
+    for s, handler in zip(pool, handlers, strict=True):
+        serve_ollama_preflight(s)
+        s.expect_request("/api/chat", method="POST").respond_with_handler(handler)
+    out = outdir / "findings.json"
+    urls = [s.url_for("/").rstrip("/") for s in pool]
+    args = [
+        "--diff-file", str(diff_file), "--ollama-url", urls[0], "--ollama-url", urls[1],
+        "--output", str(out), "--timeout", "60", "--retries", "0", "--no-cache",
+    ]
+    try:
+        proc = start(args, env, outdir)
+        seen = _read_until(proc, "reviewer: chunk 1/3 done")  # a.py is answered
+        for handler in handlers:  # b.py and d.py hang, one on each server
+            handler.wait_in_flight(1)
+        started = time.monotonic()
+        _, err = stop(proc, signum)
+        took = time.monotonic() - started
+    finally:
+        for handler in handlers:
+            handler.release.set()
+    err = seen + err
+    assert proc.returncode == code, err
+    assert took < EXIT_TIMEOUT
+    doc = load(out)
+    assert doc["status"] == "partial"
+    assert [f["path"] for f in doc["findings"]] == ["a.py"]
+    assert [c["chunk"] for c in doc["chunks"]] == [1] and doc["chunks"][0]["server"] in urls
+    assert doc["errors"][0]["kind"] == "interrupted"
     assert "Traceback" not in err
 
 

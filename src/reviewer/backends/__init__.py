@@ -12,11 +12,31 @@ from reviewer.settings.slices import ModelSettings
 
 
 def check_model_arguments(settings: ModelSettings) -> None:
-    """The model flags judged on their own, before git, the disk or the network: the URL's
-    form and the egress policy, and a pinned digest's form and backend. A malformed value is
-    a usage error (exit 2) whether or not a server is listening."""
-    check_model_url(settings.base_url, allow_remote=settings.allow_remote_model)
+    """The model flags judged on their own, before git, the disk or the network: every
+    server URL's form and the egress policy, no server twice, and a pinned digest's form and
+    backend. A malformed value is a usage error (exit 2) whether or not a server is
+    listening."""
+    for url in settings.server_urls:
+        check_model_url(url, allow_remote=settings.allow_remote_model)
+    check_distinct_servers(settings.server_urls)
     _check_digest(settings)
+
+
+def check_distinct_servers(urls: tuple[str, ...]) -> None:
+    """A server listed twice would get two requests at once (and count twice in the pool)."""
+    from reviewer.backends.http import display_url
+    from reviewer.backends.lock import lock_key
+
+    seen: dict[str, str] = {}
+    for url in urls:
+        key = lock_key(url)  # the one normal form of a server URL (case, trailing slash)
+        if key in seen:
+            raise UsageError(
+                f"the model server {display_url(seen[key])} is given twice "
+                f"(again as {display_url(url)})",
+                "list each server once in --ollama-url / --base-url (or the variable)",
+            )
+        seen[key] = url
 
 
 def _check_digest(settings: ModelSettings) -> None:

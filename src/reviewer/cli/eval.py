@@ -12,26 +12,19 @@ import typer
 
 from reviewer.cli.boundary import error_handler
 from reviewer.cli.options import (
-    AllowRemoteOption,
-    BackendOption,
-    BaseUrlOption,
+    MODEL_FLAGS,
     DebugOption,
     MaxFindingsOption,
-    ModelDigestOption,
-    ModelOption,
-    NumCtxOption,
-    NumPredictOption,
-    OllamaUrlOption,
-    RetriesOption,
-    TimeoutOption,
-    model_settings,
+    ModelOptions,
+    model_options,
 )
 from reviewer.settings.slices import ModelSettings, ReviewSettings
 
-_MODEL, _REVIEW = ModelSettings(), ReviewSettings()
+_REVIEW = ReviewSettings()
 REPORT = "evaluation report"  # what the report's writer names in its errors
 
 
+@model_options("num_predict", "retries")
 def eval_command(
     corpus: Annotated[
         Path | None,
@@ -53,16 +46,7 @@ def eval_command(
             help="Reuse cached answers (off by default: an evaluation measures the model).",
         ),
     ] = False,
-    backend: BackendOption = _MODEL.backend,
-    model: ModelOption = _MODEL.model,
-    ollama_url: OllamaUrlOption = None,
-    base_url: BaseUrlOption = None,
-    model_digest: ModelDigestOption = _MODEL.model_digest,
-    allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
-    num_ctx: NumCtxOption = _MODEL.num_ctx,
-    num_predict: NumPredictOption = _MODEL.num_predict,
-    timeout: TimeoutOption = _MODEL.timeout,
-    retries: RetriesOption = _MODEL.retries,
+    model_flags: ModelOptions = MODEL_FLAGS,
     max_findings: MaxFindingsOption = _REVIEW.max_findings,
     debug: DebugOption = False,
 ) -> None:
@@ -73,18 +57,7 @@ def eval_command(
 
     scrub_environment(os.environ)  # as run: no credential in this process or its children
     with error_handler(debug), interrupts_raise():
-        settings = model_settings(
-            backend=backend,
-            model=model,
-            ollama_url=ollama_url,
-            base_url=base_url,
-            model_digest=model_digest,
-            allow_remote_model=allow_remote_model,
-            num_ctx=num_ctx,
-            timeout=timeout,
-            num_predict=num_predict,
-            retries=retries,
-        )
+        settings = model_flags.settings()
         review = ReviewSettings(max_findings=max_findings, no_cache=not cache)
         _evaluate(settings, review, corpus, output)
 

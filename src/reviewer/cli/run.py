@@ -12,25 +12,16 @@ import typer
 
 from reviewer.cli.boundary import error_handler
 from reviewer.cli.options import (
-    AllowRemoteOption,
-    BackendOption,
-    BaseUrlOption,
+    MODEL_FLAGS,
     ConfigOption,
     DebugOption,
     MaxFindingsOption,
-    ModelDigestOption,
-    ModelOption,
-    NumCtxOption,
-    NumPredictOption,
-    OllamaUrlOption,
+    ModelOptions,
     RepoOption,
-    RetriesOption,
-    TimeoutOption,
     choice,
     choices,
     glob_list,
-    model_settings,
-    seconds,
+    model_options,
     whole,
 )
 from reviewer.models import Severity
@@ -41,7 +32,6 @@ from reviewer.settings.config import (
 )
 from reviewer.settings.slices import (
     DiffSettings,
-    ModelSettings,
     OutputSettings,
     PlanSettings,
     ReviewRequest,
@@ -49,10 +39,11 @@ from reviewer.settings.slices import (
 )
 
 # The defaults every flag shows and falls back to: the slices' own field defaults.
-_DIFF, _PLAN, _MODEL = DiffSettings(), PlanSettings(), ModelSettings()
+_DIFF, _PLAN = DiffSettings(), PlanSettings()
 _REVIEW, _OUTPUT = ReviewSettings(), OutputSettings()
 
 
+@model_options("num_predict", "retries", "lock_timeout", "concurrency")
 def run(
     repo: RepoOption = _DIFF.repo,
     base: Annotated[
@@ -130,32 +121,7 @@ def run(
             "removals; git range and --staged).",
         ),
     ] = _DIFF.definitions,
-    backend: BackendOption = _MODEL.backend,
-    model: ModelOption = _MODEL.model,
-    ollama_url: OllamaUrlOption = None,
-    base_url: BaseUrlOption = None,
-    model_digest: ModelDigestOption = _MODEL.model_digest,
-    allow_remote_model: AllowRemoteOption = _MODEL.allow_remote_model,
-    num_ctx: NumCtxOption = _MODEL.num_ctx,
-    num_predict: NumPredictOption = _MODEL.num_predict,
-    timeout: TimeoutOption = _MODEL.timeout,
-    retries: RetriesOption = _MODEL.retries,
-    lock_timeout: Annotated[
-        float | None,
-        typer.Option(
-            parser=seconds(0),
-            envvar="REVIEWER_LOCK_TIMEOUT",
-            metavar="SECONDS",
-            help="Most seconds to wait for another run's turn at the model server "
-            "(default: 3 x --timeout).",
-        ),
-    ] = _MODEL.lock_timeout,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            parser=whole(1), metavar="N", help="Requests in flight (OpenAI backend only)."
-        ),
-    ] = _MODEL.concurrency,
+    model_flags: ModelOptions = MODEL_FLAGS,
     filter_mode: Annotated[
         FilterMode,
         typer.Option(
@@ -247,20 +213,7 @@ def run(
                 accept_unreviewed=tuple(accept_unreviewed or ()),
                 no_description=no_description,
             ),
-            model=model_settings(
-                backend=backend,
-                model=model,
-                ollama_url=ollama_url,
-                base_url=base_url,
-                model_digest=model_digest,
-                allow_remote_model=allow_remote_model,
-                num_ctx=num_ctx,
-                timeout=timeout,
-                num_predict=num_predict,
-                retries=retries,
-                lock_timeout=lock_timeout,
-                concurrency=concurrency,
-            ),
+            model=model_flags.settings(),
             review=ReviewSettings(
                 filter_mode=filter_mode,
                 max_findings=max_findings,

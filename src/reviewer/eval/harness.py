@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reviewer import __version__
 from reviewer.backends import check_model_arguments, make_backend
-from reviewer.backends.interface import ModelBackend
+from reviewer.backends.pool import ServerPool
 from reviewer.errors import ExitCode, ModelError
 from reviewer.eval.corpus import Case, Corpus
 from reviewer.eval.match import TOLERANCE, match_case
@@ -30,7 +30,7 @@ from reviewer.eval.report import (
 from reviewer.eval.score import by_class, by_language, scores, total_cost
 from reviewer.eval.server import PreflightOnce
 from reviewer.findings.verdict import verdict
-from reviewer.models import FindingsDocument, ModelInfo, ReviewPlan, ToolInfo
+from reviewer.models import FindingsDocument, ModelIdentity, ReviewPlan, ToolInfo
 from reviewer.plan.build import build_plan
 from reviewer.review.interrupt import release
 from reviewer.review.loop import review
@@ -51,14 +51,15 @@ def evaluate(corpus: Corpus, model: ModelSettings, settings: ReviewSettings) -> 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="reviewer-eval-") as scratch:
         planned = [_plan(case, Path(scratch) / case.id, model) for case in corpus.cases]
-        backend: ModelBackend = PreflightOnce(make_backend(model))
+        # Every server given (the cases' chunks spread over them), each preflighted once.
+        pool = ServerPool.open(model, make=lambda server: PreflightOnce(make_backend(server)))
         try:
-            results, digest = _review_all(planned, model, settings, backend)
+            results, digest = _review_all(planned, model, settings, pool)
         finally:
-            backend.close()
+            pool.close()
     return EvalReport(
         tool=ToolInfo(version=__version__),
-        model=ModelInfo(backend=model.backend.value, name=model.model, digest=digest),
+        model=ModelIdentity(backend=model.backend.value, name=model.model, digest=digest),
         options=_options(model, settings),
         corpus=_corpus_info(corpus),
         tolerance=TOLERANCE,
@@ -86,7 +87,7 @@ def _review_all(
     planned: list[PlannedCase],
     model: ModelSettings,
     settings: ReviewSettings,
-    backend: ModelBackend,
+    backend: ServerPool,
 ) -> tuple[list[CaseResult], str | None]:
     results: list[CaseResult] = []
     digest: str | None = None
@@ -101,7 +102,7 @@ def _review_all(
 
 
 def _review_case(
-    item: PlannedCase, model: ModelSettings, settings: ReviewSettings, backend: ModelBackend
+    item: PlannedCase, model: ModelSettings, settings: ReviewSettings, backend: ServerPool
 ) -> FindingsDocument:
     """One case through the review loop. Its own progress lines and summary are kept back (the
     eval shows its own); when the review is not complete, its reason and hint are raised."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from reviewer.eval.match import Outcome
-from reviewer.models import Category, ModelInfo, Severity, Strict, ToolInfo
+from reviewer.models import Category, ModelIdentity, Severity, Strict, ToolInfo
 
 
 class Scores(Strict):
@@ -82,7 +82,7 @@ class CorpusInfo(Strict):
 class EvalReport(Strict):
     schema_version: Literal[1] = 1
     tool: ToolInfo
-    model: ModelInfo
+    model: ModelIdentity
     options: dict[str, str | int | float | bool | None]
     corpus: CorpusInfo
     tolerance: int  # lines each way (eval.match.TOLERANCE)

@@ -10,8 +10,10 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 
-from reviewer.backends import make_backend
+from reviewer.backends import check_distinct_servers, make_backend
+from reviewer.backends.http import display_url
 from reviewer.backends.interface import ModelBackend, ServerInfo
+from reviewer.backends.pool import Server, check_same_model
 from reviewer.chunks.prompt import SYSTEM_PROMPT, findings_schema
 from reviewer.diff.sources import ensure_repo, resolve_commit
 from reviewer.errors import (
@@ -131,8 +133,11 @@ def check_git(repo: Path) -> Check:
     return _ok("git", f"{repo.resolve()} at {head[:12]}")
 
 
-def check_server(backend: ModelBackend, settings: ModelSettings) -> Iterator[Check]:
-    """Server, model, digest and context length: what `reviewer run` checks before a chunk."""
+def check_server(
+    backend: ModelBackend, settings: ModelSettings, seen: list[ServerInfo] | None = None
+) -> Iterator[Check]:
+    """Server, model, digest and context length: what `reviewer run` checks before a chunk.
+    What a server that answered reported is added to `seen`."""
     try:
         info = backend.preflight()
     except PolicyError as e:  # the host resolved to an address outside the policy
@@ -150,6 +155,8 @@ def check_server(backend: ModelBackend, settings: ModelSettings) -> Iterator[Che
         yield _ok("model", f"{settings.model} is present")
         yield _failed("context length", e)
         return
+    if seen is not None:
+        seen.append(info)
     yield from _server_checks(info, settings, backend.name)
 
 
@@ -193,24 +200,66 @@ def all_checks(
     settings: ModelSettings, repo: Path, config_path: Path | None, environ: Mapping[str, str]
 ) -> Iterator[Check]:
     yield check_credentials(environ)
-    egress = check_egress(settings)
-    yield egress
+    urls = settings.server_urls
+    egress = [check_egress(settings.for_server(url)) for url in urls]
+    yield from egress
     yield check_config(repo, config_path)
     yield check_git(repo)
-    if egress.outcome is Outcome.FAILED:
+    if any(check.outcome is Outcome.FAILED for check in egress):
         return  # never connect to a URL the policy refuses
+    try:
+        check_distinct_servers(urls)
+    except ReviewerError as e:
+        yield _failed("servers", e)
+        return
+    answered: list[tuple[Server, ServerInfo]] = []
+    for url in urls:
+        checks = check_one_server(settings.for_server(url), answered)
+        yield from (checks if len(urls) == 1 else (_on(url, c) for c in checks))
+    if len(urls) > 1:
+        yield check_same_models(answered, len(urls))
+
+
+def check_one_server(
+    settings: ModelSettings, answered: list[tuple[Server, ServerInfo]]
+) -> Iterator[Check]:
+    """Server, model, digest, context length and warm-up on one server; what it reported is
+    added to `answered` for the comparison of the pool's models."""
     try:
         backend = make_backend(settings.model_copy(update={"num_predict": WARM_UP_NUM_PREDICT}))
     except ReviewerError as e:
         yield _failed("backend", e)
         return
     try:
-        server = list(check_server(backend, settings))
+        seen: list[ServerInfo] = []
+        server = list(check_server(backend, settings, seen))
         yield from server
         if all(c.outcome is not Outcome.FAILED for c in server):
+            answered.append((Server(display_url(settings.base_url), backend, 1), seen[0]))
             yield check_warm_up(backend)
     finally:
         backend.close()
+
+
+def _on(url: str, check: Check) -> Check:
+    """A check of one server of several names the server."""
+    return check.model_copy(update={"detail": f"{display_url(url)}: {check.detail}"})
+
+
+def check_same_models(answered: list[tuple[Server, ServerInfo]], total: int) -> Check:
+    """A review must not mix models: every server that answered serves the same digest."""
+    if len(answered) < 2:
+        return Check(
+            name="servers",
+            outcome=Outcome.WARNING if answered else Outcome.FAILED,
+            detail=f"{len(answered)} of {total} servers answered; nothing to compare",
+            fix="fix the failed server checks above",
+        )
+    try:
+        check_same_model(answered)
+    except ModelError as e:
+        return _failed("servers", e)
+    return _ok("servers", f"all {len(answered)} serve the same model")
 
 
 _MARK = {Outcome.OK: "ok", Outcome.WARNING: "warning", Outcome.FAILED: "FAILED"}

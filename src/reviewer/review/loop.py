@@ -6,20 +6,22 @@ A review with no chunks makes no network request at all."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import queue
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
 from reviewer import __version__
-from reviewer.backends import check_backend_settings, make_backend
+from reviewer.backends import check_backend_settings
 from reviewer.backends.interface import ChunkFailedError, ModelBackend
+from reviewer.backends.pool import Server, ServerPool
 from reviewer.chunks import prompt
 from reviewer.errors import InvalidAnswerError, ModelError
 from reviewer.findings.answer import Dropped, merge, parse_answer, validate
@@ -33,12 +35,14 @@ from reviewer.formats.common import plural
 from reviewer.models import (
     NO_CONTEXT,
     Chunk,
+    ChunkRecord,
     ErrorEntry,
     Finding,
     FindingsDocument,
     ModelInfo,
     PromptContext,
     ReviewPlan,
+    ServerRecord,
     Stats,
     Status,
     ToolInfo,
@@ -130,6 +134,18 @@ class ChunkResult:
     estimated_sent: int = 0  # the estimate times the requests made: compares to prompt_tokens
     cache_hit: bool | None = None
     error: ModelError | None = None
+    server: str | None = None  # who answered: a server's URL, or CACHE
+
+    def carry(self, earlier: ChunkResult) -> None:
+        """Count what an attempt on a server that then failed spent on this chunk too."""
+        self.calls += earlier.calls
+        self.prompt_tokens += earlier.prompt_tokens
+        self.completion_tokens += earlier.completion_tokens
+        self.cached_tokens += earlier.cached_tokens
+        self.estimated_sent += earlier.estimated_sent
+
+
+CACHE = "cache"  # the server record of a chunk answered from the response cache
 
 
 @dataclass
@@ -264,12 +280,13 @@ def review(
     plan: ReviewPlan,
     settings: ReviewSettings | None = None,
     *,
-    backend: ModelBackend | None = None,
+    backend: ModelBackend | ServerPool | None = None,
     cache: ResponseCache | None = None,
     stream: TextIO | None = None,
     prompt_log: PromptLog | None = None,
 ) -> FindingsDocument:
-    """Review every chunk of the plan and return the findings document. Raises only usage and
+    """Review every chunk of the plan on the model's servers (or the one `backend`, or the
+    pool, the caller made and closes) and return the findings document. Raises only usage and
     configuration errors; model-side failures are recorded in the document."""
     settings = settings if settings is not None else ReviewSettings()
     out = stream if stream is not None else sys.stderr
@@ -281,15 +298,17 @@ def review(
         out.write(summary(doc))
         _report_failure(doc, None, settings.optional, out)  # lines left out unreviewed
         return doc
-    owned = backend is None
-    backend = backend if backend is not None else make_backend(model)
+    if backend is None:
+        pool = ServerPool.open(model)
+    else:
+        pool = backend if isinstance(backend, ServerPool) else ServerPool.of(model, backend)
     try:
         doc, hint, interrupted = _review_with(
-            model, settings, plan, backend, cache, out, started, prompt_log
+            model, settings, plan, pool, cache, out, started, prompt_log
         )
     finally:
-        if owned:
-            backend.close()
+        if backend is None:  # a backend or pool the caller made, the caller closes
+            pool.close()
     out.write(summary(doc))
     _report_failure(doc, hint, settings.optional, out)
     if interrupted is not None:
@@ -302,98 +321,172 @@ def _review_with(
     model: ModelSettings,
     settings: ReviewSettings,
     plan: ReviewPlan,
-    backend: ModelBackend,
+    pool: ServerPool,
     cache: ResponseCache | None,
     out: TextIO,
     started: float,
     prompt_log: PromptLog | None,
 ) -> tuple[FindingsDocument, str | None, Interrupted | None]:
     try:
-        info = backend.preflight()
+        info = pool.preflight()
     except ModelError as e:
         entry = ErrorEntry(kind=e.kind, message=e.message)
-        return _document(model, settings, plan, [], None, [entry], started), e.hint, None
+        doc = _document(model, settings, plan, [], None, [entry], started, pool=pool)
+        return doc, e.hint, None
     except Interrupted as e:
         hold()  # from here the document is finished whole; the caller releases
         entry = _interrupted_entry(e, 0, len(plan.chunks))
-        return _document(model, settings, plan, [], None, [entry], started, e), None, e
+        doc = _document(model, settings, plan, [], None, [entry], started, e, pool=pool)
+        return doc, None, e
+    for server in pool.servers:
+        if server.dropped is not None:  # unreachable at preflight; the others review
+            out.write(_dropped_line(server, server.dropped, True) + "\n")
     if cache is None:
         cache = open_cache(settings)
+    first = pool.live[0].backend
     reviewer = ChunkReviewer(
-        model.model, settings, backend, info.digest, cache, prompt_log, plan.context
+        model.model, settings, first, info.digest, cache, prompt_log, plan.context
     )
     overhead = prompt.prompt_overhead_tokens(plan.context)
     with ReviewProgress(len(plan.chunks), out, overhead=overhead) as progress:
-        results, interrupted = _review_chunks(reviewer, plan.chunks, model.concurrency, progress)
+        results, interrupted = _review_chunks(reviewer, plan.chunks, pool, progress)
     errors, hint = _errors(results, len(plan.chunks), interrupted)
-    doc = _document(model, settings, plan, results, info.digest, errors, started, interrupted)
+    doc = _document(
+        model, settings, plan, results, info.digest, errors, started, interrupted, pool=pool
+    )
     return doc, hint, interrupted
 
 
 def _review_chunks(
-    reviewer: Callable[[Chunk], ChunkResult],
+    reviewer: ChunkReviewer,
     chunks: tuple[Chunk, ...],
-    concurrency: int,
+    pool: ServerPool,
     progress: ReviewProgress,
 ) -> tuple[list[ChunkResult], Interrupted | None]:
-    """Review the chunks in order (or N at a time). A server-level failure (unreachable,
-    5xx after retries, timeout) stops sending: the remaining chunks would fail the same way.
-    A signal (SIGINT, SIGTERM) stops it too, in the middle of a request: the chunks finished
-    so far are kept, and signals are held from then on so the document is finished whole."""
-    stop = threading.Event()
+    """Review the chunks over the pool's request slots (one worker per slot: one per Ollama
+    server, --concurrency per OpenAI-compatible one; with a single slot, in order in this
+    thread). A server-level failure (unreachable, 5xx after retries, timeout) takes that
+    server out of the rotation and puts its chunk back for another; with no server left,
+    sending stops: the remaining chunks would fail the same way. A signal (SIGINT, SIGTERM)
+    stops it too, in the middle of a request: the chunks finished so far are kept, and
+    signals are held from then on so the document is finished whole."""
+    todo = _Chunks(len(chunks))
     results: list[ChunkResult | None] = [None] * len(chunks)
+    spent: list[list[ChunkResult]] = [[] for _ in chunks]  # attempts on servers that failed
+    for_server = {
+        id(s): dataclasses.replace(reviewer, backend=s.backend) for s in pool.servers
+    }
 
-    def one(i: int) -> None:
-        if stop.is_set():
-            return
-        progress.sending(chunks[i])
-        result = reviewer(chunks[i])
-        results[i] = result
-        if result.error is not None and not isinstance(result.error, _CHUNK_LOCAL):
-            stop.set()
-        progress.advance(result.completion_tokens)
+    def work(server: Server) -> None:
+        while server.dropped is None:
+            i = todo.take()
+            if i is None:
+                return
+            progress.sending(chunks[i])
+            result = for_server[id(server)](chunks[i])
+            if result.error is not None and not isinstance(result.error, _CHUNK_LOCAL):
+                if pool.drop(server, result.error):
+                    progress.note(_dropped_line(server, result.error, bool(pool.live)))
+                if pool.live:  # another server takes the chunk
+                    spent[i].append(result)
+                    todo.put_back(i)
+                    return
+                todo.stop()
+            else:
+                result.server = CACHE if result.cache_hit else server.url
+            for earlier in spent[i]:
+                result.carry(earlier)
+            results[i] = result
+            todo.done()
+            progress.advance(result.completion_tokens)
 
     interrupted: Interrupted | None = None
+    # Every slot gets a worker, even with fewer chunks: a failing server's chunk needs one.
+    slots = _slots(pool.live)
     try:
-        if concurrency <= 1:
-            for i in range(len(chunks)):
-                one(i)
+        if len(slots) == 1:
+            work(slots[0])
         else:
-            _in_daemon_threads(one, len(chunks), concurrency)
+            _in_daemon_threads(work, slots)
     except Interrupted as e:
         interrupted = e
     finally:
-        stop.set()
+        todo.stop()
         hold()  # the caller releases once the document is written
     return [r for r in results if r is not None], interrupted
 
 
-def _in_daemon_threads(one: Callable[[int], None], n: int, concurrency: int) -> None:
-    """Call one(i) for every i on `concurrency` daemon threads and wait for them all.
-    Daemon threads rather than a ThreadPoolExecutor, whose threads the interpreter waits for
-    at exit: after a signal the process must not wait for requests still in flight (exiting
+def _slots(servers: list[Server]) -> list[Server]:
+    """Each server once per request it may have in flight, taking turns, so the first chunks
+    go to different servers."""
+    most = max((s.slots for s in servers), default=0)
+    return [s for k in range(most) for s in servers if k < s.slots]
+
+
+class _Chunks:
+    """The chunk numbers still to send, shared by the workers. A worker finding none waits
+    while others are in flight: a failing server may put its chunk back."""
+
+    def __init__(self, n: int) -> None:
+        self._todo = deque(range(n))
+        self._in_flight = 0
+        self._stopped = False
+        self._changed = threading.Condition()
+
+    def take(self) -> int | None:
+        with self._changed:
+            while not self._todo and self._in_flight and not self._stopped:
+                self._changed.wait()
+            if self._stopped or not self._todo:
+                return None
+            self._in_flight += 1
+            return self._todo.popleft()
+
+    def put_back(self, i: int) -> None:
+        with self._changed:
+            self._todo.appendleft(i)
+            self._in_flight -= 1
+            self._changed.notify_all()
+
+    def done(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+
+def _dropped_line(server: Server, error: ModelError, others: bool) -> str:
+    from reviewer.security import neutralise_terminal
+
+    then = "its chunk goes to another server" if others else "no model server is left"
+    return neutralise_terminal(
+        f"reviewer: warning: model server {server.url} taken out of the rotation: "
+        f"{error.message}; {then}"
+    )
+
+
+def _in_daemon_threads(work: Callable[[Server], None], slots: list[Server]) -> None:
+    """Call work(server) on a daemon thread for every slot and wait for them all. Daemon
+    threads rather than a ThreadPoolExecutor, whose threads the interpreter waits for at
+    exit: after a signal the process must not wait for requests still in flight (exiting
     closes their connections). An error in a worker is raised here, in the main thread."""
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for i in range(n):
-        todo.put(i)
     finished: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
 
-    def work() -> None:
-        while True:
-            try:
-                i = todo.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                one(i)
-            except BaseException as e:  # handed to the main thread, which raises it
-                finished.put(e)
-            else:
-                finished.put(None)
+    def run(server: Server) -> None:
+        try:
+            work(server)
+        except BaseException as e:  # handed to the main thread, which raises it
+            finished.put(e)
+        else:
+            finished.put(None)
 
-    for _ in range(min(concurrency, n)):
-        threading.Thread(target=work, name="reviewer-chunk", daemon=True).start()
-    for _ in range(n):
+    for server in slots:
+        threading.Thread(target=run, args=(server,), name="reviewer-chunk", daemon=True).start()
+    for _ in slots:
         error = finished.get()  # a signal interrupts this wait in the main thread
         if error is not None:
             raise error
@@ -459,6 +552,8 @@ def _document(
     errors: list[ErrorEntry],
     started: float,
     interrupted: Interrupted | None = None,
+    *,
+    pool: ServerPool | None = None,
 ) -> FindingsDocument:
     done = [r for r in results if r.error is None]
     cov = coverage(plan, [r.chunk for r in done])
@@ -472,7 +567,12 @@ def _document(
         status=status,
         coverage=cov,
         tool=ToolInfo(version=__version__),
-        model=ModelInfo(backend=model.backend.value, name=model.model, digest=digest),
+        model=ModelInfo(
+            backend=model.backend.value,
+            name=model.model,
+            digest=digest,
+            servers=_server_records(pool),
+        ),
         base=plan.base,
         head=plan.head,
         findings=reported,
@@ -481,6 +581,20 @@ def _document(
         stats=_stats(plan, results, done, started),
         errors=tuple(errors),
         rules=applied_rules(plan),
+        chunks=tuple(
+            ChunkRecord(chunk=r.chunk.index + 1, server=r.server)
+            for r in sorted(done, key=lambda r: r.chunk.index)
+            if r.server is not None
+        ),
+    )
+
+
+def _server_records(pool: ServerPool | None) -> tuple[ServerRecord, ...]:
+    if pool is None:
+        return ()
+    return tuple(
+        ServerRecord(url=s.url, dropped=s.dropped.message if s.dropped else None)
+        for s in pool.servers
     )
 
 

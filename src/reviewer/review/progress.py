@@ -61,6 +61,10 @@ class LiveBar:
         columns: dict[str, Any] = dict(fields)
         self._progress.update(self._task, advance=advance, **columns)
 
+    def print(self, line: str) -> None:
+        """A line of its own above the bar, as written (no markup)."""
+        self._progress.console.print(line, markup=False, highlight=False)
+
     def stop(self) -> None:
         self._progress.stop()
 
@@ -172,6 +176,14 @@ class ReviewProgress:
                 self._bar.update(advance=1, rate=self._rate())
             else:
                 self._log()
+
+    def note(self, line: str) -> None:
+        """A line of its own (a server taken out of the rotation), above the bar if shown."""
+        with self._lock:
+            if self._bar is not None:
+                self._bar.print(line)
+            else:
+                self._write(line)
 
     def _rate(self) -> str:
         elapsed = time.monotonic() - self._started

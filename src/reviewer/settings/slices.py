@@ -57,11 +57,14 @@ class PlanSettings(_Slice):
 
 
 class ModelSettings(_Slice):
-    """The model server and how to talk to it (backends/)."""
+    """The model server(s) and how to talk to them (backends/). `base_url` is the one server a
+    backend talks to; `servers` is the pool a review spreads its chunks over (repeated
+    --ollama-url/--base-url), the first of them being `base_url`."""
 
     backend: Backend = Backend.OLLAMA
     model: str = DEFAULT_MODEL
     base_url: str = DEFAULT_OLLAMA_URL  # unset with --backend openai: DEFAULT_OPENAI_URL
+    servers: tuple[str, ...] = ()  # empty: base_url alone
     model_digest: str | None = None
     allow_remote_model: bool = False
     num_ctx: int = DEFAULT_NUM_CTX
@@ -72,12 +75,24 @@ class ModelSettings(_Slice):
     connect_timeout: float = 10.0
     lock_timeout: float | None = Field(default=None, ge=0)  # None: 3 x timeout
     retries: int = DEFAULT_RETRIES
-    concurrency: int = 1
+    concurrency: int = 1  # per server, OpenAI-compatible only (Ollama: one at a time each)
+
+    @property
+    def server_urls(self) -> tuple[str, ...]:
+        """Every model server of the review, in the order given."""
+        return self.servers or (self.base_url,)
+
+    def for_server(self, url: str) -> ModelSettings:
+        """These settings for one server of the pool."""
+        return self.model_copy(update={"base_url": url, "servers": ()})
 
     @model_validator(mode="before")
     @classmethod
     def _backend_default_url(cls, data: Any) -> Any:
-        """No URL given: the chosen backend's own default (settings.config.default_url)."""
+        """No URL given: the first of the pool's, else the chosen backend's own default
+        (settings.config.default_url)."""
+        if isinstance(data, dict) and data.get("base_url") is None and data.get("servers"):
+            return {**data, "base_url": tuple(data["servers"])[0]}
         if isinstance(data, dict) and data.get("base_url") is None and "backend" in data:
             try:
                 backend = Backend(data["backend"])
