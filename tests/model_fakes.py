@@ -190,7 +190,11 @@ def serve_ollama_chat(server: HTTPServer, contents: list[str] | str, **kw: Any) 
     queue = [contents] if isinstance(contents, str) else list(contents)
     lock = threading.Lock()
 
-    def handler(_: Request) -> Response:
+    def handler(request: Request) -> Response:
+        if (request.get_json(silent=True) or {}).get("stream") is False:
+            # A calibration's count (review/calibration.py): no answer of the script is used.
+            final = ollama_stream("", **kw)[-1]
+            return Response(json.dumps(final), mimetype="application/json")
         with lock:
             content = queue.pop(0) if len(queue) > 1 else queue[0]
         return split_response(ndjson_bytes(ollama_stream(content, **kw)), piece=64, pause=0)

@@ -25,6 +25,7 @@ from reviewer.plan.baseline import read_baseline
 from reviewer.plan.intent import gather_intent
 from reviewer.plan.rules import read_rules
 from reviewer.settings.config import (
+    DEFAULT_CONTEXT_LINES,
     DEFAULT_NUM_CTX,
     DEFAULT_NUM_PREDICT,
     SECONDS_PER_CHUNK,
@@ -141,7 +142,8 @@ def _build_plan(
     context = prompt_context(diff, settings, environ, raw, read_rules(found, name, source))
     # The chunks make room for the rest of the prompt: the rules, the intent, the framing;
     # whether the run fits never depends on how long the author's text is.
-    budget = chunk_budget(*sizes, context, reserve=intent_reserve(settings, raw, context))
+    reserve = intent_reserve(settings, raw.base, raw.head, context)
+    budget = chunk_budget(*sizes, context, reserve=reserve)
     # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
     files = parse_raw(raw, config.max_file_lines)
     evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
@@ -171,9 +173,11 @@ def _build_plan(
     )
 
 
-def intent_reserve(settings: PlanSettings, raw: RawDiff, context: PromptContext) -> int:
+def intent_reserve(
+    settings: PlanSettings, base: str | None, head: str | None, context: PromptContext
+) -> int:
     """Room the budget check keeps beside this intent, up to the longest one could be."""
-    if settings.no_description or raw.base is None or raw.head is None:
+    if settings.no_description or base is None or head is None:
         return 0
     return max(0, MAX_INTENT_TOKENS - exact_estimate(context.intent))
 
@@ -191,6 +195,45 @@ def prompt_context(
     if not settings.no_description and raw.base is not None and raw.head is not None:
         intent = gather_intent(diff.repo, raw.base, raw.head, environ)
     return PromptContext(intent=intent, rules=rules)
+
+
+def rescaled(
+    plan: ReviewPlan,
+    scale: float,
+    settings: PlanSettings,
+    sizes: tuple[int, int],
+    context_lines: int = DEFAULT_CONTEXT_LINES,
+) -> ReviewPlan:
+    """The plan's files cut again into chunks for the model's calibration (`scale`, real
+    tokens per estimated token: chunks/calibration.py), within the same context. Done after
+    every local check and the --max-chunks check of the raw plan, so that no request reaches
+    the server for a run refused anyway. A file that no longer fits (a scale above 1) is left
+    out unreviewed, never as accepted by policy."""
+    if scale == 1.0 or not plan.chunks:
+        return plan
+    reserve = intent_reserve(settings, plan.base, plan.head, plan.context)
+    budget = chunk_budget(*sizes, plan.context, reserve=reserve, scale=scale)
+    result = build_chunks(plan.files, budget, context_lines)
+    too_large = set(result.too_large)
+    skipped = plan.skipped + tuple(
+        SkippedFile(
+            path=f.path,
+            reason=SkipReason.TOO_LARGE.value,
+            policy=False,
+            added=f.added,
+            removed=f.removed,
+        )
+        for f in plan.files
+        if f.path in too_large
+    )
+    return plan.model_copy(
+        update={
+            "files": tuple(f for f in plan.files if f.path not in too_large),
+            "skipped": tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
+            "chunks": result.chunks,
+            "token_scale": scale,
+        }
+    )
 
 
 def check_chunk_budget(plan: ReviewPlan, max_chunks: int) -> None:
