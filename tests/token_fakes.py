@@ -30,10 +30,11 @@ class Tokenizer:
     (as real tokenizers do with rare characters): text whose real count beats the estimate."""
 
     fine: str = "\u00a7"
+    per_fine: int = 1  # tokens each `fine` character costs
 
     def count(self, text: str) -> int:
         n = text.count(self.fine)
-        return n + -(-(len(text) - n) // 3)
+        return n * self.per_fine + -(-(len(text) - n) // 3)
 
 
 @dataclass

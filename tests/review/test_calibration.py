@@ -132,12 +132,12 @@ def test_the_servers_count_packs_chunks_to_the_context_within_1_0_to_1_1(
 def test_a_request_the_server_counts_too_long_is_never_sent(
     server: HTTPServer, env: dict[str, str], tmp_path: Path
 ) -> None:
-    # "q" is a token of its own for this tokenizer, where the estimate counts 4 letters a
-    # token: a file of q's is 4 times longer than estimated, calibration or not.
-    state = CountingServer(tokenizer=Tokenizer(fine="q"))
+    # "q" costs this tokenizer 8 tokens, where the estimate counts 4 letters a token: a file of
+    # q's is 32 times longer than estimated, more than any scale the chunks are cut again with.
+    state = CountingServer(tokenizer=Tokenizer(fine="q", per_fine=8))
     serve_llama_cpp(server, state)
     diff = tmp_path / "pr.diff"
-    planted = "\n".join("q" * 120 for _ in range(200))
+    planted = "\n".join("q" * 120 for _ in range(40))
     diff.write_text(
         new_file_diff("app/planted.txt", planted)
         + new_file_diff("app/cache.py", (SRC / "review/cache.py").read_text())
@@ -150,6 +150,24 @@ def test_a_request_the_server_counts_too_long_is_never_sent(
     # Nothing over the room reached the model; the other file was still reviewed.
     assert state.chats and max(state.chats) <= 8192 - 1024
     assert doc["status"] == "partial"
+
+
+def test_a_diff_denser_than_the_sample_is_cut_again_to_fit_the_servers_count(
+    server: HTTPServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    # "e" is a token of its own for this tokenizer: prose full of e's is denser than the
+    # sample, so the sample's scale packs its chunks over the room.
+    state = CountingServer(tokenizer=Tokenizer(fine="e"))
+    serve_llama_cpp(server, state)
+    diff = tmp_path / "pr.diff"
+    prose = "\n".join("seventeen eerie eels excel; the referee sees twelve elected members"
+                      for _ in range(700))
+    diff.write_text(new_file_diff("docs/notes.txt", prose))
+    proc, doc = run(server, env, diff, backend="openai")
+    assert proc.returncode == 0, proc.stderr
+    assert "scale raised to" in proc.stderr
+    assert doc["status"] == "complete" and not doc["errors"]
+    assert max(state.chats) <= 8192 - 1024
 
 
 # --- Ollama: calibrated from prompt_eval_count, kept per digest -----------------------------

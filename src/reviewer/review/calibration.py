@@ -12,6 +12,7 @@ raw estimate (a scale of 1.0), which is what the run used before."""
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,9 @@ from reviewer.chunks.calibration import (
     sample_id,
     scale_from,
 )
+from reviewer.chunks.prompt import system_prompt, user_message
 from reviewer.errors import ConfigError, ModelError
-from reviewer.models import Frozen
+from reviewer.models import Frozen, ReviewPlan
 from reviewer.review.cache import ResponseCache, make_key
 from reviewer.settings.paths import default_cache_dir
 from reviewer.settings.slices import ModelSettings, ReviewSettings
@@ -93,6 +95,24 @@ class Calibrator:
         if self.counter is not None:
             self.counter.close()
 
+    def worst_fit(self, plan: ReviewPlan) -> float | None:
+        """With an exact counter, the largest chunk's real prompt tokens over the room the
+        context leaves beside the answer (above 1.0: the sample's scale was low for this diff
+        and that chunk would be refused); None without one, or when the server cannot count."""
+        if self.counter is None or not plan.chunks:
+            return None
+        system = system_prompt(plan.context)
+        room = self._model.num_ctx - self._model.num_predict
+        try:
+            largest = max(
+                self.counter.count(system, user_message(chunk, plan.context))
+                for chunk in plan.chunks
+            )
+        except ModelError as e:
+            log.debug("calibration: the chunks could not be counted: %s", e.message)
+            return None
+        return largest / room
+
     def _calibration(self) -> Calibration:
         if self._offline:
             return self._stored_latest() or Calibration(source="no stored calibration")
@@ -115,7 +135,7 @@ class Calibrator:
                 stored = self._read(_key(self._model, digest))
                 if stored is not None:
                     return _from_stored(stored, "stored")
-            found = _measure(counter, self._model.num_ctx)
+            found = measure(counter, self._model.num_ctx)
             if found.sample_tokens:
                 self._write(digest, found)
             keep = counter.exact
@@ -176,7 +196,7 @@ class Calibrator:
         self._store.put(_key(self._model, None, latest=True), value)
 
 
-def _measure(counter: PromptCounter, num_ctx: int) -> Calibration:
+def measure(counter: PromptCounter, num_ctx: int) -> Calibration:
     """The sample's real tokens as the difference of two requests, the sample twice and the
     sample once: the chat template cancels out, and so does a prefix the server's prompt cache
     reused (Ollama counts only what it evaluated), since each request starts with a line of its
@@ -233,3 +253,9 @@ def _hex(digest: str) -> str:
 def _open_store(review: ReviewSettings) -> ResponseCache:
     return ResponseCache(review.cache_dir or default_cache_dir())
 
+
+
+def raised(scale: float, worst: float) -> float:
+    """`scale` raised so that a chunk `worst` times over the room would fit, rounded up to a
+    thousandth."""
+    return math.ceil(scale * worst * 1000) / 1000

@@ -4,14 +4,16 @@ review, output, exit code."""
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from reviewer.backends import check_backend_settings, check_model_arguments
-from reviewer.errors import ExitCode
+from reviewer.chunks.calibration import MAX_SCALE
+from reviewer.errors import ExitCode, UsageError
 from reviewer.formats import format_name
 from reviewer.models import FindingsDocument, ReviewPlan
 from reviewer.plan.build import build_plan, check_chunk_budget, rescaled
-from reviewer.review.calibration import Calibrator
+from reviewer.review.calibration import Calibrator, raised
 from reviewer.review.dryrun import check_dry_run_format
 from reviewer.settings.slices import OutputSettings, ReviewRequest
 
@@ -75,18 +77,33 @@ def _plan_and_review(
     return verdict(document, output.fail_on, optional=request.review.optional)
 
 
+log = logging.getLogger(__name__)
+_FITTINGS = 3  # times the chunks are cut again for a server's exact count
+
+
 def _calibrated(plan: ReviewPlan, request: ReviewRequest, calibrator: Calibrator) -> ReviewPlan:
     """The plan cut again for the model's calibration (nothing is asked for an empty one)."""
     if not plan.chunks:
         return plan
     model = request.model
-    return rescaled(
-        plan,
-        calibrator.scale(),
-        request.plan,
-        (model.num_ctx, model.num_predict),
-        request.diff.context_lines,
-    )
+    sizes, scale = (model.num_ctx, model.num_predict), calibrator.scale()
+    cut = plan
+    for _ in range(_FITTINGS):
+        try:
+            cut = rescaled(plan, scale, request.plan, sizes, request.diff.context_lines)
+        except UsageError:
+            break  # a scale that leaves no room: the last cut stands, refused chunk by chunk
+        # A server that counts exactly counts every chunk: one the sample's scale made too
+        # large for the context cuts them all again with the scale raised to fit it, so no
+        # request is refused for a low estimate (the same diff gives the same chunks again).
+        worst = calibrator.worst_fit(cut)
+        if worst is None or worst <= 1.0:
+            break
+        scale = raised(scale, worst)
+        log.debug("calibration: a chunk is %.3f times the room; scale raised to %.3f", worst, scale)
+        if scale > MAX_SCALE:
+            break  # no scale makes it fit: that chunk is refused before it is sent
+    return cut
 
 
 def checked_output(settings: OutputSettings) -> OutputSettings:
