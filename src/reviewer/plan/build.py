@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -20,7 +20,7 @@ from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import parse_raw
 from reviewer.diff.select import select_source
 from reviewer.errors import BudgetError, UsageError, first_problem
-from reviewer.models import PromptContext, ReviewPlan, Rule, SkippedFile, SkipReason
+from reviewer.models import FileDiff, PromptContext, ReviewPlan, Rule, SkippedFile, SkipReason
 from reviewer.plan.baseline import read_baseline
 from reviewer.plan.intent import gather_intent
 from reviewer.plan.rules import read_rules
@@ -151,17 +151,7 @@ def _build_plan(
     result = build_chunks(kept, budget, diff.context_lines)
     too_large = set(result.too_large)
     accepted = SkipReason.TOO_LARGE.value in config.accept_unreviewed
-    skipped += tuple(
-        SkippedFile(
-            path=f.path,
-            reason=SkipReason.TOO_LARGE.value,
-            policy=accepted,
-            added=f.added,
-            removed=f.removed,
-        )
-        for f in kept
-        if f.path in too_large
-    )
+    skipped += too_large_entries(kept, too_large, policy=accepted)
     return ReviewPlan(
         base=raw.base,
         head=raw.head,
@@ -170,6 +160,23 @@ def _build_plan(
         chunks=result.chunks,
         accepted=read_baseline(config, source),
         context=context,
+    )
+
+
+def too_large_entries(
+    files: Sequence[FileDiff], too_large: set[str], *, policy: bool
+) -> tuple[SkippedFile, ...]:
+    """The skipped entries of the files the chunker could not fit even with long lines cut."""
+    return tuple(
+        SkippedFile(
+            path=f.path,
+            reason=SkipReason.TOO_LARGE.value,
+            policy=policy,
+            added=f.added,
+            removed=f.removed,
+        )
+        for f in files
+        if f.path in too_large
     )
 
 
@@ -215,17 +222,7 @@ def rescaled(
     budget = chunk_budget(*sizes, plan.context, reserve=reserve, scale=scale)
     result = build_chunks(plan.files, budget, context_lines)
     too_large = set(result.too_large)
-    skipped = plan.skipped + tuple(
-        SkippedFile(
-            path=f.path,
-            reason=SkipReason.TOO_LARGE.value,
-            policy=False,
-            added=f.added,
-            removed=f.removed,
-        )
-        for f in plan.files
-        if f.path in too_large
-    )
+    skipped = plan.skipped + too_large_entries(plan.files, too_large, policy=False)
     return plan.model_copy(
         update={
             "files": tuple(f for f in plan.files if f.path not in too_large),
