@@ -31,6 +31,7 @@ from reviewer.chunks.prompt import system_prompt, user_message
 from reviewer.errors import ConfigError, ModelError
 from reviewer.models import Frozen, ReviewPlan
 from reviewer.review.cache import ResponseCache, make_key
+from reviewer.security import neutralise_terminal as shown
 from reviewer.settings.paths import default_cache_dir
 from reviewer.settings.slices import ModelSettings, ReviewSettings
 
@@ -75,8 +76,9 @@ class Calibration:
 
 
 class Calibrator:
-    """Finds the run's calibration once, when planning first asks (an empty review asks no
-    server). `offline` (the dry run): only a stored calibration, never the network."""
+    """Finds the run's calibration once, when the pipeline first asks: after every local check,
+    and never for an empty review. `offline` (the dry run): only a stored calibration, never
+    the network."""
 
     def __init__(self, model: ModelSettings, review: ReviewSettings, *, offline: bool) -> None:
         self._model = model
@@ -88,7 +90,7 @@ class Calibrator:
     def scale(self) -> float:
         if self._found is None:
             self._found = self._calibration()
-            log.debug("%s", self._found.describe())
+            log.debug("%s", shown(self._found.describe()))
         return self._found.scale
 
     def close(self) -> None:
@@ -109,7 +111,7 @@ class Calibrator:
                 for chunk in plan.chunks
             )
         except ModelError as e:
-            log.debug("calibration: the chunks could not be counted: %s", e.message)
+            log.debug("calibration: the chunks could not be counted: %s", shown(e.message))
             return None
         return largest / room
 

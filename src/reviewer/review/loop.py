@@ -228,7 +228,9 @@ class ChunkReviewer:
         except ChunkFailedError:
             raise
         except ModelError as e:
-            log.debug("the server could not count the prompt: %s", e.message)
+            from reviewer.security import neutralise_terminal
+
+            log.debug("the server could not count the prompt: %s", neutralise_terminal(e.message))
 
     def _accept(self, content: str, result: ChunkResult) -> None:
         checked = validate(
