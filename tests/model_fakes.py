@@ -206,6 +206,16 @@ def requests_to(server: HTTPServer, path: str) -> list[Request]:
     return [req for req, _ in server.log if req.path == path]
 
 
+def review_chats(server: HTTPServer) -> list[Request]:
+    """The /api/chat requests that reviewed a chunk: not the calibration's counts (non-streamed,
+    review/calibration.py)."""
+    return [
+        req
+        for req in requests_to(server, "/api/chat")
+        if (req.get_json(silent=True) or {}).get("stream") is not False
+    ]
+
+
 class InFlight:
     """Counts concurrent requests at a handler; `peak` is the most seen at once."""
 
