@@ -51,6 +51,9 @@ from reviewer.review.progress import ReviewProgress, summary
 from reviewer.review.requests import PromptLog, applied_rules, chunk_request
 from reviewer.settings.slices import ModelSettings, ReviewSettings
 
+# The plan cut again for the model's calibration, and the server's exact counter if any.
+Calibrate = Callable[[ReviewPlan], tuple[ReviewPlan, "PromptCounter | None"]]
+
 
 class ResponseCache(Protocol):
     """The response cache's seam (reviewer.review.cache.ResponseCache). Never raises."""
@@ -290,12 +293,12 @@ def review(
     cache: ResponseCache | None = None,
     stream: TextIO | None = None,
     prompt_log: PromptLog | None = None,
-    counter: PromptCounter | None = None,
+    calibrate: Calibrate | None = None,
 ) -> FindingsDocument:
     """Review every chunk of the plan and return the findings document. Raises only usage and
-    configuration errors; model-side failures are recorded in the document. `counter`: the
-    server's exact token count, when it has one (review/calibration.py), checked before each
-    request is sent."""
+    configuration errors; model-side failures are recorded in the document. `calibrate`: after
+    the preflight, the plan cut again for the model's calibration and the server's exact
+    token counter, when it has one (review/calibration.py), checked before each request."""
     settings = settings if settings is not None else ReviewSettings()
     out = stream if stream is not None else sys.stderr
     started = time.monotonic()
@@ -310,7 +313,7 @@ def review(
     backend = backend if backend is not None else make_backend(model)
     try:
         doc, hint, interrupted = _review_with(
-            model, settings, plan, backend, cache, out, started, prompt_log, counter
+            model, settings, plan, backend, cache, out, started, prompt_log, calibrate
         )
     finally:
         if owned:
@@ -332,10 +335,14 @@ def _review_with(
     out: TextIO,
     started: float,
     prompt_log: PromptLog | None,
-    counter: PromptCounter | None = None,
+    calibrate: Calibrate | None = None,
 ) -> tuple[FindingsDocument, str | None, Interrupted | None]:
+    counter: PromptCounter | None = None
     try:
         info = backend.preflight()
+        if calibrate is not None:  # a signal while calibrating is handled as in the preflight
+            plan, counter = calibrate(plan)
+            check_chunk_budget(plan, settings.max_chunks)
     except ModelError as e:
         entry = ErrorEntry(kind=e.kind, message=e.message)
         return _document(model, settings, plan, [], None, [entry], started), e.hint, None

@@ -8,6 +8,7 @@ import logging
 import sys
 
 from reviewer.backends import check_backend_settings, check_model_arguments
+from reviewer.backends.tokens import PromptCounter
 from reviewer.chunks.calibration import MAX_SCALE
 from reviewer.errors import ExitCode, UsageError
 from reviewer.formats import format_name
@@ -64,9 +65,12 @@ def _plan_and_review(
     # refused anyway asks the server nothing, calibration included.
     check_backend_settings(model)
     check_chunk_budget(plan, request.review.max_chunks)
-    plan = _calibrated(plan, request, calibrator)
+
+    def calibrate(raw: ReviewPlan) -> tuple[ReviewPlan, PromptCounter | None]:
+        return _calibrated(raw, request, calibrator), calibrator.counter
+
     try:
-        document = review(model, plan, request.review, prompt_log=log, counter=calibrator.counter)
+        document = review(model, plan, request.review, prompt_log=log, calibrate=calibrate)
     except Interrupted as e:
         # SIGINT/SIGTERM: the findings so far (status partial or failed) are still written.
         if e.document is not None:
