@@ -191,7 +191,11 @@ def serve_ollama_chat(server: HTTPServer, contents: list[str] | str, **kw: Any) 
     queue = [contents] if isinstance(contents, str) else list(contents)
     lock = threading.Lock()
 
-    def handler(_: Request) -> Response:
+    def handler(request: Request) -> Response:
+        if (request.get_json(silent=True) or {}).get("stream") is False:
+            # A calibration's count (review/calibration.py): no answer of the script is used.
+            final = ollama_stream("", **kw)[-1]
+            return Response(json.dumps(final), mimetype="application/json")
         with lock:
             content = queue.pop(0) if len(queue) > 1 else queue[0]
         return split_response(ndjson_bytes(ollama_stream(content, **kw)), piece=64, pause=0)
@@ -209,6 +213,16 @@ def closed_port_url() -> str:
 
 def requests_to(server: HTTPServer, path: str) -> list[Request]:
     return [req for req, _ in server.log if req.path == path]
+
+
+def review_chats(server: HTTPServer) -> list[Request]:
+    """The /api/chat requests that reviewed a chunk: not the calibration's counts (non-streamed,
+    review/calibration.py)."""
+    return [
+        req
+        for req in requests_to(server, "/api/chat")
+        if (req.get_json(silent=True) or {}).get("stream") is not False
+    ]
 
 
 class InFlight:

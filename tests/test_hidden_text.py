@@ -17,7 +17,7 @@ from reviewer.formats import FORMAT_NAMES, render
 from reviewer.models import Finding, FindingsDocument
 from reviewer.security import escape_char, hidden_pattern, neutralise_lines, neutralise_terminal
 from tests.formats.format_docs import make_document
-from tests.model_fakes import answer, requests_to, serve_ollama_chat, serve_ollama_preflight
+from tests.model_fakes import answer, review_chats, serve_ollama_chat, serve_ollama_preflight
 from tests.sourcefiles import python_modules
 
 HIDDEN = {
@@ -122,7 +122,7 @@ def test_the_model_sees_every_hidden_character_as_an_escape(
         timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    (request,) = requests_to(server, "/api/chat")
+    (request,) = review_chats(server)
     prompt = "\n".join(m["content"] for m in json.loads(request.get_data())["messages"])
     for label, char in CASES:
         assert char not in prompt, label

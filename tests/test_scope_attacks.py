@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from tests.diff.gitrepo_helpers import GitRepo
 from tests.model_fakes import (
     answer,
-    requests_to,
+    review_chats,
     serve_ollama_chat,
     serve_ollama_preflight,
 )
@@ -59,7 +59,7 @@ def review(server: HTTPServer, env: dict[str, str], tmp_path: Path) -> Any:
             timeout=120, check=False,
         )
         assert "Traceback" not in proc.stderr, proc.stderr
-        sent = "\n".join(r.get_data(as_text=True) for r in requests_to(server, "/api/chat"))
+        sent = "\n".join(r.get_data(as_text=True) for r in review_chats(server))
         return Run(proc, out, sent)
 
     return run

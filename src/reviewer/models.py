@@ -353,3 +353,6 @@ class ReviewPlan(Frozen):
     chunks: tuple[Chunk, ...] = ()
     accepted: frozenset[str] = frozenset()  # the baseline's fingerprints, not reported again
     context: PromptContext = NO_CONTEXT
+    # The model's real tokens per estimated token the chunks were cut with (1.0: the raw
+    # estimate); every prompt's estimate is scaled by it (chunks/scale.py).
+    token_scale: float = 1.0

@@ -88,7 +88,9 @@ def test_a_name_resolving_locally_connects_to_the_checked_address(
     code, output, out = run(server, "ai", tmp_path)
     assert code == 0, output
     assert json.loads(out.read_text())["status"] == "complete"
-    assert len(server.log) == 4  # version, show, tags, chat
+    # The calibration's preflight and its three counts, then the review's: version, show,
+    # tags, chat.
+    assert len(server.log) == 10
     assert {req.headers["Host"] for req, _ in server.log} == {f"ai:{server.port}"}
     # The fake server closes each connection: one lookup per request and none more (the
     # socket went to the checked address, not to the name looked up again).

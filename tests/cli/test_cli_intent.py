@@ -17,7 +17,13 @@ from reviewer.errors import ExitCode
 from reviewer.plan.rules import RULES_FILE
 from tests.cli.test_cli_run import reviewer
 from tests.diff.gitrepo_helpers import GitRepo
-from tests.model_fakes import MODEL, answer, requests_to, serve_ollama_chat, serve_ollama_preflight
+from tests.model_fakes import (
+    MODEL,
+    answer,
+    review_chats,
+    serve_ollama_chat,
+    serve_ollama_preflight,
+)
 
 CONFIG = """\
 [[rules]]
@@ -80,7 +86,7 @@ def test_show_prompts_shows_the_intent_and_the_rules_of_a_real_run(
     system = (prompts / "system-prompt.txt").read_text(encoding="utf-8")
     assert system.startswith(SYSTEM_PROMPT) and "rule|Never log a password." in system
     bodies = sorted(prompts.glob("chunk-*.json"))
-    assert len(bodies) == 2 == len(requests_to(server, "/api/chat"))
+    assert len(bodies) == 2 == len(review_chats(server))
     users = {}
     for body in bodies:
         messages = json.loads(body.read_bytes())["messages"]
@@ -125,7 +131,7 @@ def test_the_cache_key_follows_the_intent(
     assert calls("First title") == 2
     assert calls("First title") == 0  # the same head, the same words: every answer reused
     assert calls("A new title") == 2  # the model saw other words: asked again
-    assert len(requests_to(server, "/api/chat")) == 4
+    assert len(review_chats(server)) == 4
 
 
 def test_no_description_sends_the_diff_alone(
@@ -142,7 +148,7 @@ def test_no_description_sends_the_diff_alone(
         user = text.read_text(encoding="utf-8")
         assert f"{DIFF_BEGIN}\n=== FILE " in user
         assert "INTENT" not in user and "login bypass" not in user
-    assert not requests_to(server, "/api/chat")
+    assert not review_chats(server)
 
 
 def test_rules_over_the_bound_are_exit_2_in_one_line(
@@ -158,7 +164,7 @@ def test_rules_over_the_bound_are_exit_2_in_one_line(
     lines = proc.stderr.strip().splitlines()
     assert lines[0].startswith("reviewer: error: the rules for every chunk (.reviewer/rules.md)")
     assert "over the limit of 1000" in lines[0] and len(lines) <= 2
-    assert "Traceback" not in proc.stderr and not requests_to(server, "/api/chat")
+    assert "Traceback" not in proc.stderr and not review_chats(server)
 
 
 def test_the_dry_run_names_the_rules(

@@ -28,7 +28,7 @@ from tests.diff.gitrepo_helpers import GitRepo
 from tests.model_fakes import (
     answer,
     finding,
-    requests_to,
+    review_chats,
     serve_ollama_chat,
     serve_ollama_preflight,
 )
@@ -309,7 +309,7 @@ def test_review_drops_escapes_and_neutralises_every_format(
     assert doc["status"] == "complete"
     paths = {f["path"] for f in doc["findings"]}
     assert paths == {"src/inject.py", "ansi\x1b[31mred\x1b[0m.py"}  # data kept exactly
-    chats = requests_to(server, "/api/chat")
+    chats = review_chats(server)
     assert doc["stats"]["findings_dropped"] >= 3 * len(chats)  # the three escapes, every chunk
     for request in chats:
         assert_framed(request.get_json()["messages"][1]["content"])
@@ -564,7 +564,7 @@ def test_wrong_hunk_counts_are_a_clear_usage_error(
         assert why in err and len(err.splitlines()) == 2  # message and hint
         assert proc.stdout == b""
     assert not out.exists()
-    assert requests_to(server, "/api/chat") == []
+    assert review_chats(server) == []
 
 
 def test_format_patch_signature_after_the_last_hunk_is_accepted(
@@ -643,13 +643,13 @@ def test_a_50_mb_single_line_file_is_unreviewed_or_cut_with_bounded_memory(
     proc = cli(run, env, tmp_path)
     assert proc.returncode == 3, proc.stderr
     assert b"blob.py (minified)" in proc.stderr
-    chats = requests_to(server, "/api/chat")
+    chats = review_chats(server)
     assert len(chats) == 1 and len(chats[0].data) < 100_000
     # With the filter off both files are sent, the long line cut with a marker.
     server.clear_log()
     proc = cli([*run, *cfg], env, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    sent = b"".join(req.data for req in requests_to(server, "/api/chat"))
+    sent = b"".join(req.data for req in review_chats(server))
     assert b"more characters]" in sent and len(sent) < 200_000
 
 

@@ -151,7 +151,12 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def chat_requests(server: HTTPServer) -> int:
-    return sum(1 for req, _ in server.log if req.path.endswith("/chat"))
+    """Chunk reviews only: not the calibration's counts (non-streamed, review/calibration.py)."""
+    return sum(
+        1
+        for req, _ in server.log
+        if req.path.endswith("/chat") and (req.get_json(silent=True) or {}).get("stream") is not False
+    )
 
 
 # --- SIGTERM and SIGINT during a review ------------------------------------------------------

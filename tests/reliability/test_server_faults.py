@@ -44,6 +44,7 @@ from tests.model_fakes import (
     ndjson_bytes,
     ollama_stream,
     openai_completion,
+    review_chats,
     serve_ollama_preflight,
     serve_openai_models,
 )
@@ -504,7 +505,7 @@ def test_stream_without_the_done_line_through_the_cli(server: HTTPServer, tmp_pa
     proc, doc = run_cli(tmp_path, server.url_for("/").rstrip("/"), "--retries", "2")
     assert proc.returncode == 3
     assert doc is not None and kinds(doc) == ["protocol"]
-    assert len([r for r, _ in server.log if r.path == "/api/chat"]) == 3
+    assert len(review_chats(server)) == 3
 
 
 def test_stream_cut_inside_its_last_line(server: HTTPServer) -> None:
@@ -563,7 +564,7 @@ def test_503_burst_is_retried_then_succeeds_through_the_cli(
     assert proc.returncode == 0, proc.stderr
     assert doc is not None and doc["status"] == "complete"
     assert len(doc["findings"]) == 1
-    assert len([r for r, _ in server.log if r.path == "/api/chat"]) == 4
+    assert len(review_chats(server)) == 4
 
 
 def test_503_beyond_the_retries_fails_closed_through_the_cli(
@@ -575,7 +576,7 @@ def test_503_beyond_the_retries_fails_closed_through_the_cli(
     assert proc.returncode == 3
     assert doc is not None and kinds(doc) == ["server_error"]
     assert "maximum pending requests exceeded" in doc["errors"][0]["message"]
-    assert len([r for r, _ in server.log if r.path == "/api/chat"]) == 3
+    assert len(review_chats(server)) == 3
 
 
 def test_a_hostile_retry_after_is_capped() -> None:
@@ -671,7 +672,7 @@ def test_a_different_model_in_the_answer_fails_closed_through_the_cli(
     assert doc is not None and doc["status"] == "failed"
     assert kinds(doc) == ["model_mismatch"]
     assert doc["findings"] == []
-    assert len([r for r, _ in server.log if r.path == "/api/chat"]) == 1  # not retried
+    assert len(review_chats(server)) == 1  # not retried
 
 
 @pytest.mark.parametrize(

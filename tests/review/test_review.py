@@ -119,8 +119,8 @@ def test_complete_review() -> None:
     assert s.estimated_prompt_tokens > 2 * prompt.prompt_overhead_tokens()
     assert doc.errors == ()
     assert "complete: 1 file reviewed, 1 skipped; 2 findings (1 high, 1 low)" in err
-    error = (s.estimated_prompt_tokens - 200) / 200
-    assert f"200 prompt (estimated {s.estimated_prompt_tokens}, {error:+.0%})" in err
+    ratio = s.estimated_prompt_tokens / 200
+    assert f"200 prompt (estimated {s.estimated_prompt_tokens}, {ratio:.2f}x)" in err
 
 
 def test_system_prompt_first_and_identical_chunk_last() -> None:

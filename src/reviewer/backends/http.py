@@ -278,3 +278,30 @@ def post_checked(
     ):
         check_status(response, deadline, url)
         yield response, deadline
+
+
+def exchange_json(
+    client: httpx.Client,
+    url: str,
+    request: tuple[str, str, Any],
+    *,
+    timeout: float,
+    limit: int,
+    unreachable_hint: str,
+) -> tuple[int, Any]:
+    """One small JSON exchange (`request`: method, path, body or None) under one total
+    deadline: the status and the parsed body (None when it is not JSON). A 5xx or 429 raises
+    as `check_status` does; any other status is the caller's to judge."""
+    method, path, body = request
+    deadline = Deadline(timeout)
+    with (
+        transport_errors(url, deadline, unreachable_hint=unreachable_hint),
+        client.stream(method, path, json=body) as response,
+    ):
+        if response.status_code >= 500 or response.status_code == 429:
+            check_status(response, deadline, url)
+        raw = read_bounded(response, deadline, limit)
+    try:
+        return response.status_code, loads(raw)
+    except ValueError:
+        return response.status_code, None

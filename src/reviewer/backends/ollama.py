@@ -9,17 +9,13 @@ from typing import Any
 
 from reviewer.backends.digest import verify_digest
 from reviewer.backends.http import (
-    Deadline,
     chat_messages,
-    check_status,
     display_url,
     encode_body,
+    exchange_json,
     iter_ndjson,
-    loads,
     make_client,
     post_checked,
-    read_bounded,
-    transport_errors,
 )
 from reviewer.backends.interface import (
     MAX_ANSWER_BYTES,
@@ -97,18 +93,14 @@ class OllamaBackend:
         )
 
     def _get_json(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        deadline = Deadline(self._settings.timeout)
-        with (
-            transport_errors(self._url, deadline, unreachable_hint=UNREACHABLE_HINT),
-            self._client.stream(method, path, json=body) as response,
-        ):
-            if response.status_code >= 500 or response.status_code == 429:
-                check_status(response, deadline, self._url)
-            raw = read_bounded(response, deadline, MAX_JSON_BYTES)
-        try:
-            return response.status_code, loads(raw)
-        except ValueError:
-            return response.status_code, None
+        return exchange_json(
+            self._client,
+            self._url,
+            (method, path, body),
+            timeout=self._settings.timeout,
+            limit=MAX_JSON_BYTES,
+            unreachable_hint=UNREACHABLE_HINT,
+        )
 
     def _version(self) -> str | None:
         status, data = self._get_json("GET", "/api/version")

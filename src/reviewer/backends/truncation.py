@@ -7,10 +7,12 @@ with `truncate: false`, llama.cpp), which arrives as an HTTP 400 and fails the c
 Ollama servers cut it silently. Two checks catch that, and neither misfires when the server
 reuses a cached prefix (which only makes the reported prompt count smaller):
 
-1. Before sending: if our estimate of the prompt (deliberately high: see prompt.py's
-   estimate_tokens) exceeds `num_ctx`, the prompt is not sent. This also covers servers that
-   cut a long prompt to about half the window, which no after-the-fact count could tell from a
-   short prompt.
+1. Before sending: when the server can count tokens (llama.cpp, vLLM: backends/tokens.py), a
+   request it counts over `num_ctx - num_predict` is not sent. In any case, if our estimate of
+   the prompt (deliberately high: see prompt.py's estimate_tokens, scaled by the model's
+   calibration, chunks/calibration.py) exceeds `num_ctx`, the prompt is not sent. This also
+   covers servers that cut a long prompt to about half the window, which no after-the-fact
+   count could tell from a short prompt.
 2. After the answer: if the server reports a prompt of at least `num_ctx - TRUNCATION_MARGIN`
    tokens, the prompt filled the whole window: it was cut to fit (or left no room to answer).
 
@@ -35,6 +37,19 @@ def check_fits(estimated_prompt_tokens: int, num_ctx: int) -> None:
         raise ChunkFailedError(
             f"the prompt (about {estimated_prompt_tokens} tokens) does not fit the context "
             f"window (num_ctx {num_ctx})",
+            _HINT,
+            kind="prompt_too_long",
+        )
+
+
+def check_counted_fits(counted: int, num_ctx: int, num_predict: int) -> None:
+    """Refuse to send a request the server itself counted (backends/tokens.py) too long for the
+    context less the answer's room: exact, so the bound is the one the chunks were cut to."""
+    room = num_ctx - num_predict
+    if counted > room:
+        raise ChunkFailedError(
+            f"the prompt is {counted} tokens by the server's count, over the {room} that "
+            f"num_ctx {num_ctx} leaves beside the {num_predict}-token answer",
             _HINT,
             kind="prompt_too_long",
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from reviewer.chunks.prompt import estimate_tokens, prompt_overhead_tokens
 from reviewer.chunks.render import file_header, hunk_header, render_lines, with_gutter
+from reviewer.chunks.scale import unscaled
 from reviewer.chunks.sections import Sections, hunk_sections
 from reviewer.diff.definitions import Definitions
 from reviewer.errors import UsageError
@@ -32,13 +33,20 @@ MIN_CHUNK_TOKENS = 64  # a file header, a hunk header and one short line
 
 
 def chunk_budget(
-    num_ctx: int, num_predict: int, context: PromptContext = NO_CONTEXT, *, reserve: int = 0
+    num_ctx: int,
+    num_predict: int,
+    context: PromptContext = NO_CONTEXT,
+    *,
+    reserve: int = 0,
+    scale: float = 1.0,
 ) -> int:
-    """Tokens a chunk's text may use: the context minus the answer and the rest of the prompt
-    (the system prompt with the rules, the intent, the path-scoped rules, the framing).
-    `reserve`: tokens that must be left over beside it, so that whether a run is refused never
-    depends on the author's text (room for the longest intent, however short this one is)."""
-    budget = num_ctx - num_predict - prompt_overhead_tokens(context)
+    """Estimated tokens a chunk's text may use: the context minus the answer and the rest of
+    the prompt (the system prompt with the rules, the intent, the path-scoped rules, the
+    framing). `reserve`: tokens that must be left over beside it, so that whether a run is
+    refused never depends on the author's text (room for the longest intent, however short
+    this one is). `scale`: the model's real tokens per estimated token (chunks/calibration.py),
+    so that the scaled estimate of the whole prompt fits what the context leaves."""
+    budget = unscaled(num_ctx - num_predict, scale) - prompt_overhead_tokens(context)
     if budget - reserve < MIN_CHUNK_TOKENS:
         with_what = ""
         if reserve or context.intent:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -21,11 +21,12 @@ from reviewer.diff.interface import RawDiff
 from reviewer.diff.parse import parse_raw
 from reviewer.diff.select import select_source
 from reviewer.errors import BudgetError, UsageError, first_problem
-from reviewer.models import PromptContext, ReviewPlan, Rule, SkippedFile, SkipReason
+from reviewer.models import FileDiff, PromptContext, ReviewPlan, Rule, SkippedFile, SkipReason
 from reviewer.plan.baseline import read_baseline
 from reviewer.plan.intent import gather_intent
 from reviewer.plan.rules import read_rules
 from reviewer.settings.config import (
+    DEFAULT_CONTEXT_LINES,
     DEFAULT_NUM_CTX,
     DEFAULT_NUM_PREDICT,
     SECONDS_PER_CHUNK,
@@ -142,7 +143,8 @@ def _build_plan(
     context = prompt_context(diff, settings, environ, raw, read_rules(found, name, source))
     # The chunks make room for the rest of the prompt: the rules, the intent, the framing;
     # whether the run fits never depends on how long the author's text is.
-    budget = chunk_budget(*sizes, context, reserve=intent_reserve(settings, raw, context))
+    reserve = intent_reserve(settings, raw.base, raw.head, context)
+    budget = chunk_budget(*sizes, context, reserve=reserve)
     # Files over max_file_lines are skipped anyway: the parser counts their lines, no more.
     files = parse_raw(raw, config.max_file_lines)
     evidence = Evidence(read_base=source.base_heads, binary_at_base=raw.binary_at_base)
@@ -151,17 +153,7 @@ def _build_plan(
     result = build_chunks(kept, budget, diff.context_lines, definitions)
     too_large = set(result.too_large)
     accepted = SkipReason.TOO_LARGE.value in config.accept_unreviewed
-    skipped += tuple(
-        SkippedFile(
-            path=f.path,
-            reason=SkipReason.TOO_LARGE.value,
-            policy=accepted,
-            added=f.added,
-            removed=f.removed,
-        )
-        for f in kept
-        if f.path in too_large
-    )
+    skipped += too_large_entries(kept, too_large, policy=accepted)
     return ReviewPlan(
         base=raw.base,
         head=raw.head,
@@ -173,9 +165,28 @@ def _build_plan(
     )
 
 
-def intent_reserve(settings: PlanSettings, raw: RawDiff, context: PromptContext) -> int:
+def too_large_entries(
+    files: Sequence[FileDiff], too_large: set[str], *, policy: bool
+) -> tuple[SkippedFile, ...]:
+    """The skipped entries of the files the chunker could not fit even with long lines cut."""
+    return tuple(
+        SkippedFile(
+            path=f.path,
+            reason=SkipReason.TOO_LARGE.value,
+            policy=policy,
+            added=f.added,
+            removed=f.removed,
+        )
+        for f in files
+        if f.path in too_large
+    )
+
+
+def intent_reserve(
+    settings: PlanSettings, base: str | None, head: str | None, context: PromptContext
+) -> int:
     """Room the budget check keeps beside this intent, up to the longest one could be."""
-    if settings.no_description or raw.base is None or raw.head is None:
+    if settings.no_description or base is None or head is None:
         return 0
     return max(0, MAX_INTENT_TOKENS - exact_estimate(context.intent))
 
@@ -193,6 +204,35 @@ def prompt_context(
     if not settings.no_description and raw.base is not None and raw.head is not None:
         intent = gather_intent(diff.repo, raw.base, raw.head, environ)
     return PromptContext(intent=intent, rules=rules)
+
+
+def rescaled(
+    plan: ReviewPlan,
+    scale: float,
+    settings: PlanSettings,
+    sizes: tuple[int, int],
+    context_lines: int = DEFAULT_CONTEXT_LINES,
+) -> ReviewPlan:
+    """The plan's files cut again into chunks for the model's calibration (`scale`, real
+    tokens per estimated token: chunks/calibration.py), within the same context. Done after
+    every local check and the --max-chunks check of the raw plan, so that no request reaches
+    the server for a run refused anyway. A file that no longer fits (a scale above 1) is left
+    out unreviewed, never as accepted by policy."""
+    if scale == 1.0 or not plan.chunks:
+        return plan
+    reserve = intent_reserve(settings, plan.base, plan.head, plan.context)
+    budget = chunk_budget(*sizes, plan.context, reserve=reserve, scale=scale)
+    result = build_chunks(plan.files, budget, context_lines)
+    too_large = set(result.too_large)
+    skipped = plan.skipped + too_large_entries(plan.files, too_large, policy=False)
+    return plan.model_copy(
+        update={
+            "files": tuple(f for f in plan.files if f.path not in too_large),
+            "skipped": tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
+            "chunks": result.chunks,
+            "token_scale": scale,
+        }
+    )
 
 
 def check_chunk_budget(plan: ReviewPlan, max_chunks: int) -> None:

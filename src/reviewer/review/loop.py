@@ -22,7 +22,9 @@ from reviewer import __version__
 from reviewer.backends import check_backend_settings
 from reviewer.backends.interface import ChunkFailedError, ModelBackend
 from reviewer.backends.pool import Server, ServerPool
+from reviewer.backends.tokens import PromptCounter
 from reviewer.chunks import prompt
+from reviewer.chunks.scale import scaled
 from reviewer.errors import InvalidAnswerError, ModelError
 from reviewer.findings.answer import Dropped, merge, parse_answer, validate
 from reviewer.findings.coverage import (
@@ -53,6 +55,9 @@ from reviewer.review.interrupt import Interrupted, hold
 from reviewer.review.progress import ReviewProgress, summary
 from reviewer.review.requests import PromptLog, applied_rules, chunk_request
 from reviewer.settings.slices import ModelSettings, ReviewSettings
+
+# The plan cut again for the model's calibration, and the server's exact counter if any.
+Calibrate = Callable[[ReviewPlan], tuple[ReviewPlan, "PromptCounter | None"]]
 
 
 class ResponseCache(Protocol):
@@ -116,9 +121,12 @@ def shown_answer(content: str) -> str:
     return neutralise_terminal(cut)
 
 
-def estimate_prompt_tokens(chunk: Chunk, context: PromptContext = NO_CONTEXT) -> int:
-    # The chunker already estimated the chunk's text; only the rest of the prompt is added.
-    return prompt.prompt_overhead_tokens(context) + chunk.estimated_tokens
+def estimate_prompt_tokens(
+    chunk: Chunk, context: PromptContext = NO_CONTEXT, scale: float = 1.0
+) -> int:
+    # The chunker already estimated the chunk's text; only the rest of the prompt is added,
+    # then the model's calibration the chunks were cut with.
+    return scaled(prompt.prompt_overhead_tokens(context) + chunk.estimated_tokens, scale)
 
 
 @dataclass
@@ -162,13 +170,15 @@ class ChunkReviewer:
     cache: ResponseCache | None = None
     prompt_log: PromptLog | None = None
     context: PromptContext = NO_CONTEXT
+    scale: float = 1.0  # the plan's token_scale
+    counter: PromptCounter | None = None  # the server's exact count, checked before sending
     schema: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.schema = prompt.findings_schema(self.settings.max_findings)
 
     def __call__(self, chunk: Chunk) -> ChunkResult:
-        estimated = estimate_prompt_tokens(chunk, self.context)
+        estimated = estimate_prompt_tokens(chunk, self.context, self.scale)
         result = ChunkResult(chunk=chunk, estimated_tokens=estimated)
         try:
             self._review(result)
@@ -220,11 +230,27 @@ class ChunkReviewer:
         user, body = chunk_request(self.backend, chunk, self.schema, self.context)
         if self.prompt_log is not None:
             self.prompt_log.record(chunk, user, body)
+        if self.counter is not None:
+            self._check_counted(user)
         reply = self.backend.chat(body, estimated_prompt_tokens=result.estimated_tokens)
         result.prompt_tokens += reply.prompt_tokens
         result.completion_tokens += reply.completion_tokens
         result.cached_tokens += reply.cached_tokens
         return reply.content
+
+    def _check_counted(self, user: str) -> None:
+        """Not sent when the server counts it over the room: the chunk fails, as a prompt too
+        long does. A count that fails leaves the estimate's check (in `chat`) and the
+        server's own refusal of an over-long prompt."""
+        assert self.counter is not None  # noqa: S101 - only called with a counter
+        try:
+            self.counter.checked_count(prompt.system_prompt(self.context), user)
+        except ChunkFailedError:
+            raise
+        except ModelError as e:
+            from reviewer.security import neutralise_terminal
+
+            log.debug("the server could not count the prompt: %s", neutralise_terminal(e.message))
 
     def _accept(self, content: str, result: ChunkResult) -> None:
         checked = validate(
@@ -284,10 +310,13 @@ def review(
     cache: ResponseCache | None = None,
     stream: TextIO | None = None,
     prompt_log: PromptLog | None = None,
+    calibrate: Calibrate | None = None,
 ) -> FindingsDocument:
     """Review every chunk of the plan on the model's servers (or the one `backend`, or the
     pool, the caller made and closes) and return the findings document. Raises only usage and
-    configuration errors; model-side failures are recorded in the document."""
+    configuration errors; model-side failures are recorded in the document. `calibrate`: after
+    the preflight, the plan cut again for the model's calibration and the server's exact
+    token counter, when it has one (review/calibration.py), checked before each request."""
     settings = settings if settings is not None else ReviewSettings()
     out = stream if stream is not None else sys.stderr
     started = time.monotonic()
@@ -304,7 +333,7 @@ def review(
         pool = backend if isinstance(backend, ServerPool) else ServerPool.of(model, backend)
     try:
         doc, hint, interrupted = _review_with(
-            model, settings, plan, pool, cache, out, started, prompt_log
+            model, settings, plan, pool, cache, out, started, prompt_log, calibrate
         )
     finally:
         if backend is None:  # a backend or pool the caller made, the caller closes
@@ -326,9 +355,14 @@ def _review_with(
     out: TextIO,
     started: float,
     prompt_log: PromptLog | None,
+    calibrate: Calibrate | None = None,
 ) -> tuple[FindingsDocument, str | None, Interrupted | None]:
+    counter: PromptCounter | None = None
     try:
         info = pool.preflight()
+        if calibrate is not None:  # a signal while calibrating is handled as in the preflight
+            plan, counter = calibrate(plan)
+            check_chunk_budget(plan, settings.max_chunks)
     except ModelError as e:
         entry = ErrorEntry(kind=e.kind, message=e.message)
         doc = _document(model, settings, plan, [], None, [entry], started, pool=pool)
@@ -345,7 +379,15 @@ def _review_with(
         cache = open_cache(settings)
     first = pool.live[0].backend
     reviewer = ChunkReviewer(
-        model.model, settings, first, info.digest, cache, prompt_log, plan.context
+        model.model,
+        settings,
+        first,
+        info.digest,
+        cache,
+        prompt_log,
+        plan.context,
+        plan.token_scale,
+        counter,
     )
     overhead = prompt.prompt_overhead_tokens(plan.context)
     with ReviewProgress(len(plan.chunks), out, overhead=overhead) as progress:

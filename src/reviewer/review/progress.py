@@ -254,8 +254,10 @@ def _cache_part(s: Stats) -> str:
 
 
 def _estimate_part(s: Stats) -> str:
-    """The pre-send estimate beside what the server counted, and its error."""
+    """The pre-send estimate beside what the server counted, as their ratio (the calibrated
+    estimate aims at 1.0 to 1.1; Ollama leaves out what its prompt cache reused, which makes
+    the ratio look higher)."""
     if not s.prompt_tokens or not s.estimated_prompt_tokens:
         return ""
-    error = (s.estimated_prompt_tokens - s.prompt_tokens) / s.prompt_tokens
-    return f" (estimated {s.estimated_prompt_tokens}, {error:+.0%})"
+    ratio = s.estimated_prompt_tokens / s.prompt_tokens
+    return f" (estimated {s.estimated_prompt_tokens}, {ratio:.2f}x)"
