@@ -186,16 +186,23 @@ def serve_ollama_preflight(
     server.expect_request("/api/tags", method="GET").respond_with_json(tags)
 
 
+def count_reply(request: Request, **kw: Any) -> Response | None:
+    """The answer to a calibration's count (review/calibration.py: a non-streamed /api/chat),
+    or None for a review's request: a scripted fake spends none of its script on counts."""
+    if (request.get_json(silent=True) or {}).get("stream") is not False:
+        return None
+    final = ollama_stream("", **kw)[-1]
+    return Response(json.dumps(final), mimetype="application/json")
+
+
 def serve_ollama_chat(server: HTTPServer, contents: list[str] | str, **kw: Any) -> None:
     """/api/chat answering with the given contents in turn (the last one repeats)."""
     queue = [contents] if isinstance(contents, str) else list(contents)
     lock = threading.Lock()
 
     def handler(request: Request) -> Response:
-        if (request.get_json(silent=True) or {}).get("stream") is False:
-            # A calibration's count (review/calibration.py): no answer of the script is used.
-            final = ollama_stream("", **kw)[-1]
-            return Response(json.dumps(final), mimetype="application/json")
+        if (count := count_reply(request, **kw)) is not None:
+            return count
         with lock:
             content = queue.pop(0) if len(queue) > 1 else queue[0]
         return split_response(ndjson_bytes(ollama_stream(content, **kw)), piece=64, pause=0)

@@ -26,6 +26,7 @@ from reviewer.plan.build import build_plan
 from reviewer.settings.slices import DiffSettings
 from tests.model_fakes import (
     answer,
+    count_reply,
     finding,
     ndjson_bytes,
     ollama_stream,
@@ -59,6 +60,8 @@ class HangingChat:
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> Response:
+        if not self.openai and (count := count_reply(request)) is not None:
+            return count  # a calibration's count is answered at once, never held
         body: dict[str, Any] = request.get_json(silent=True) or {}
         user = str(body.get("messages", [{}, {}])[-1].get("content", ""))
         path = next((p for p in FILES if f'=== FILE "{p}"' in user), "")

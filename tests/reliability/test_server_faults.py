@@ -40,6 +40,7 @@ from tests.model_fakes import (
     answer,
     app_chunk,
     backend_settings,
+    count_reply,
     finding,
     ndjson_bytes,
     ollama_stream,
@@ -546,7 +547,9 @@ BUSY = {"error": "server busy, please try again.  maximum pending requests excee
 def busy_then(n_busy: int, server: HTTPServer) -> None:
     calls = {"n": 0}
 
-    def handler(_: Request) -> Response:
+    def handler(request: Request) -> Response:
+        if (count := count_reply(request)) is not None:
+            return count
         calls["n"] += 1
         if calls["n"] <= n_busy:
             return Response(json.dumps(BUSY), status=503, mimetype="application/json")
