@@ -24,9 +24,11 @@ class Counters:
         self.chat_calls = 0
         self.server_s = 0.0  # time spent inside /api/chat handlers, reading to last byte sent
 
-    def add(self, seconds: float) -> None:
+    def add(self, seconds: float, *, review: bool = True) -> None:
+        """A chat request's time; `review` False for a calibration's count (non-streamed),
+        which is server time but no chunk's call."""
         with self.lock:
-            self.chat_calls += 1
+            self.chat_calls += review
             self.server_s += seconds
 
 
@@ -71,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/api/chat":
             payload, content_type = self._chat(body)
             # Counted before the answer goes out: a client that has its answer sees the count.
-            self.counters.add(time.perf_counter() - started)
+            self.counters.add(time.perf_counter() - started, review=body.get("stream", True))
             self._send_raw(payload, content_type)
         else:
             self._send({"error": "not found"}, 404)

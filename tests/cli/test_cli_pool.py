@@ -75,7 +75,7 @@ def test_the_comma_separated_variable_lists_the_servers(
     assert [s["url"] for s in model["servers"]] == [url(s) for s in pool]
     assert doc["chunks"] in ([{"chunk": 1, "server": url(s)}] for s in pool)
     # Each server was preflighted before the one chunk went to one of them.
-    assert [len(requests_to(s, "/api/tags")) for s in pool] == [1, 1]
+    assert all(requests_to(s, "/api/tags") for s in pool)  # each preflighted
 
 
 def test_repeated_base_url_flags_list_openai_servers(

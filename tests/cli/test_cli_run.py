@@ -243,7 +243,11 @@ def test_a_base_url_ending_in_v1_is_the_servers_root(
         proc = reviewer([*args, "--base-url", given], env, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert [f["line"] for f in load(out)["findings"]] == [1]
-    assert [r.path for r, _ in server.log] == ["/v1/models", "/v1/chat/completions"]
+    # Beside the calibration's counts (/apply-template, /tokenize: review/calibration.py).
+    assert {r.path for r, _ in server.log if r.path.startswith("/v1/")} == {
+        "/v1/models",
+        "/v1/chat/completions",
+    }
 
 
 def test_response_cache_makes_a_rerun_free(

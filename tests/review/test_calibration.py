@@ -16,7 +16,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from reviewer.chunks.calibration import MARGIN, calibration_sample, sample_estimate, scale_from
-from reviewer.chunks.chunking import chunk_budget
+from reviewer.chunks.chunking import chunk_budget, is_group_boundary
 from reviewer.chunks.prompt import prompt_overhead_tokens
 from reviewer.chunks.scale import scaled
 from tests.model_fakes import DIGEST, serve_ollama_preflight
@@ -31,8 +31,14 @@ from tests.token_fakes import (
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "reviewer"
 # Real code of ours, as new files: about 30,000 estimated tokens, several chunks at 8,192.
-SOURCES = ("review/loop.py", "review/cache.py", "chunks/chunking.py", "backends/http.py",
-           "diff/sources.py", "formats/sanitize.py")
+SOURCES = (
+    "review/loop.py",
+    "review/cache.py",
+    "chunks/chunking.py",
+    "backends/http.py",
+    "diff/sources.py",
+    "formats/sanitize.py",
+)
 OTHER_DIGEST = "0" * 12 + DIGEST[12:]
 
 
@@ -58,11 +64,30 @@ def run(
     out = diff.parent / "findings.json"
     out.unlink(missing_ok=True)
     where = "--ollama-url" if backend == "ollama" else "--base-url"
-    args = ["--diff-file", str(diff), "--backend", backend, where, server.url_for("/").rstrip("/"),
-            "--output", str(out), "--timeout", "10", "--retries", "0", "--debug", *extra]
+    args = [
+        "--diff-file",
+        str(diff),
+        "--backend",
+        backend,
+        where,
+        server.url_for("/").rstrip("/"),
+        "--output",
+        str(out),
+        "--timeout",
+        "10",
+        "--retries",
+        "0",
+        "--debug",
+        *extra,
+    ]
     proc = subprocess.run(
         [sys.executable, "-m", "reviewer", "run", *args],
-        env=env, cwd=diff.parent, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=diff.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     doc: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     return proc, doc
@@ -70,9 +95,24 @@ def run(
 
 def dry_run_chunks(env: dict[str, str], diff: Path, *extra: str) -> int:
     proc = subprocess.run(
-        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(diff), "--dry-run",
-         "--format", "json", *extra],
-        env=env, cwd=diff.parent, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "reviewer",
+            "run",
+            "--diff-file",
+            str(diff),
+            "--dry-run",
+            "--format",
+            "json",
+            *extra,
+        ],
+        env=env,
+        cwd=diff.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return int(json.loads(proc.stdout)["totals"]["chunks"])
@@ -138,8 +178,12 @@ def test_a_request_the_server_counts_too_long_is_never_sent(
     serve_llama_cpp(server, state)
     diff = tmp_path / "pr.diff"
     planted = "\n".join("q" * 120 for _ in range(40))
+    # In a chunk group of its own (chunks/chunking.py), so the refusal takes no other file along.
+    name = next(
+        f"app/planted{i}.txt" for i in range(100) if is_group_boundary(f"app/planted{i}.txt")
+    )
     diff.write_text(
-        new_file_diff("app/planted.txt", planted)
+        new_file_diff(name, planted)
         + new_file_diff("app/cache.py", (SRC / "review/cache.py").read_text())
     )
     proc, doc = run(server, env, diff, backend="openai")
@@ -160,8 +204,9 @@ def test_a_diff_denser_than_the_sample_is_cut_again_to_fit_the_servers_count(
     state = CountingServer(tokenizer=Tokenizer(fine="e"))
     serve_llama_cpp(server, state)
     diff = tmp_path / "pr.diff"
-    prose = "\n".join("seventeen eerie eels excel; the referee sees twelve elected members"
-                      for _ in range(700))
+    prose = "\n".join(
+        "seventeen eerie eels excel; the referee sees twelve elected members" for _ in range(700)
+    )
     diff.write_text(new_file_diff("docs/notes.txt", prose))
     proc, doc = run(server, env, diff, backend="openai")
     assert proc.returncode == 0, proc.stderr
@@ -211,8 +256,9 @@ def test_ollamas_prompt_cache_cannot_shrink_the_scale(
     # The slot still holds an earlier review's request: the system prompt, then a chunk. A
     # calibration request that started the same way would be counted without that prefix.
     chat.previous = template([{"role": "system", "content": calibration_sample()}])
-    naive = template([{"role": "system", "content": calibration_sample()}, {"role": "user",
-                                                                           "content": "x"}])
+    naive = template(
+        [{"role": "system", "content": calibration_sample()}, {"role": "user", "content": "x"}]
+    )
     assert chat.evaluated(naive) < state.tokenizer.count(calibration_sample()) / 10
     serve_ollama_preflight(server)
     server.expect_request("/api/chat", method="POST").respond_with_handler(chat)
@@ -277,9 +323,22 @@ def test_without_a_stored_calibration_a_dry_run_uses_the_raw_estimate(
     env: dict[str, str], code_diff: Path
 ) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "reviewer", "run", "--diff-file", str(code_diff), "--dry-run",
-         "--debug"],
-        env=env, cwd=code_diff.parent, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "reviewer",
+            "run",
+            "--diff-file",
+            str(code_diff),
+            "--dry-run",
+            "--debug",
+        ],
+        env=env,
+        cwd=code_diff.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "calibration: none (no stored calibration)" in proc.stderr

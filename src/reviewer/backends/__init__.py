@@ -24,6 +24,8 @@ def check_model_arguments(settings: ModelSettings) -> None:
 
 def check_distinct_servers(urls: tuple[str, ...]) -> None:
     """A server listed twice would get two requests at once (and count twice in the pool)."""
+    if len(urls) < 2:
+        return  # nothing to compare, and no network module (httpx, rich) loaded for a dry run
     from reviewer.backends.http import display_url
     from reviewer.backends.lock import lock_key
 

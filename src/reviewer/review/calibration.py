@@ -15,12 +15,10 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError
 
-from reviewer.backends import build_backend
-from reviewer.backends.tokens import PromptCounter, open_counter
 from reviewer.chunks.calibration import (
     calibration_sample,
     sample_estimate,
@@ -34,6 +32,9 @@ from reviewer.review.cache import ResponseCache, make_key
 from reviewer.security import neutralise_terminal as shown
 from reviewer.settings.paths import default_cache_dir
 from reviewer.settings.slices import ModelSettings, ReviewSettings
+
+if TYPE_CHECKING:  # the network modules (httpx) load only when a server is asked: not in a dry run
+    from reviewer.backends.tokens import PromptCounter
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class Calibrator:
 
     def _measured(self) -> Calibration:
         digest = self._digest()
+        from reviewer.backends.tokens import open_counter
+
         counter = open_counter(self._model)
         if counter is None:
             return Calibration(source="the server has no token count")
@@ -150,6 +153,8 @@ class Calibrator:
 
     def _digest(self) -> str | None:
         settings = self._model.model_copy(update={"retries": 0})
+        from reviewer.backends import build_backend
+
         backend = build_backend(settings)
         try:
             return backend.preflight().digest

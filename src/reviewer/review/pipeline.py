@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from reviewer.backends import check_backend_settings, check_model_arguments
-from reviewer.backends.tokens import PromptCounter
 from reviewer.chunks.calibration import MAX_SCALE
 from reviewer.errors import ExitCode, UsageError
 from reviewer.formats import format_name
@@ -17,6 +17,9 @@ from reviewer.plan.build import build_plan, check_chunk_budget, rescaled
 from reviewer.review.calibration import Calibrator, raised
 from reviewer.review.dryrun import check_dry_run_format
 from reviewer.settings.slices import OutputSettings, ReviewRequest
+
+if TYPE_CHECKING:
+    from reviewer.backends.tokens import PromptCounter
 
 
 def review_and_report(request: ReviewRequest) -> ExitCode:
