@@ -51,7 +51,7 @@ def test_fake_server_answers_like_ollama() -> None:
         assert json.loads(lines[-1])["done"] is True
         single = httpx.post(f"{url}/api/chat", json={**body, "stream": False}).json()
         assert single["message"]["content"] == fakeserver.ANSWER
-        assert counters.chat_calls == 1  # the non-streamed one is counted as a calibration, not a call
+        assert counters.chat_calls == 1  # the non-streamed one: a calibration
 
 
 def test_quick_part_one_runs(tmp_path: Path) -> None:
