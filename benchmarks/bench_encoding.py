@@ -68,15 +68,19 @@ class Tokenizer:
 
 def carried_text(message: str) -> str:
     """The plain text a user message carries: each line's text behind its prefix."""
-    out = []
-    for line in message.split("\n"):
-        if line in (DIFF_BEGIN, DIFF_END, "@@") or line.startswith("=== "):
-            continue
-        match = _CARRIED.fullmatch(line)
-        if match is None:
-            raise ValueError(f"a line of no known shape: {line[:80]!r}")
-        out.append(match.group("text"))
-    return "\n".join(out)
+    carried = map(carried_line, message.split("\n"))
+    return "\n".join([text for text in carried if text is not None])
+
+
+def carried_line(line: str) -> str | None:
+    """The text one line of a user message carries, or None for a line that carries none
+    (the frame, a file header, a hunk header without section text)."""
+    if line in (DIFF_BEGIN, DIFF_END, "@@") or line.startswith("=== "):
+        return None
+    match = _CARRIED.fullmatch(line)
+    if match is None:
+        raise ValueError(f"a line of no known shape: {line[:80]!r}")
+    return match.group("text")
 
 
 def changed_text(chunk: Chunk) -> str:
