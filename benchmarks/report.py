@@ -173,6 +173,7 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
         ("stability", "Chunking stability after a one-file push", stability_table),
         ("context", "5. Context lines: what each costs and buys", context_part),
         ("encoding", "6. What the prompt's format costs, by the model's tokenizer", encoding_part),
+        ("candidates", "6, candidates: other encodings of the same chunks", candidates_table),
         ("pool", "7. Several model servers (paced fake servers)", pool_table),
     ]  # fmt: skip
     for key, title, render in sections:
@@ -186,6 +187,12 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
     text = "\n".join(parts)
     (out / "table.md").write_text(text)
     return text
+
+
+def candidates_table(part: dict[str, Any]) -> str:
+    import bench_encoding_candidates
+
+    return bench_encoding_candidates.table(part)
 
 
 def pool_table(part: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ format costs by the model's own tokenizer, and several model servers. See docs/p
     python benchmarks/run.py --sizes 1,1000,200000 --repeat 5 --parts tool,calls
     python benchmarks/run.py --parts context  # part 5 alone (downloads a few sdists once)
     python benchmarks/run.py --parts encoding  # part 6 alone (part 5's corpus, llama.cpp)
+    python benchmarks/run.py --parts candidates  # part 6's candidate encodings (llama.cpp)
     python benchmarks/run.py --parts pool     # part 7: 1, 2 and 4 model servers
 """
 
@@ -34,7 +35,7 @@ import bench_tool  # noqa: E402
 import report  # noqa: E402
 from genrepo import GeneratedPR, generate_pr  # noqa: E402
 
-PARTS = ("tool", "calls", "model", "tokens", "context", "encoding", "pool")
+PARTS = ("tool", "calls", "model", "tokens", "context", "encoding", "candidates", "pool")
 DEFAULT_SIZES = [1, 1_000, 10_000, 50_000, 200_000]
 QUICK_SIZES = [1, 100, 1_000]
 DEFAULT_CALLS = [1, 20, 100, 400]  # files; chunks group about 4 small files
@@ -130,6 +131,9 @@ def run_parts(args: argparse.Namespace, root: Path, results: dict[str, Any]) -> 
     if "encoding" in args.parts:
         print("part 6: what the prompt's format costs, by the model's tokenizer", flush=True)
         _guard(missing, "encoding", lambda: _encoding(root, args.out, quick, results))
+    if "candidates" in args.parts:
+        print("part 6, candidates: other encodings of the same chunks", flush=True)
+        _guard(missing, "candidates", lambda: _candidates(root, args.out, quick, results))
     if "pool" in args.parts:
         print("part 7: several model servers", flush=True)
         _guard(missing, "pool", lambda: results.__setitem__(
@@ -165,6 +169,14 @@ def _encoding(root: Path, out: Path, quick: bool, results: dict[str, Any]) -> No
     part = bench_encoding.run_part(root / "encoding", out / "sdists", quick)
     results.setdefault("missing", {}).update(part.pop("missing"))
     results["encoding"] = part
+
+
+def _candidates(root: Path, out: Path, quick: bool, results: dict[str, Any]) -> None:
+    import bench_encoding_candidates
+
+    part = bench_encoding_candidates.run_part(root / "candidates", out / "sdists", quick)
+    results.setdefault("missing", {}).update(part.pop("missing"))
+    results["candidates"] = part
 
 
 def _guard(missing: dict[str, str], part: str, fn: Any) -> None:
