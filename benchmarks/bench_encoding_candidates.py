@@ -21,7 +21,7 @@ import dataclasses
 import itertools
 import re
 import statistics
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from string import ascii_lowercase
 from typing import Any, Protocol
@@ -126,6 +126,7 @@ def _continues(items: Sequence[Item], i: int) -> bool:
 # --- the candidates ------------------------------------------------------------------------------
 
 Render = Callable[[Line, str], str]  # a nameable line and its name -> the rendered line
+LabelSets = Mapping[str, Sequence[str]]  # a label set's name -> its labels, shortest first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,8 +146,9 @@ class Candidate:
     `every` names one again every that many lines; a neighbour's removed line
     (`shown_removed`); whether a line is named at all (`keeps`: False shows it like a
     neighbour's removed line); `labels`: the file's numbers, or per chunk 1, 2, ... ("local")
-    or one-token letters ("letters"); `escape`: names stand after the indentation, so author
-    text that reads like one after it ("digits", or "letters": a label in use) is escaped."""
+    or one of the label sets (`LabelSets`: "letters", "consonants"); `escape`: names stand after
+    the indentation, so author text that reads like one after it ("digits", or "letters": a
+    label in use) is escaped."""
 
     name: str
     shape: str
@@ -159,9 +161,10 @@ class Candidate:
     labels: str = "numbers"
     escape: str = ""
 
-    def render(self, items: Sequence[Item], letters: Sequence[str]) -> Rendered:
+    def render(self, items: Sequence[Item], label_sets: LabelSets) -> Rendered:
         out, names = [], []
         local = itertools.count(1)
+        letters = label_sets.get(self.labels, ())
         escape = self._escaper(items, letters)
         escaped = 0
         for item in items:
@@ -273,6 +276,9 @@ CANDIDATES = (
     Candidate("no_old_numbers_on_replacements", "`7-x` only in a pure deletion; a replaced "
               "run's lines `-x`", "names the added line that replaced a removed one",
               _today, keeps=lambda ln: ln.kind == ADDED or not ln.replaced),
+    Candidate("consonants_after_indent", "`    bc x`: as letters_after_indent, labels without "
+              "vowels", "as letters_after_indent; a label never reads as a word (`bc`, `xz`)",
+              _after_indent, escape="letters", labels="consonants"),
     Candidate("run_first_tab_letters_after_indent", "letters_after_indent on a run's first "
               "line, later `\\tx`", "counting within a run, letters and after_indent",
               _after_indent, escape="letters", later=("\t", "~"),
@@ -280,19 +286,25 @@ CANDIDATES = (
 )
 
 
-def one_token_labels(tok: Counter) -> list[str]:
-    """Labels of one or two lower-case letters that are one token both at a line's start and
-    after a space (after the indentation)."""
+CONSONANTS = "bcdfghjklmnpqrstvwxz"  # no vowel and no `y`: two of them read as no word
+
+
+def one_token_labels(tok: Counter, alphabet: str = ascii_lowercase) -> list[str]:
+    """Labels of one or two of `alphabet`'s letters that are one token both at a line's start
+    and after a space (after the indentation)."""
     return [label for size in (1, 2)
-            for label in map("".join, itertools.product(ascii_lowercase, repeat=size))
+            for label in map("".join, itertools.product(alphabet, repeat=size))
             if tok.count(label) == 1 and tok.count(" " + label) == 1]  # fmt: skip
 
 
 def letter_labels(one_token: Sequence[str], needed: int) -> list[str]:
-    """`needed` labels: the one-token ones first, then three letters and more."""
+    """`needed` labels: the one-token ones first, then three lower-case letters and more
+    (never one of the first)."""
+    first = set(one_token)
     longer = ("".join(p) for size in itertools.count(3)
               for p in itertools.product(ascii_lowercase, repeat=size))  # fmt: skip
-    return [*one_token, *itertools.islice(longer, max(0, needed - len(one_token)))][:needed]
+    more = (label for label in longer if label not in first)
+    return [*one_token, *itertools.islice(more, max(0, needed - len(one_token)))][:needed]
 
 
 def numbers_in_place(items: Sequence[Item]) -> str:
@@ -315,17 +327,17 @@ def numbers_in_place(items: Sequence[Item]) -> str:
 # --- measuring -----------------------------------------------------------------------------------
 
 
-def chunk_counts(messages: Sequence[str], tok: Counter, letters: Sequence[str]) -> dict[str, Any]:
+def chunk_counts(messages: Sequence[str], tok: Counter, label_sets: LabelSets) -> dict[str, Any]:
     """Token counts of the chunks' messages in every candidate, and what the floor needs."""
     names = [c.name for c in CANDIDATES]
-    counts = dict.fromkeys([*names, "carried", "digits", "in_place"], 0)
+    counts = dict.fromkeys([*names, "carried", "digits", "in_place", "fixed"], 0)
     shown, escaped = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
     lengths: list[int] = []
     ends_like_a_name = 0
     for message in messages:
         items = parse(message)
         for candidate in CANDIDATES:
-            rendered = candidate.render(items, letters)
+            rendered = candidate.render(items, label_sets)
             if candidate.name == "current" and rendered.text != message:
                 raise AssertionError("the message did not read back byte for byte")
             counts[candidate.name] += tok.count(rendered.text)
@@ -333,6 +345,9 @@ def chunk_counts(messages: Sequence[str], tok: Counter, letters: Sequence[str]) 
             escaped[candidate.name] += rendered.escaped
         counts["carried"] += tok.count(carried_text(message))
         counts["in_place"] += tok.count(numbers_in_place(items))
+        # The lines that carry no text (delimiters, file headers, `@@`), each with its newline.
+        fixed = [ln.text for ln in items if isinstance(ln, Fixed) and carried_line(ln.text) is None]
+        counts["fixed"] += tok.count("\n".join(["", *fixed]))
         numbers = [str(ln.number) for ln in items if isinstance(ln, Line) and ln.number]
         # The digits as the tokenizer counts them, apart from any text: the floor's cost.
         counts["digits"] += tok.count("\n".join(numbers)) - max(0, len(numbers) - 1)
@@ -357,6 +372,7 @@ def entry_row(label: str, measured: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "digit_tokens": total["digits"],
         "floor_ratio": round((carried + total["digits"]) / carried, 3),
         "numbers_in_place_ratio": round(total["in_place"] / carried, 3),
+        "fixed_tokens": total["fixed"],
         "escaped": {c.name: sum(m["escaped"][c.name] for m in measured) for c in CANDIDATES},
         "ends_like_a_name": sum(m["ends_like_a_name"] for m in measured),
         "runs": run_stats(lengths),
@@ -394,7 +410,7 @@ def messages_of(repo: Path, base: str, head: str) -> list[str]:
 def measure(tok: Counter, entries: Iterator[tuple[str, list[tuple[Path, str, str]]]],
             missing: dict[str, str]) -> dict[str, Any]:  # fmt: skip
     """Every entry's row, then "all"."""
-    one_token = one_token_labels(tok)
+    one_token = {"letters": one_token_labels(tok), "consonants": one_token_labels(tok, CONSONANTS)}
     rows, every = [], []
     for label, ranges in entries:
         measured = []
@@ -405,8 +421,8 @@ def measure(tok: Counter, entries: Iterator[tuple[str, list[tuple[Path, str, str
                 missing[f"candidates:{label}:{head[:10]}"] = f"{type(e).__name__}: {e}"
                 continue
             needed = max((m.count("\n") + 1 for m in messages), default=0)
-            letters = letter_labels(one_token, needed)
-            measured.append(chunk_counts(messages, tok, letters))
+            label_sets = {k: letter_labels(v, needed) for k, v in one_token.items()}
+            measured.append(chunk_counts(messages, tok, label_sets))
         if measured:
             rows.append(entry_row(label, measured))
             every += measured
@@ -414,7 +430,7 @@ def measure(tok: Counter, entries: Iterator[tuple[str, list[tuple[Path, str, str
                 f"{k} {v}" for k, v in rows[-1]["ratios"].items()), flush=True)  # fmt: skip
     if every:
         rows.append(entry_row("all", every))
-    return {"rows": rows, "one_token_letter_labels": len(one_token),
+    return {"rows": rows, "one_token_labels": {k: len(v) for k, v in one_token.items()},
             "candidates": [{"name": c.name, "shape": c.shape, "asks": c.asks}
                            for c in CANDIDATES]}  # fmt: skip
 
@@ -440,7 +456,8 @@ def run_part(root: Path, cache: Path, quick: bool, url: str | None = None) -> di
 
 
 def table(part: dict[str, Any]) -> str:
-    """The candidates' ratios per corpus entry, the floor, and the runs' lengths."""
+    """The candidates' ratios per corpus entry with the floors, the runs' lengths per entry,
+    and what each candidate asks of the model."""
     rows = part["rows"]
     if not rows:
         return "No corpus entry was measured.\n"
@@ -453,27 +470,28 @@ def table(part: dict[str, Any]) -> str:
                  *[r["numbers_in_place_ratio"] for r in rows]])  # fmt: skip
     body.append(["floor: the carried text + today's digits' tokens",
                  *[r["floor_ratio"] for r in rows]])  # fmt: skip
-    lines = [md_table(["encoding", *short], body)]
     every = rows[-1]
-    stats = every["runs"]
     notes = [
-        "",
         f"Carried text: {every['carried_tokens']:,} tokens; today's digits: "
-        f"{every['digit_tokens']:,} tokens on {every['names']['current']:,} numbered lines.",
-        f"Runs of added or removed lines ({every['label']}): {stats.get('runs', 0):,}"
-        + (f", median {stats['median']}, 90th percentile {stats['p90']}, longest "
-           f"{stats['max']}; {stats['single_line_runs_pct']}% one line long; a model counting "
-           f"from a run's first line counts 0 lines for {stats['lines_counting_0_pct']}% of "
-           f"them, at most 4 for {stats['lines_counting_le_4_pct']}%, at most 9 for "
-           f"{stats['lines_counting_le_9_pct']}%, at most 29 for "
-           f"{stats['lines_counting_le_29_pct']}%." if stats.get("runs") else "."),
-        "Diff lines escaped where names follow the indentation: " + ", ".join(
-            f"{k} {v:,}" for k, v in every["escaped"].items() if v) + "; lines whose own text "
-        f"ends the way a name at the line's end would (` #12`): {every['ends_like_a_name']:,}. "
-        f"One-token letter labels: {part['one_token_letter_labels']}.",
-        "",
-        "What each asks of the model:",
-        "",
-        *[f"- {c['name']}: {c['asks']}" for c in part["candidates"]],
+        f"{every['digit_tokens']:,} tokens on {every['names']['current']:,} numbered lines; "
+        f"the frame and the file and hunk headers alone: {every['fixed_tokens']:,} tokens "
+        f"({100 * every['fixed_tokens'] / every['carried_tokens']:.1f}% of the carried text).",
+        "Diff lines escaped where names follow the indentation: " + (", ".join(
+            f"{k} {v:,}" for k, v in every["escaped"].items() if v) or "none") + "; lines "
+        f"whose own text ends the way a name at the line's end would (` #12`): "
+        f"{every['ends_like_a_name']:,}. One-token labels of one or two letters: "
+        + ", ".join(f"{k} {v}" for k, v in part["one_token_labels"].items()) + ".",
     ]  # fmt: skip
-    return "\n".join(lines + notes) + "\n"
+    runs_head = ["corpus", "runs", "lines in runs", "median", "90th pct", "longest",
+                 "one-line runs (%)", "lines counting 0 (%)", "at most 4 (%)",
+                 "at most 9 (%)", "at most 29 (%)"]  # fmt: skip
+    runs_body = [[s, r["runs"].get("runs", 0), *[r["runs"].get(k) for k in (
+        "lines", "median", "p90", "max", "single_line_runs_pct", "lines_counting_0_pct",
+        "lines_counting_le_4_pct", "lines_counting_le_9_pct", "lines_counting_le_29_pct")]]
+        for s, r in zip(short, rows, strict=True)]  # fmt: skip
+    asks = [f"- {c['name']}: {c['asks']}" for c in part["candidates"]]
+    return "\n".join([
+        md_table(["encoding", *short], body), *notes, "",
+        "Runs of added or removed lines, and how far a model would count from a run's first "
+        "line:", "", md_table(runs_head, runs_body), "What each asks of the model:", "", *asks,
+    ]) + "\n"  # fmt: skip
