@@ -373,6 +373,7 @@ def entry_row(label: str, measured: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "floor_ratio": round((carried + total["digits"]) / carried, 3),
         "numbers_in_place_ratio": round(total["in_place"] / carried, 3),
         "fixed_tokens": total["fixed"],
+        "fixed_ratio": round((carried + total["fixed"]) / carried, 3),
         "escaped": {c.name: sum(m["escaped"][c.name] for m in measured) for c in CANDIDATES},
         "ends_like_a_name": sum(m["ends_like_a_name"] for m in measured),
         "runs": run_stats(lengths),
@@ -470,6 +471,8 @@ def table(part: dict[str, Any]) -> str:
                  *[r["numbers_in_place_ratio"] for r in rows]])  # fmt: skip
     body.append(["floor: the carried text + today's digits' tokens",
                  *[r["floor_ratio"] for r in rows]])  # fmt: skip
+    body.append(["the carried text + the frame's and the file and hunk headers' tokens",
+                 *[r["fixed_ratio"] for r in rows]])  # fmt: skip
     every = rows[-1]
     notes = [
         f"Carried text: {every['carried_tokens']:,} tokens; today's digits: "
@@ -485,9 +488,10 @@ def table(part: dict[str, Any]) -> str:
     runs_head = ["corpus", "runs", "lines in runs", "median", "90th pct", "longest",
                  "one-line runs (%)", "lines counting 0 (%)", "at most 4 (%)",
                  "at most 9 (%)", "at most 29 (%)"]  # fmt: skip
-    runs_body = [[s, r["runs"].get("runs", 0), *[r["runs"].get(k) for k in (
-        "lines", "median", "p90", "max", "single_line_runs_pct", "lines_counting_0_pct",
-        "lines_counting_le_4_pct", "lines_counting_le_9_pct", "lines_counting_le_29_pct")]]
+    runs_body = [[s, *[r["runs"].get(k) for k in ("runs", "lines")], *[
+        _one_decimal(r["runs"].get(k)) for k in ("median", "p90", "max",
+        "single_line_runs_pct", "lines_counting_0_pct", "lines_counting_le_4_pct",
+        "lines_counting_le_9_pct", "lines_counting_le_29_pct")]]
         for s, r in zip(short, rows, strict=True)]  # fmt: skip
     asks = [f"- {c['name']}: {c['asks']}" for c in part["candidates"]]
     return "\n".join([
@@ -495,3 +499,7 @@ def table(part: dict[str, Any]) -> str:
         "Runs of added or removed lines, and how far a model would count from a run's first "
         "line:", "", md_table(runs_head, runs_body), "What each asks of the model:", "", *asks,
     ]) + "\n"  # fmt: skip
+
+
+def _one_decimal(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}" if value == int(value) else f"{value:.1f}"
