@@ -14,6 +14,7 @@ default settings. Per corpus entry:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import statistics
 import subprocess
@@ -160,19 +161,30 @@ def measure(tok: Tokenizer, label: str, ranges: list[Range], missing: dict[str, 
     return counts
 
 
-def run_part(root: Path, cache: Path, quick: bool, url: str | None = None) -> dict[str, Any]:
-    """Every corpus entry's row, then "all". Starts the llama.cpp server unless `url` names
-    one already serving the end-to-end model."""
+@contextlib.contextmanager
+def served_tokenizer(url: str | None) -> Iterator[Tokenizer]:
+    """The tokenizer of the server at `url`, or of a llama.cpp server started for the
+    end-to-end model when `url` is None (stopped on the way out)."""
     if url is None:
         from bench_model import llama_server
 
-        with llama_server() as started:
-            return run_part(root, cache, quick, started)
-    root.mkdir(parents=True, exist_ok=True)
+        with llama_server() as started, served_tokenizer(started) as tok:
+            yield tok
+        return
     tok = Tokenizer(url)
+    try:
+        yield tok
+    finally:
+        tok.close()
+
+
+def run_part(root: Path, cache: Path, quick: bool, url: str | None = None) -> dict[str, Any]:
+    """Every corpus entry's row, then "all". Starts the llama.cpp server unless `url` names
+    one already serving the end-to-end model."""
+    root.mkdir(parents=True, exist_ok=True)
     missing: dict[str, str] = {}
     rows, every = [], []
-    try:
+    with served_tokenizer(url) as tok:
         for label, ranges in corpus(root, cache, quick, missing):
             counts = measure(tok, label, ranges, missing)
             if counts:
@@ -182,8 +194,6 @@ def run_part(root: Path, cache: Path, quick: bool, url: str | None = None) -> di
         system = system_prompt()
         facts = {"system_prompt_tokens": tok.count(system),
                  "template_tokens": tok.prompt(system, "") - tok.count(system)}  # fmt: skip
-    finally:
-        tok.close()
     if every:
         rows.append(entry_row("all", every))
     return {"rows": rows, "missing": missing, **facts}
