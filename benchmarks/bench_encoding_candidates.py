@@ -26,7 +26,7 @@ from pathlib import Path
 from string import ascii_lowercase
 from typing import Any, Protocol
 
-from bench_encoding import carried_line, carried_text, corpus, plan_of
+from bench_encoding import carried_line, carried_text, corpus, plan_of, served_tokenizer
 
 from reviewer.chunks.prompt import DIFF_END, user_message
 from reviewer.errors import ReviewerError
@@ -439,20 +439,10 @@ def measure(tok: Counter, entries: Iterator[tuple[str, list[tuple[Path, str, str
 def run_part(root: Path, cache: Path, quick: bool, url: str | None = None) -> dict[str, Any]:
     """Part 6's corpus in every candidate. Starts the llama.cpp server unless `url` names one
     already serving the end-to-end model."""
-    if url is None:
-        from bench_model import llama_server
-
-        with llama_server() as started:
-            return run_part(root, cache, quick, started)
-    from bench_encoding import Tokenizer
-
     root.mkdir(parents=True, exist_ok=True)
-    tok = Tokenizer(url)
     missing: dict[str, str] = {}
-    try:
+    with served_tokenizer(url) as tok:
         part = measure(tok, corpus(root, cache, quick, missing), missing)
-    finally:
-        tok.close()
     return {**part, "missing": missing}
 
 
