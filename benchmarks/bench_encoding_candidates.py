@@ -2,7 +2,7 @@
 in encodings that spend fewer tokens per line the model may name, each counted by the
 end-to-end model's own tokenizer (llama.cpp's POST /tokenize). Nothing here changes what
 reviewer sends: the default format is chunks/render.py's, and the candidates are measured
-against it (docs/performance.md, part 6, "Candidate encodings").
+against it (docs/performance.md, part 6, "Candidate encodings below 1.42, and the floor").
 
 Each chunk's user message is read back into its lines (the frame and intent, file and hunk
 headers, and every diff line with its kind and number); rendering them with `current` gives
@@ -10,8 +10,10 @@ the message back byte for byte, which proves the reading. Every candidate shows 
 and texts, so the carried text (bench_encoding.carried_text) is the same for all of them, and
 each ratio is user-message tokens / carried-text tokens, as in part 6's table. Beside them:
 
-- the floor: the carried text plus the digits of today's numbers and nothing else (every other
-  format token free), which says what per-line numbers alone cost;
+- the floors of today's per-line numbers with every other format token free: the carried text
+  with each named line's number and mark where it stands, and the carried text plus the
+  digits' tokens alone;
+- what the frame and the file and hunk headers cost alone;
 - the runs of added and removed lines: how far a model would have to count when only the
   first line of a run carries its number."""
 
@@ -103,8 +105,8 @@ def _with_runs(items: list[Item]) -> list[Item]:
             continue
         after = groups[i + 1][0] if i + 1 < len(groups) else None
         replaced = key == REMOVED and after == ADDED
-        out += [dataclasses.replace(ln, pos=n, replaced=replaced)  # type: ignore[type-var]
-                for n, ln in enumerate(block)]  # fmt: skip
+        out += [dataclasses.replace(ln, pos=n, replaced=replaced)
+                for n, ln in enumerate(block) if isinstance(ln, Line)]  # fmt: skip
     return out
 
 
